@@ -1,0 +1,455 @@
+/**
+ * `TwitchAuth`: a stateless client of id.twitch.tv. Every token operation is an `Effect`
+ * whose success is a decoded domain value and whose error channel names exactly what that
+ * call can fail with.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { flow } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
+import * as Wire from "./internal/wire.js"
+import * as Token from "./Token.js"
+import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
+import {
+  type Endpoint,
+  InvalidAccessToken,
+  InvalidAuthorizationCode,
+  InvalidClient,
+  InvalidRefreshToken,
+  InvalidScope,
+  MalformedResponse,
+  MissingClientSecret,
+  MissingRedirectUri,
+  type RateLimited,
+  RedirectUriMismatch,
+  type TransportError,
+  type TwitchUnavailable,
+  UnexpectedResponse
+} from "./TwitchAuthError.js"
+
+/**
+ * The Twitch authentication client.
+ *
+ * @example
+ * ```ts
+ * import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const auth = yield* TwitchAuth.TwitchAuth
+ *   const info = yield* auth.validateToken(Redacted.make("my-access-token"))
+ *   console.log(info.login, info.scopes)
+ * }).pipe(Effect.catchTag("InvalidAccessToken", () => Effect.log("token is dead")))
+ *
+ * const TwitchAuthLive = TwitchAuth.layer.pipe(
+ *   Layer.provide(TwitchAuthConfig.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * Effect.runPromise(Effect.provide(program, TwitchAuthLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TwitchAuth extends Context.Tag("@effect-twitch/auth/TwitchAuth")<TwitchAuth, TwitchAuth.Service>() {}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace TwitchAuth {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /**
+     * Builds the URL of Twitch's consent page for the authorization code flow
+     * (`GET /oauth2/authorize`, `response_type=code`). A cryptographically random `state`
+     * is generated when none is given; keep the returned `state` and compare it with the
+     * one on the redirect.
+     */
+    readonly authorizationUrl: (
+      options?: AuthorizationUrlOptions
+    ) => Effect.Effect<AuthorizationRequest, MissingRedirectUri>
+
+    /**
+     * Exchanges an authorization code for a user token
+     * (`POST /oauth2/token`, `grant_type=authorization_code`). Needs the client secret.
+     */
+    readonly exchangeCode: (
+      code: string,
+      options?: { readonly redirectUri?: string | undefined }
+    ) => Effect.Effect<
+      Token.UserToken,
+      | InvalidAuthorizationCode
+      | RedirectUriMismatch
+      | InvalidClient
+      | MissingClientSecret
+      | MissingRedirectUri
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+
+    /**
+     * Gets a new user token with a refresh token (`POST /oauth2/token`,
+     * `grant_type=refresh_token`). The secret is sent when configured (public clients have
+     * none). Store the returned refresh token: Twitch may rotate it, and public clients'
+     * refresh tokens are single-use.
+     */
+    readonly refreshToken: (
+      refreshToken: Redacted.Redacted<string>
+    ) => Effect.Effect<
+      Token.UserToken,
+      | InvalidRefreshToken
+      | InvalidClient
+      | MissingClientSecret
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+
+    /**
+     * Asks Twitch whether an access token is still valid, and whose it is
+     * (`GET /oauth2/validate` with `Authorization: OAuth <token>`). Twitch requires apps to
+     * validate their tokens at start-up and hourly.
+     */
+    readonly validateToken: (
+      accessToken: Redacted.Redacted<string>
+    ) => Effect.Effect<
+      Token.TokenInfo,
+      InvalidAccessToken | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
+    >
+
+    /**
+     * Revokes an access token (`POST /oauth2/revoke`). A token that is already invalid
+     * fails with `InvalidAccessToken`; to treat that as done, add
+     * `Effect.catchTag("InvalidAccessToken", () => Effect.void)`.
+     */
+    readonly revokeToken: (
+      accessToken: Redacted.Redacted<string>
+    ) => Effect.Effect<
+      void,
+      | InvalidAccessToken
+      | InvalidClient
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+
+    /**
+     * Gets an app access token with the client credentials grant
+     * (`POST /oauth2/token`, `grant_type=client_credentials`). Needs the client secret.
+     */
+    readonly appToken: (
+      options?: { readonly scopes?: Iterable<string> | undefined }
+    ) => Effect.Effect<
+      Token.AppToken,
+      | InvalidClient
+      | MissingClientSecret
+      | InvalidScope
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+  }
+}
+
+/**
+ * Options of {@link TwitchAuth.Service.authorizationUrl}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationUrlOptions {
+  /** The scopes to ask for; sent space-separated. */
+  readonly scopes?: Iterable<string> | undefined
+  /** Defaults to the configured redirect URI. */
+  readonly redirectUri?: string | undefined
+  /** Defaults to 32 random hex characters from a cryptographic source. */
+  readonly state?: string | undefined
+  /** Makes Twitch show the consent page even if the user already authorized the app. */
+  readonly forceVerify?: boolean | undefined
+}
+
+/**
+ * An authorization URL with what the callback must be checked against.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationRequest {
+  readonly url: string
+  readonly state: string
+  readonly redirectUri: string
+  readonly scopes: ReadonlyArray<string>
+}
+
+const randomState = Effect.sync(() => {
+  const bytes = new Uint8Array(16)
+  globalThis.crypto.getRandomValues(bytes)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+})
+
+const tokenEndpoint: Endpoint = "POST /oauth2/token"
+const validateEndpoint: Endpoint = "GET /oauth2/validate"
+const revokeEndpoint: Endpoint = "POST /oauth2/revoke"
+
+const unexpected = (failure: Wire.Failure) =>
+  new UnexpectedResponse({
+    endpoint: failure.endpoint,
+    status: failure.status,
+    twitchMessage: failure.twitchMessage
+  })
+
+const clientFailure = (failure: Wire.Failure): Option.Option<InvalidClient> => {
+  const reason = failure.normalized === "invalid client" || failure.normalized === "client does not exist"
+    ? Option.some("UnknownClient" as const)
+    : failure.normalized === "invalid client secret"
+    ? Option.some("WrongSecret" as const)
+    : Option.none()
+  return Option.map(reason, (reason) =>
+    new InvalidClient({
+      reason,
+      endpoint: failure.endpoint,
+      status: failure.status,
+      twitchMessage: failure.twitchMessage
+    }))
+}
+
+const missingSecretFromTwitch = (failure: Wire.Failure, operation: string): Option.Option<MissingClientSecret> =>
+  failure.normalized === "missing client secret"
+    ? Option.some(new MissingClientSecret({ operation, source: "Twitch" }))
+    : Option.none()
+
+const scopes = (input: Iterable<string> | undefined): ReadonlyArray<string> =>
+  input === undefined ? [] : Array.from(input)
+
+/**
+ * Builds the service from the configuration and an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | HttpClient.HttpClient> = Effect.gen(
+  function*() {
+    const config = yield* TwitchAuthConfig
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
+      HttpClient.transformResponse(Effect.timeout(config.requestTimeout)),
+      HttpClient.retryTransient({ schedule: config.retrySchedule })
+    )
+
+    const send = <A, E>(
+      endpoint: Endpoint,
+      request: HttpClientRequest.HttpClientRequest,
+      onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
+      classify: (failure: Wire.Failure) => E
+    ): Effect.Effect<A, E | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> =>
+      client.execute(request).pipe(
+        Effect.mapError((error) => Wire.transportError(endpoint, error)),
+        Effect.flatMap((response): Effect.Effect<A, E | RateLimited | TwitchUnavailable | MalformedResponse> =>
+          response.status >= 200 && response.status < 300
+            ? onSuccess(response)
+            : Wire.failWith(endpoint, response, classify)
+        )
+      )
+
+    const decode = <A, I>(schema: Schema.Schema<A, I>, endpoint: Endpoint) =>
+    (response: HttpClientResponse.HttpClientResponse) => Wire.decodeBody(endpoint, response, schema)
+
+    const postForm = (path: string, params: Record<string, string>) =>
+      HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUrlParams(params))
+
+    const credentials = (secret: Redacted.Redacted<string>) => ({
+      client_id: config.clientId,
+      client_secret: Redacted.value(secret)
+    })
+
+    const requireSecret = (operation: string) =>
+      Option.match(config.clientSecret, {
+        onNone: () => Effect.fail(new MissingClientSecret({ operation, source: "Config" })),
+        onSome: Effect.succeed
+      })
+
+    const toUserToken = (endpoint: Endpoint) => (response: HttpClientResponse.HttpClientResponse) =>
+      Effect.flatMap(decode(Token.TokenResponse, endpoint)(response), (wire) =>
+        Effect.flatMap(DateTime.now, (now) =>
+          Either.match(Token.userTokenFromWire(wire, now), {
+            onLeft: (detail) => Effect.fail(new MalformedResponse({ endpoint, status: response.status, detail })),
+            onRight: Effect.succeed
+          })))
+
+    const authorizationUrl: TwitchAuth.Service["authorizationUrl"] = (options = {}) =>
+      Effect.gen(function*() {
+        const redirectUri = yield* Option.match(
+          Option.orElse(Option.fromNullable(options.redirectUri), () => config.redirectUri),
+          {
+            onNone: () => Effect.fail(new MissingRedirectUri({ operation: "authorizationUrl" })),
+            onSome: Effect.succeed
+          }
+        )
+        const state = options.state ?? (yield* randomState)
+        const requested = scopes(options.scopes)
+        const params = new URLSearchParams({
+          client_id: config.clientId,
+          redirect_uri: redirectUri,
+          response_type: "code",
+          scope: requested.join(" "),
+          state
+        })
+        if (options.forceVerify === true) params.set("force_verify", "true")
+        return { url: `${config.authUrl}/authorize?${params.toString()}`, state, redirectUri, scopes: requested }
+      })
+
+    const exchangeCode: TwitchAuth.Service["exchangeCode"] = (code, options = {}) =>
+      Effect.gen(function*() {
+        const secret = yield* requireSecret("exchangeCode")
+        const redirectUri = yield* Option.match(
+          Option.orElse(Option.fromNullable(options.redirectUri), () => config.redirectUri),
+          {
+            onNone: () => Effect.fail(new MissingRedirectUri({ operation: "exchangeCode" })),
+            onSome: Effect.succeed
+          }
+        )
+        return yield* send(
+          tokenEndpoint,
+          postForm("/token", {
+            ...credentials(secret),
+            code,
+            grant_type: "authorization_code",
+            redirect_uri: redirectUri
+          }),
+          toUserToken(tokenEndpoint),
+          (failure): InvalidAuthorizationCode | RedirectUriMismatch | InvalidClient | MissingClientSecret | UnexpectedResponse =>
+            failure.normalized === "invalid authorization code"
+              ? new InvalidAuthorizationCode({ twitchMessage: failure.twitchMessage })
+              : failure.normalized.includes("redirect_uri")
+              ? new RedirectUriMismatch({ redirectUri, twitchMessage: failure.twitchMessage })
+              : Option.getOrElse(
+                Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "exchangeCode")),
+                () => unexpected(failure)
+              )
+        )
+      }).pipe(Effect.withSpan("TwitchAuth.exchangeCode"))
+
+    const refreshToken: TwitchAuth.Service["refreshToken"] = (refreshToken) =>
+      send(
+        tokenEndpoint,
+        postForm("/token", {
+          ...Option.match(config.clientSecret, {
+            onNone: () => ({ client_id: config.clientId }),
+            onSome: credentials
+          }),
+          grant_type: "refresh_token",
+          refresh_token: Redacted.value(refreshToken)
+        }),
+        toUserToken(tokenEndpoint),
+        (failure): InvalidRefreshToken | InvalidClient | MissingClientSecret | UnexpectedResponse =>
+          failure.normalized === "invalid refresh token" || failure.normalized === "missing refresh token" ||
+            failure.normalized === "invalid grant" || failure.status === 401
+            ? new InvalidRefreshToken({ status: failure.status, twitchMessage: failure.twitchMessage })
+            : Option.getOrElse(
+              Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "refreshToken")),
+              () => unexpected(failure)
+            )
+      ).pipe(Effect.withSpan("TwitchAuth.refreshToken"))
+
+    const validateToken: TwitchAuth.Service["validateToken"] = (accessToken) =>
+      send(
+        validateEndpoint,
+        HttpClientRequest.get("/validate").pipe(
+          HttpClientRequest.setHeader("authorization", `OAuth ${Redacted.value(accessToken)}`)
+        ),
+        (response) =>
+          Effect.zipWith(
+            decode(Token.ValidateResponse, validateEndpoint)(response),
+            DateTime.now,
+            Token.tokenInfoFromWire
+          ),
+        (failure): InvalidAccessToken | UnexpectedResponse =>
+          failure.status === 401
+            ? new InvalidAccessToken({
+              endpoint: failure.endpoint,
+              status: failure.status,
+              twitchMessage: failure.twitchMessage
+            })
+            : unexpected(failure)
+      ).pipe(Effect.withSpan("TwitchAuth.validateToken"))
+
+    const revokeToken: TwitchAuth.Service["revokeToken"] = (accessToken) =>
+      send(
+        revokeEndpoint,
+        postForm("/revoke", { client_id: config.clientId, token: Redacted.value(accessToken) }),
+        () => Effect.void,
+        (failure): InvalidAccessToken | InvalidClient | UnexpectedResponse =>
+          failure.normalized === "invalid token" || failure.normalized === "missing oauth token"
+            ? new InvalidAccessToken({
+              endpoint: failure.endpoint,
+              status: failure.status,
+              twitchMessage: failure.twitchMessage
+            })
+            : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
+      ).pipe(Effect.withSpan("TwitchAuth.revokeToken"))
+
+    const appToken: TwitchAuth.Service["appToken"] = (options = {}) =>
+      Effect.gen(function*() {
+        const secret = yield* requireSecret("appToken")
+        const requested = scopes(options.scopes)
+        return yield* send(
+          tokenEndpoint,
+          postForm("/token", {
+            ...credentials(secret),
+            grant_type: "client_credentials",
+            ...(requested.length > 0 ? { scope: requested.join(" ") } : {})
+          }),
+          (response) =>
+            Effect.zipWith(
+              decode(Token.TokenResponse, tokenEndpoint)(response),
+              DateTime.now,
+              Token.appTokenFromWire
+            ),
+          (failure): InvalidClient | MissingClientSecret | InvalidScope | UnexpectedResponse =>
+            failure.normalized.startsWith("invalid scope")
+              ? new InvalidScope({ twitchMessage: failure.twitchMessage })
+              : Option.getOrElse(
+                Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "appToken")),
+                () => unexpected(failure)
+              )
+        )
+      }).pipe(Effect.withSpan("TwitchAuth.appToken"))
+
+    return TwitchAuth.of({ authorizationUrl, exchangeCode, refreshToken, validateToken, revokeToken, appToken })
+  }
+)
+
+/**
+ * Provides {@link TwitchAuth}. Needs {@link TwitchAuthConfig} and an `HttpClient`: provide
+ * `NodeHttpClient.layerUndici` (fastest on Node) or `FetchHttpClient.layer`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<TwitchAuth, never, TwitchAuthConfig | HttpClient.HttpClient> = Layer.effect(
+  TwitchAuth,
+  make
+)

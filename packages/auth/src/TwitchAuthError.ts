@@ -1,0 +1,378 @@
+/**
+ * The errors of `@effect-twitch/auth`: one tagged class per situation a caller handles
+ * differently. Every class is a `Schema.TaggedError`, so it can be matched with
+ * `Effect.catchTag`, compared structurally and serialised.
+ *
+ * None of them ever holds a secret: no client secret, access token, refresh token or
+ * authorization code reaches a field, a `message`, `toString()` or `JSON.stringify` output.
+ * What they do keep is what Twitch said (its `message` string and HTTP status), which names
+ * the problem but never echoes a credential.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * The Twitch endpoint a request went to, as `METHOD /path` (e.g. `POST /oauth2/token`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Endpoint =
+  | "GET /oauth2/authorize"
+  | "POST /oauth2/token"
+  | "GET /oauth2/validate"
+  | "POST /oauth2/revoke"
+
+const endpoint = Schema.Literal(
+  "GET /oauth2/authorize",
+  "POST /oauth2/token",
+  "GET /oauth2/validate",
+  "POST /oauth2/revoke"
+)
+
+/**
+ * The access token was rejected: it expired, was revoked, was never valid, or was empty.
+ * Get a new one (refresh it, or ask the user to authorize again).
+ *
+ * Twitch answers `401 invalid access token` / `401 missing authorization token` on validate
+ * and `400 Invalid token` / `400 missing oauth token` on revoke.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidAccessToken extends Schema.TaggedError<InvalidAccessToken>(
+  "@effect-twitch/auth/InvalidAccessToken"
+)("InvalidAccessToken", {
+  endpoint,
+  status: Schema.Number,
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch rejected the access token at ${this.endpoint} (HTTP ${this.status}: ${
+      quote(this.twitchMessage)
+    }); refresh it or authorize again`
+  }
+}
+
+/**
+ * The refresh token is dead: used already (public clients rotate them), expired, revoked
+ * because the user disconnected the app or changed their password, or not URL-encoded.
+ * This is terminal: the user must authorize again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRefreshToken extends Schema.TaggedError<InvalidRefreshToken>(
+  "@effect-twitch/auth/InvalidRefreshToken"
+)("InvalidRefreshToken", {
+  status: Schema.Number,
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch rejected the refresh token (HTTP ${this.status}: ${
+      quote(this.twitchMessage)
+    }); the user must authorize the app again`
+  }
+}
+
+/**
+ * The authorization code was unknown, already exchanged, or expired. Codes are single-use:
+ * send the user through the authorization flow again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidAuthorizationCode extends Schema.TaggedError<InvalidAuthorizationCode>(
+  "@effect-twitch/auth/InvalidAuthorizationCode"
+)("InvalidAuthorizationCode", {
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch rejected the authorization code (${
+      quote(this.twitchMessage)
+    }); codes are single-use and short-lived, start the authorization again`
+  }
+}
+
+/**
+ * The `redirect_uri` sent with a code exchange is not exactly one of the URLs registered
+ * for the application in the Twitch developer console (or differs from the one used in
+ * the authorization request).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RedirectUriMismatch extends Schema.TaggedError<RedirectUriMismatch>(
+  "@effect-twitch/auth/RedirectUriMismatch"
+)("RedirectUriMismatch", {
+  redirectUri: Schema.String,
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch says the redirect URI ${
+      quote(this.redirectUri)
+    } does not match the URIs registered for this application`
+  }
+}
+
+/**
+ * Twitch does not accept the application's credentials: the client id is unknown
+ * (`UnknownClient`) or the client secret is wrong (`WrongSecret`). Check
+ * `TWITCH_CLIENT_ID` / `TWITCH_CLIENT_SECRET`; retrying will not help.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidClient extends Schema.TaggedError<InvalidClient>("@effect-twitch/auth/InvalidClient")(
+  "InvalidClient",
+  {
+    reason: Schema.Literal("UnknownClient", "WrongSecret"),
+    endpoint,
+    status: Schema.Number,
+    twitchMessage: Schema.String
+  }
+) {
+  override get message(): string {
+    return this.reason === "UnknownClient"
+      ? `Twitch does not know this client id (${this.endpoint}, HTTP ${this.status}: ${
+        quote(this.twitchMessage)
+      }); check TWITCH_CLIENT_ID`
+      : `Twitch rejected the client secret (${this.endpoint}, HTTP ${this.status}: ${
+        quote(this.twitchMessage)
+      }); check TWITCH_CLIENT_SECRET`
+  }
+}
+
+/**
+ * The operation needs the application's client secret, and none was configured
+ * (`source: "Config"`, nothing was sent), or Twitch asked for it (`source: "Twitch"`, e.g.
+ * refreshing a confidential client's token without the secret).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MissingClientSecret extends Schema.TaggedError<MissingClientSecret>(
+  "@effect-twitch/auth/MissingClientSecret"
+)("MissingClientSecret", {
+  operation: Schema.String,
+  source: Schema.Literal("Config", "Twitch")
+}) {
+  override get message(): string {
+    return this.source === "Config"
+      ? `${this.operation} needs the application's client secret, and none is configured (set TWITCH_CLIENT_SECRET or the clientSecret option)`
+      : `Twitch requires the client secret for ${this.operation} (the application is a confidential client); configure TWITCH_CLIENT_SECRET`
+  }
+}
+
+/**
+ * No redirect URI was given to an operation that needs one, and none is configured.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MissingRedirectUri extends Schema.TaggedError<MissingRedirectUri>(
+  "@effect-twitch/auth/MissingRedirectUri"
+)("MissingRedirectUri", {
+  operation: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation} needs a redirect URI: pass redirectUri or set TWITCH_REDIRECT_URI`
+  }
+}
+
+/**
+ * Twitch refused a requested scope (`invalid scope requested: '<scope>'`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidScope extends Schema.TaggedError<InvalidScope>("@effect-twitch/auth/InvalidScope")(
+  "InvalidScope",
+  {
+    twitchMessage: Schema.String
+  }
+) {
+  override get message(): string {
+    return `Twitch refused the requested scopes: ${quote(this.twitchMessage)}`
+  }
+}
+
+/**
+ * The device code flow is still waiting for the user to enter the code
+ * (`400 authorization_pending`). Poll again after the interval.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationPending extends Schema.TaggedError<AuthorizationPending>(
+  "@effect-twitch/auth/AuthorizationPending"
+)("AuthorizationPending", {}) {
+  override get message(): string {
+    return "The user has not yet entered the device code; poll again after the interval"
+  }
+}
+
+/**
+ * The device code is unknown, expired or already used (`400 invalid device code`).
+ * Start the device flow again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DeviceCodeExpired extends Schema.TaggedError<DeviceCodeExpired>(
+  "@effect-twitch/auth/DeviceCodeExpired"
+)("DeviceCodeExpired", {
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch rejected the device code (${
+      quote(this.twitchMessage)
+    }); it expired or was used already, start the device flow again`
+  }
+}
+
+/**
+ * Twitch answered `429 Too Many Requests`. Transient: retried with the configured schedule
+ * before it reaches you. `retryAfterSeconds` is taken from Twitch's `Ratelimit-Reset` or
+ * `Retry-After` header when present.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimited extends Schema.TaggedError<RateLimited>("@effect-twitch/auth/RateLimited")(
+  "RateLimited",
+  {
+    endpoint,
+    retryAfterSeconds: Schema.optional(Schema.Number)
+  }
+) {
+  override get message(): string {
+    return `Twitch rate-limited ${this.endpoint}${
+      this.retryAfterSeconds === undefined ? "" : `; retry in ${this.retryAfterSeconds}s`
+    }`
+  }
+}
+
+/**
+ * Twitch answered with a 5xx status. Transient: retried with the configured schedule
+ * before it reaches you.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TwitchUnavailable extends Schema.TaggedError<TwitchUnavailable>(
+  "@effect-twitch/auth/TwitchUnavailable"
+)("TwitchUnavailable", {
+  endpoint,
+  status: Schema.Number
+}) {
+  override get message(): string {
+    return `Twitch is unavailable: ${this.endpoint} answered HTTP ${this.status}`
+  }
+}
+
+/**
+ * The request did not complete: the connection failed or the request timed out.
+ * Transient: retried with the configured schedule before it reaches you.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@effect-twitch/auth/TransportError")(
+  "TransportError",
+  {
+    endpoint,
+    reason: Schema.Literal("Network", "Timeout"),
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    return this.reason === "Timeout"
+      ? `${this.endpoint} timed out: ${this.detail}`
+      : `${this.endpoint} failed to reach Twitch: ${this.detail}`
+  }
+}
+
+/**
+ * Twitch's answer did not have the documented shape: a body that is not JSON, a missing or
+ * mistyped field. `detail` names the fields at fault, never their values (they may be
+ * tokens).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
+  "@effect-twitch/auth/MalformedResponse"
+)("MalformedResponse", {
+  endpoint,
+  status: Schema.Number,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch's answer to ${this.endpoint} (HTTP ${this.status}) could not be decoded: ${this.detail}`
+  }
+}
+
+/**
+ * Twitch refused the request with an error this library does not recognise. `status` and
+ * `twitchMessage` are what Twitch said.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>(
+  "@effect-twitch/auth/UnexpectedResponse"
+)("UnexpectedResponse", {
+  endpoint,
+  status: Schema.Number,
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    return `${this.endpoint} answered HTTP ${this.status}: ${quote(this.twitchMessage)}`
+  }
+}
+
+/**
+ * Failures that may go away by themselves. The SDK retries them on a bounded schedule
+ * before they reach the caller.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TransientError = RateLimited | TwitchUnavailable | TransportError
+
+/**
+ * Every error of this module.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TwitchAuthError =
+  | InvalidAccessToken
+  | InvalidRefreshToken
+  | InvalidAuthorizationCode
+  | RedirectUriMismatch
+  | InvalidClient
+  | MissingClientSecret
+  | MissingRedirectUri
+  | InvalidScope
+  | AuthorizationPending
+  | DeviceCodeExpired
+  | RateLimited
+  | TwitchUnavailable
+  | TransportError
+  | MalformedResponse
+  | UnexpectedResponse
+
+/**
+ * Whether a value is one of the transient errors (`RateLimited`, `TwitchUnavailable`,
+ * `TransportError`).
+ *
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isTransientError = (u: unknown): u is TransientError =>
+  u instanceof RateLimited || u instanceof TwitchUnavailable || u instanceof TransportError
+
+const quote = (s: string): string => JSON.stringify(s)

@@ -1,0 +1,144 @@
+/**
+ * Sending requests to id.twitch.tv and turning its answers into values or typed errors.
+ * Everything here is careful never to put a credential into an error: request bodies are
+ * never inspected, and decoding failures are described by field names only.
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as Token from "../Token.js"
+import {
+  type Endpoint,
+  MalformedResponse,
+  RateLimited,
+  TransportError,
+  TwitchUnavailable
+} from "../TwitchAuthError.js"
+
+/** What Twitch said when it refused a request. */
+export interface Failure {
+  readonly endpoint: Endpoint
+  readonly status: number
+  /** Twitch's `message`, or `""` when the body was not Twitch's error envelope. */
+  readonly twitchMessage: string
+  /** The same, lower-cased and trimmed, for matching. */
+  readonly normalized: string
+}
+
+const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(Token.ErrorResponse))
+
+/**
+ * Describes a decoding failure by the paths of the offending fields, never by their values
+ * (which may be tokens).
+ */
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const parts = issues.map((issue) => {
+    const path = issue.path.length === 0 ? "the body" : `\`${issue.path.map(String).join(".")}\``
+    switch (issue._tag) {
+      case "Missing":
+        return `${path} is missing`
+      case "Unexpected":
+        return `${path} is not expected`
+      default:
+        return `${path} has the wrong type or value`
+    }
+  })
+  return Array.from(new Set(parts)).join("; ")
+}
+
+const causeText = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; depth < 3 && current !== undefined; depth++) {
+    if (Predicate.hasProperty(current, "code") && typeof current.code === "string") parts.push(current.code)
+    else if (current instanceof Error && current.message.length > 0) parts.push(current.message)
+    current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
+  }
+  return parts.join(": ")
+}
+
+/** Maps a platform failure (or a per-attempt timeout) to a `TransportError`. */
+export const transportError = (
+  endpoint: Endpoint,
+  error: HttpClientError.HttpClientError | Cause.TimeoutException
+): TransportError => {
+  if (error._tag === "TimeoutException") {
+    return new TransportError({ endpoint, reason: "Timeout", detail: "no answer within the request timeout" })
+  }
+  const detail = [error.reason, error.description, causeText(error.cause)]
+    .filter((s): s is string => s !== undefined && s.length > 0)
+    .join(": ")
+  return new TransportError({ endpoint, reason: "Network", detail })
+}
+
+const retryAfterSeconds = (response: HttpClientResponse.HttpClientResponse, nowMillis: number) => {
+  const reset = Number(response.headers["ratelimit-reset"])
+  if (Number.isFinite(reset) && reset > 0) return Math.max(0, Math.ceil(reset - nowMillis / 1000))
+  const retryAfter = Number(response.headers["retry-after"])
+  return Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined
+}
+
+/**
+ * Reads a non-2xx answer. 429 and 5xx become the transient errors; anything else is handed
+ * to `classify` with Twitch's message.
+ */
+export const failWith = <E>(
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  classify: (failure: Failure) => E
+): Effect.Effect<never, E | RateLimited | TwitchUnavailable> =>
+  Effect.gen(function*() {
+    if (response.status === 429) {
+      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+      const seconds = retryAfterSeconds(response, now)
+      return yield* Effect.fail(
+        new RateLimited(seconds === undefined ? { endpoint } : { endpoint, retryAfterSeconds: seconds })
+      )
+    }
+    if (response.status >= 500) {
+      return yield* Effect.fail(new TwitchUnavailable({ endpoint, status: response.status }))
+    }
+    const text = yield* Effect.orElseSucceed(response.text, () => "")
+    const twitchMessage = Option.match(decodeEnvelope(text), {
+      onNone: () => "",
+      onSome: (envelope) => envelope.message
+    })
+    return yield* Effect.fail(
+      classify({ endpoint, status: response.status, twitchMessage, normalized: twitchMessage.trim().toLowerCase() })
+    )
+  })
+
+/** Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. */
+export const decodeBody = <A, I>(
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<A, MalformedResponse> =>
+  Effect.flatMap(
+    Effect.mapError(
+      response.text,
+      () => new MalformedResponse({ endpoint, status: response.status, detail: "the body could not be read" })
+    ),
+    (text) => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return Effect.fail(
+          new MalformedResponse({ endpoint, status: response.status, detail: "the body is not JSON" })
+        )
+      }
+      return Either.match(Schema.decodeUnknownEither(schema)(json), {
+        onLeft: (error) =>
+          Effect.fail(new MalformedResponse({ endpoint, status: response.status, detail: describeParseError(error) })),
+        onRight: Effect.succeed
+      })
+    }
+  )
