@@ -1,0 +1,56 @@
+/**
+ * `pnpm mock`: serve the in-memory Twitch on 127.0.0.1 until Ctrl-C.
+ *
+ * PORT (default 8787) picks the port. The credentials printed are the fake's seed, not secrets.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as FakeTwitch from "../src/FakeTwitch.js"
+import * as MockTwitchServer from "../src/MockTwitchServer.js"
+
+const parsePort = (raw: string | undefined): Effect.Effect<number, string> => {
+  if (raw === undefined || raw === "") return Effect.succeed(8787)
+  const port = Number(raw)
+  return Number.isInteger(port) && port >= 0 && port <= 65535
+    ? Effect.succeed(port)
+    : Effect.fail(`PORT must be an integer between 0 and 65535, got ${JSON.stringify(raw)}`)
+}
+
+const banner = Effect.gen(function*() {
+  const { authUrl, url } = yield* MockTwitchServer.MockTwitchServer
+  const [confidential, publicClient] = FakeTwitch.defaultSeed.clients
+  const [user] = FakeTwitch.defaultSeed.users
+  const curl = `curl -X POST '${authUrl}/token?client_id=${confidential.clientId}` +
+    `&client_secret=${confidential.clientSecret}&grant_type=client_credentials'`
+  yield* Console.log(
+    [
+      `Mock id.twitch.tv listening on ${url}`,
+      `  auth base URL:        ${authUrl}   (also under ${url}/auth)`,
+      `  confidential client:  ${confidential.clientId}`,
+      `  client secret (fake): ${confidential.clientSecret}`,
+      `  public client:        ${publicClient.clientId}`,
+      `  redirect URIs:        ${confidential.redirectUris.join(", ")}`,
+      `  user:                 ${user.login} (${user.userId}), consents automatically`,
+      ``,
+      `Try:`,
+      `  ${curl}`,
+      ``,
+      `Ctrl-C to stop.`
+    ].join("\n")
+  )
+})
+
+const main = Effect.gen(function*() {
+  const port = yield* parsePort(process.env["PORT"])
+  const server = MockTwitchServer.layer({ port, host: "127.0.0.1" }).pipe(
+    Layer.provideMerge(FakeTwitch.layer()),
+    Layer.mapError((error) => `Cannot listen on 127.0.0.1:${port} (is the port taken? set PORT): ${String(error.cause)}`)
+  )
+  yield* Layer.launch(Layer.effectDiscard(banner).pipe(Layer.provideMerge(server)))
+}).pipe(
+  Effect.catchAll((message) => Console.error(message).pipe(Effect.zipRight(Effect.sync(() => { process.exitCode = 1 }))))
+)
+
+NodeRuntime.runMain(main, { disableErrorReporting: false })

@@ -1,0 +1,930 @@
+/**
+ * An in-memory model of Twitch's authentication server (id.twitch.tv).
+ *
+ * It speaks Twitch's wire format on its own terms — raw requests in, raw status/headers/body
+ * out — and shares no code with the SDK, so a decoding bug in a client cannot hide behind it.
+ * Time comes from Effect's `Clock`, so `TestClock` drives every expiry.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Wire from "./internal/wire.js"
+
+/**
+ * The in-memory Twitch. Wire operations (`token`, `validate`, `revoke`, `authorize`) never
+ * fail: every outcome, including faults, is a {@link FakeTwitch.WireResponse}.
+ *
+ * @example
+ * ```ts
+ * import { FakeTwitch } from "@effect-twitch/testing"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const twitch = yield* FakeTwitch.FakeTwitch
+ *   const client = FakeTwitch.defaultSeed.clients[0]!
+ *   const response = yield* twitch.token({
+ *     method: "POST",
+ *     headers: {},
+ *     params: { client_id: client.clientId, client_secret: client.clientSecret!, grant_type: "client_credentials" }
+ *   })
+ *   // response.status === 200
+ * }).pipe(Effect.provide(FakeTwitch.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class FakeTwitch extends Context.Tag("@effect-twitch/testing/FakeTwitch")<FakeTwitch, FakeTwitch.Service>() {}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace FakeTwitch {
+  /**
+   * A request as id.twitch.tv sees it: header names are lowercase; `params` is the merge of
+   * the query string and the form body (body wins).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface WireRequest {
+    readonly method: string
+    readonly headers: Record<string, string>
+    readonly params: Record<string, string>
+  }
+
+  /**
+   * A raw response. The body is text so that malformed bodies can be expressed.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface WireResponse {
+    readonly status: number
+    readonly headers: Record<string, string>
+    readonly body: string
+  }
+
+  /**
+   * The endpoints the model serves.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export type Endpoint = "token" | "validate" | "revoke" | "authorize"
+
+  /**
+   * A fault to inject in place of (or, for `Delay`, before) the next answer.
+   *
+   * - `ServerError`: `status` (default 503) with `{"status":503,"message":"Service Unavailable"}`.
+   * - `RateLimited`: 429 `{"status":429,"message":"Too Many Requests"}` with `ratelimit-limit`,
+   *   `ratelimit-remaining: 0` and `ratelimit-reset` (unix seconds, `resetAfterSeconds` ahead, default 1).
+   * - `Malformed`: 200 with a truncated JSON body (`{"access_tok`) or the given `body`.
+   * - `Delay`: sleeps `duration` on Effect's clock, then answers normally.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export type Fault =
+    | { readonly _tag: "ServerError"; readonly status?: number }
+    | { readonly _tag: "RateLimited"; readonly resetAfterSeconds?: number }
+    | { readonly _tag: "Malformed"; readonly body?: string }
+    | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput }
+
+  /**
+   * A registered application.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Client {
+    readonly clientId: string
+    readonly clientSecret?: string
+    readonly type: "confidential" | "public"
+    readonly redirectUris: ReadonlyArray<string>
+  }
+
+  /**
+   * What `registerClient` needs; a missing id or (confidential) secret is generated.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface ClientInput {
+    readonly clientId?: string
+    readonly clientSecret?: string
+    readonly type?: "confidential" | "public"
+    readonly redirectUris?: ReadonlyArray<string>
+  }
+
+  /**
+   * A Twitch user.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface User {
+    readonly userId: string
+    readonly login: string
+  }
+
+  /**
+   * What `registerUser` needs; a missing id is generated, the login is lowercased.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface UserInput {
+    readonly userId?: string
+    readonly login: string
+  }
+
+  /**
+   * Initial clients and users.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Seed {
+    readonly clients: ReadonlyArray<Client>
+    readonly users: ReadonlyArray<User>
+  }
+
+  /**
+   * Knobs for the behaviours where observed Twitch and its documentation disagree.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Quirks {
+    /** Add `"error":"<HTTP reason>"` to every error envelope (docs' refresh example). Default `false`. */
+    readonly includeErrorField: boolean
+    /** `/validate` on an app token: omit `login`/`user_id` (observed) or send them as `null` (docs). Default `"absent"`. */
+    readonly appTokenValidateIdentity: "absent" | "null"
+    /** `/validate` with no scopes: `"scopes":[]` or `"scopes":null` (observed). Default `"empty"`. */
+    readonly emptyScopes: "empty" | "null"
+    /** Status of a failed refresh: 400 (observed) or 401 (docs). Default 400. */
+    readonly refreshFailureStatus: 400 | 401
+  }
+
+  /**
+   * Options for {@link make} and {@link layer}.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Options extends Partial<Quirks> {
+    /** `true` (default) seeds {@link defaultSeed}; `false` starts empty; or a custom seed. */
+    readonly seed?: boolean | Seed
+    /** Lifetime of user access tokens. Default 14400 s (4 h). */
+    readonly userTokenTtlSeconds?: number
+    /** Lifetime of app access tokens. Default 5011271 s (~58 days). */
+    readonly appTokenTtlSeconds?: number
+    /** Lifetime of refresh tokens of public clients, from creation. Default 30 days. */
+    readonly publicRefreshTokenTtlSeconds?: number
+    /** Lifetime of authorization codes. Default 600 s. */
+    readonly authorizationCodeTtlSeconds?: number
+  }
+
+  /**
+   * A user token minted directly by a test.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface IssuedUserToken {
+    readonly accessToken: string
+    readonly refreshToken: string
+    readonly expiresIn: number
+  }
+
+  /**
+   * The service.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /** POST /oauth2/token. */
+    readonly token: (request: WireRequest) => Effect.Effect<WireResponse>
+    /** GET /oauth2/validate. */
+    readonly validate: (request: WireRequest) => Effect.Effect<WireResponse>
+    /** POST /oauth2/revoke. */
+    readonly revoke: (request: WireRequest) => Effect.Effect<WireResponse>
+    /** GET /oauth2/authorize, auto-consented by the consenting user. */
+    readonly authorize: (request: WireRequest) => Effect.Effect<WireResponse>
+
+    /** Registers (or replaces) an application. */
+    readonly registerClient: (input?: ClientInput) => Effect.Effect<Client>
+    /** Registers (or replaces) a user. The first user registered becomes the consenting user if none is set. */
+    readonly registerUser: (input: UserInput) => Effect.Effect<User>
+    /** Sets which user consents on `authorize`. */
+    readonly setConsentingUser: (userId: string) => Effect.Effect<void, FakeTwitchSetupError>
+    /** The next `authorize` that reaches consent is denied by the user (`access_denied`). */
+    readonly denyNextAuthorization: () => Effect.Effect<void>
+    /** Changes the quirk knobs at run time. */
+    readonly setQuirks: (quirks: Partial<Quirks>) => Effect.Effect<void>
+    /** Mints an authorization code as if the user had consented. */
+    readonly issueAuthorizationCode: (input: {
+      readonly clientId: string
+      readonly userId: string
+      readonly scopes: ReadonlyArray<string>
+      readonly redirectUri: string
+    }) => Effect.Effect<string, FakeTwitchSetupError>
+    /** Mints a user access token and refresh token. */
+    readonly issueUserToken: (input: {
+      readonly clientId: string
+      readonly userId: string
+      readonly scopes: ReadonlyArray<string>
+    }) => Effect.Effect<IssuedUserToken, FakeTwitchSetupError>
+    /** Makes an access token expire now. */
+    readonly expireAccessToken: (accessToken: string) => Effect.Effect<void>
+    /** Revokes an access token (as `/revoke` would). */
+    readonly revokeAccessToken: (accessToken: string) => Effect.Effect<void>
+    /** The user disconnects the app (or every app): their access and refresh tokens die. */
+    readonly disconnectUser: (userId: string, clientId?: string) => Effect.Effect<void>
+    /** Whether an access token is known, unrevoked and unexpired. */
+    readonly isAccessTokenValid: (accessToken: string) => Effect.Effect<boolean>
+    /** Whether a refresh token would be accepted now. */
+    readonly isRefreshTokenValid: (refreshToken: string) => Effect.Effect<boolean>
+    /** How many requests an endpoint received (faulted ones included). */
+    readonly calls: (endpoint: Endpoint) => Effect.Effect<number>
+    /** The requests an endpoint received, oldest first. */
+    readonly requests: (endpoint: Endpoint) => Effect.Effect<ReadonlyArray<WireRequest>>
+    /** Forgets counted calls and recorded requests. */
+    readonly resetCounters: () => Effect.Effect<void>
+    /** The next `times` requests to `endpoint` (or to any endpoint) get `fault`. */
+    readonly failNext: (endpoint: Endpoint | "any", fault: Fault, times?: number) => Effect.Effect<void>
+  }
+}
+
+/**
+ * A test-setup mistake, such as minting a token for an unknown client.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class FakeTwitchSetupError extends Data.TaggedError("FakeTwitchSetupError")<{
+  readonly message: string
+}> {}
+
+/**
+ * The seed used by {@link layer} unless told otherwise: one confidential client, one public
+ * client and the user `twitchdev`. These are fakes, not credentials.
+ *
+ * @since 0.1.0
+ * @category seed
+ */
+export const defaultSeed = {
+  clients: [
+    {
+      clientId: "hof5gwx0su6owfnys0yan9c87zr6t1",
+      clientSecret: "41vpdji4e9gif29md0ouet6fktd2mk",
+      type: "confidential",
+      redirectUris: ["http://localhost:3000/callback", "http://localhost:3000/other"]
+    },
+    {
+      clientId: "uo6dggojyb8d6soh92zknwmi5ej1q2",
+      type: "public",
+      redirectUris: ["http://localhost:3000/callback", "http://localhost:3000/other"]
+    }
+  ],
+  users: [{ userId: "141981764", login: "twitchdev" }]
+} as const satisfies FakeTwitch.Seed
+
+/**
+ * Default token lifetimes, in seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults = {
+  userTokenTtlSeconds: 14400,
+  appTokenTtlSeconds: 5011271,
+  publicRefreshTokenTtlSeconds: 30 * 24 * 60 * 60,
+  authorizationCodeTtlSeconds: 600
+} as const
+
+// ---------------------------------------------------------------------------------------------
+// state
+// ---------------------------------------------------------------------------------------------
+
+interface CodeRecord {
+  readonly clientId: string
+  readonly userId: string
+  readonly scopes: ReadonlyArray<string>
+  readonly redirectUri: string
+  readonly expiresAt: number
+}
+
+interface AccessTokenRecord {
+  readonly clientId: string
+  readonly userId: string | undefined
+  readonly scopes: ReadonlyArray<string>
+  readonly expiresAt: number
+  readonly revoked: boolean
+}
+
+interface RefreshTokenRecord {
+  readonly clientId: string
+  readonly userId: string
+  readonly scopes: ReadonlyArray<string>
+  /** `undefined`: never expires (confidential clients). */
+  readonly expiresAt: number | undefined
+  /** Spent (public, single use) or invalidated by a disconnect. */
+  readonly dead: boolean
+}
+
+interface PendingFault {
+  readonly endpoint: FakeTwitch.Endpoint | "any"
+  readonly fault: FakeTwitch.Fault
+  readonly remaining: number
+}
+
+interface State {
+  readonly clients: HashMap.HashMap<string, FakeTwitch.Client>
+  readonly users: HashMap.HashMap<string, FakeTwitch.User>
+  readonly codes: HashMap.HashMap<string, CodeRecord>
+  readonly accessTokens: HashMap.HashMap<string, AccessTokenRecord>
+  readonly refreshTokens: HashMap.HashMap<string, RefreshTokenRecord>
+  readonly consentingUser: string | undefined
+  readonly denyNext: boolean
+  readonly quirks: FakeTwitch.Quirks
+  readonly recorded: Readonly<Record<FakeTwitch.Endpoint, ReadonlyArray<FakeTwitch.WireRequest>>>
+  readonly faults: ReadonlyArray<PendingFault>
+}
+
+/** Freshly generated identifiers, made before entering a pure state transition. */
+interface Fresh {
+  readonly accessToken: string
+  readonly refreshToken: string
+  readonly code: string
+}
+
+interface Lifetimes {
+  readonly userTokenMs: number
+  readonly appTokenMs: number
+  readonly publicRefreshMs: number
+  readonly codeMs: number
+}
+
+interface Ctx {
+  readonly now: number
+  readonly fresh: Fresh
+  readonly lifetimes: Lifetimes
+}
+
+type Transition = (state: State, ctx: Ctx) => readonly [FakeTwitch.WireResponse, State]
+
+const emptyRecorded: State["recorded"] = { token: [], validate: [], revoke: [], authorize: [] }
+
+const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
+  const value = request.params[name]
+  return value === undefined || value === "" ? undefined : value
+}
+
+const secondsLeft = (expiresAt: number, now: number): number => Math.max(0, Math.floor((expiresAt - now) / 1000))
+
+const refreshTokenAlive = (record: RefreshTokenRecord, now: number): boolean =>
+  !record.dead && (record.expiresAt === undefined || now < record.expiresAt)
+
+const accessTokenAlive = (record: AccessTokenRecord, now: number): boolean => !record.revoked && now < record.expiresAt
+
+const fail = (state: State, status: number, message: string): readonly [FakeTwitch.WireResponse, State] => [
+  Wire.error(status, message, state.quirks.includeErrorField),
+  state
+]
+
+const notFound = (state: State): readonly [FakeTwitch.WireResponse, State] => fail(state, 404, "Not Found")
+
+/**
+ * Checks the client secret for grants that need one. A public client has no secret, so it
+ * fails these grants the way a confidential client without (or with a wrong) secret would.
+ */
+const checkSecret = (state: State, client: FakeTwitch.Client, request: FakeTwitch.WireRequest) => {
+  const secret = param(request, "client_secret")
+  if (secret === undefined) return Option.some(fail(state, 400, "missing client secret"))
+  if (client.clientSecret === undefined || secret !== client.clientSecret) {
+    return Option.some(fail(state, 403, "invalid client secret"))
+  }
+  return Option.none()
+}
+
+/** Mints a user access token + refresh token into the state. */
+const mintUserToken = (
+  state: State,
+  ctx: Ctx,
+  client: FakeTwitch.Client,
+  userId: string,
+  scopes: ReadonlyArray<string>
+): State => ({
+  ...state,
+  accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
+    clientId: client.clientId,
+    userId,
+    scopes,
+    expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
+    revoked: false
+  }),
+  refreshTokens: HashMap.set(state.refreshTokens, ctx.fresh.refreshToken, {
+    clientId: client.clientId,
+    userId,
+    scopes,
+    expiresAt: client.type === "public" ? ctx.now + ctx.lifetimes.publicRefreshMs : undefined,
+    dead: false
+  })
+})
+
+const userTokenBody = (
+  accessToken: string,
+  expiresIn: number,
+  refreshToken: string,
+  scopes: ReadonlyArray<string>
+) =>
+  scopes.length === 0
+    ? { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, token_type: "bearer" }
+    : { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, scope: scopes, token_type: "bearer" }
+
+const grantAuthorizationCode = (
+  state: State,
+  ctx: Ctx,
+  client: FakeTwitch.Client,
+  request: FakeTwitch.WireRequest
+): readonly [FakeTwitch.WireResponse, State] => {
+  const secretFailure = checkSecret(state, client, request)
+  if (Option.isSome(secretFailure)) return secretFailure.value
+  const code = param(request, "code")
+  if (code === undefined) return fail(state, 400, "missing code")
+  const redirectUri = param(request, "redirect_uri")
+  if (redirectUri === undefined) return fail(state, 400, "missing redirect_uri")
+  const record = HashMap.get(state.codes, code)
+  if (Option.isNone(record) || record.value.clientId !== client.clientId || ctx.now >= record.value.expiresAt) {
+    return fail(state, 400, "Invalid authorization code")
+  }
+  if (redirectUri !== record.value.redirectUri || !client.redirectUris.includes(redirectUri)) {
+    return fail(state, 400, "Parameter redirect_uri does not match registered URI")
+  }
+  const minted = mintUserToken({ ...state, codes: HashMap.remove(state.codes, code) }, ctx, client, record.value.userId, record.value.scopes)
+  return [
+    Wire.json(
+      200,
+      userTokenBody(ctx.fresh.accessToken, ctx.lifetimes.userTokenMs / 1000, ctx.fresh.refreshToken, record.value.scopes)
+    ),
+    minted
+  ]
+}
+
+const grantClientCredentials = (
+  state: State,
+  ctx: Ctx,
+  client: FakeTwitch.Client,
+  request: FakeTwitch.WireRequest
+): readonly [FakeTwitch.WireResponse, State] => {
+  const secretFailure = checkSecret(state, client, request)
+  if (Option.isSome(secretFailure)) return secretFailure.value
+  return [
+    Wire.json(200, {
+      access_token: ctx.fresh.accessToken,
+      expires_in: ctx.lifetimes.appTokenMs / 1000,
+      token_type: "bearer"
+    }),
+    {
+      ...state,
+      accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
+        clientId: client.clientId,
+        userId: undefined,
+        scopes: [],
+        expiresAt: ctx.now + ctx.lifetimes.appTokenMs,
+        revoked: false
+      })
+    }
+  ]
+}
+
+const grantRefreshToken = (
+  state: State,
+  ctx: Ctx,
+  client: FakeTwitch.Client,
+  request: FakeTwitch.WireRequest
+): readonly [FakeTwitch.WireResponse, State] => {
+  const refreshToken = param(request, "refresh_token")
+  if (refreshToken === undefined) return fail(state, 400, "missing refresh token")
+  if (client.type === "confidential") {
+    const secretFailure = checkSecret(state, client, request)
+    if (Option.isSome(secretFailure)) return secretFailure.value
+  }
+  const record = HashMap.get(state.refreshTokens, refreshToken)
+  if (
+    Option.isNone(record) || record.value.clientId !== client.clientId || !refreshTokenAlive(record.value, ctx.now)
+  ) {
+    return fail(state, state.quirks.refreshFailureStatus, "Invalid refresh token")
+  }
+  const { scopes, userId } = record.value
+  const expiresIn = ctx.lifetimes.userTokenMs / 1000
+  if (client.type === "public") {
+    // Public clients: the refresh token is single use and a new one (30 days) comes back.
+    const spent = HashMap.set(state.refreshTokens, refreshToken, { ...record.value, dead: true })
+    return [
+      Wire.json(200, userTokenBody(ctx.fresh.accessToken, expiresIn, ctx.fresh.refreshToken, scopes)),
+      mintUserToken({ ...state, refreshTokens: spent }, ctx, client, userId, scopes)
+    ]
+  }
+  // Confidential clients: the refresh token does not expire, stays valid and is returned again.
+  return [
+    Wire.json(200, userTokenBody(ctx.fresh.accessToken, expiresIn, refreshToken, scopes)),
+    {
+      ...state,
+      accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
+        clientId: client.clientId,
+        userId,
+        scopes,
+        expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
+        revoked: false
+      })
+    }
+  ]
+}
+
+const tokenTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "POST") return notFound(state)
+  const clientId = param(request, "client_id")
+  if (clientId === undefined) return fail(state, 400, "missing client id")
+  const client = HashMap.get(state.clients, clientId)
+  if (Option.isNone(client)) return fail(state, 400, "invalid client")
+  switch (param(request, "grant_type")) {
+    case "authorization_code":
+      return grantAuthorizationCode(state, ctx, client.value, request)
+    case "client_credentials":
+      return grantClientCredentials(state, ctx, client.value, request)
+    case "refresh_token":
+      return grantRefreshToken(state, ctx, client.value, request)
+    case "urn:ietf:params:oauth:grant-type:device_code":
+      return fail(state, 400, "invalid device code")
+    default:
+      return fail(state, 400, "unsupported grant type")
+  }
+}
+
+const bearerPattern = /^(?:oauth|bearer)\s+(\S+)\s*$/i
+
+const validateTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "GET") return notFound(state)
+  const header = request.headers["authorization"]
+  const match = header === undefined ? null : bearerPattern.exec(header.trim())
+  const token = match === null ? undefined : match[1]
+  if (token === undefined) return fail(state, 401, "missing authorization token")
+  const record = HashMap.get(state.accessTokens, token)
+  if (Option.isNone(record) || !accessTokenAlive(record.value, ctx.now)) {
+    return fail(state, 401, "invalid access token")
+  }
+  const { clientId, expiresAt, scopes, userId } = record.value
+  const scopesValue = scopes.length === 0 && state.quirks.emptyScopes === "null" ? null : scopes
+  const expiresIn = secondsLeft(expiresAt, ctx.now)
+  const user = userId === undefined ? Option.none() : HashMap.get(state.users, userId)
+  if (Option.isSome(user)) {
+    return [
+      Wire.json(200, {
+        client_id: clientId,
+        login: user.value.login,
+        scopes: scopesValue,
+        user_id: user.value.userId,
+        expires_in: expiresIn
+      }),
+      state
+    ]
+  }
+  const body = state.quirks.appTokenValidateIdentity === "null"
+    ? { client_id: clientId, login: null, scopes: scopesValue, user_id: null, expires_in: expiresIn }
+    : { client_id: clientId, scopes: scopesValue, expires_in: expiresIn }
+  return [Wire.json(200, body), state]
+}
+
+const revokeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "POST") return notFound(state)
+  const clientId = param(request, "client_id")
+  if (clientId === undefined) return fail(state, 400, "missing client id")
+  if (!HashMap.has(state.clients, clientId)) return fail(state, 404, "client does not exist")
+  const token = param(request, "token")
+  if (token === undefined) return fail(state, 400, "missing oauth token")
+  const record = HashMap.get(state.accessTokens, token)
+  if (Option.isNone(record) || record.value.clientId !== clientId || !accessTokenAlive(record.value, ctx.now)) {
+    return fail(state, 400, "Invalid token")
+  }
+  return [
+    { status: 200, headers: {}, body: "" },
+    { ...state, accessTokens: HashMap.set(state.accessTokens, token, { ...record.value, revoked: true }) }
+  ]
+}
+
+const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "GET") return notFound(state)
+  const clientId = param(request, "client_id")
+  if (clientId === undefined) return fail(state, 400, "missing client_id")
+  const client = HashMap.get(state.clients, clientId)
+  if (Option.isNone(client)) return fail(state, 400, "invalid client")
+  const redirectUri = param(request, "redirect_uri")
+  if (redirectUri === undefined) return fail(state, 400, "missing redirect_uri")
+  const state_ = param(request, "state")
+  const stateParam: ReadonlyArray<readonly [string, string]> = state_ === undefined ? [] : [["state", state_]]
+  if (!client.value.redirectUris.includes(redirectUri)) {
+    const first = client.value.redirectUris[0]
+    if (first === undefined) return fail(state, 400, "Parameter redirect_uri does not match registered URI")
+    return [
+      Wire.redirect(Wire.withQuery(first, [
+        ["error", "redirect_mismatch"],
+        ["error_description", "Parameter redirect_uri does not match registered URI"],
+        ...stateParam
+      ])),
+      state
+    ]
+  }
+  const responseType = param(request, "response_type")
+  if (responseType === undefined) return fail(state, 400, "missing response_type")
+  if (responseType !== "code" && responseType !== "token") return fail(state, 400, "unsupported response_type")
+  if (state.denyNext) {
+    return [
+      Wire.redirect(Wire.withQuery(redirectUri, [
+        ["error", "access_denied"],
+        ["error_description", "The user denied you access"],
+        ...stateParam
+      ])),
+      { ...state, denyNext: false }
+    ]
+  }
+  const userId = state.consentingUser
+  if (userId === undefined || !HashMap.has(state.users, userId)) {
+    return fail(state, 400, "no user to consent (FakeTwitch has no users)")
+  }
+  const scopes = Wire.parseScopes(param(request, "scope"))
+  const scopeParam = scopes.join(" ")
+  if (responseType === "code") {
+    return [
+      Wire.redirect(Wire.withQuery(redirectUri, [["code", ctx.fresh.code], ["scope", scopeParam], ...stateParam])),
+      {
+        ...state,
+        codes: HashMap.set(state.codes, ctx.fresh.code, {
+          clientId,
+          userId,
+          scopes,
+          redirectUri,
+          expiresAt: ctx.now + ctx.lifetimes.codeMs
+        })
+      }
+    ]
+  }
+  // Implicit grant: a user access token in the fragment, no refresh token, no expires_in.
+  return [
+    Wire.redirect(Wire.withFragment(redirectUri, [
+      ["access_token", ctx.fresh.accessToken],
+      ["scope", scopeParam],
+      ...stateParam,
+      ["token_type", "bearer"]
+    ])),
+    {
+      ...state,
+      accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
+        clientId,
+        userId,
+        scopes,
+        expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
+        revoked: false
+      })
+    }
+  ]
+}
+
+const faultResponse = (
+  fault: Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" }>,
+  includeErrorField: boolean,
+  now: number
+): FakeTwitch.WireResponse => {
+  switch (fault._tag) {
+    case "ServerError": {
+      const status = fault.status ?? 503
+      return Wire.error(status, Wire.reasonPhrase(status), includeErrorField)
+    }
+    case "RateLimited": {
+      const reset = Math.floor(now / 1000) + (fault.resetAfterSeconds ?? 1)
+      return Wire.error(429, "Too Many Requests", includeErrorField, {
+        "ratelimit-limit": "800",
+        "ratelimit-remaining": "0",
+        "ratelimit-reset": String(reset)
+      })
+    }
+    case "Malformed":
+      return { status: 200, headers: { "content-type": "application/json" }, body: fault.body ?? "{\"access_tok" }
+  }
+}
+
+const resolveSeed = (seed: FakeTwitch.Options["seed"]): FakeTwitch.Seed =>
+  seed === undefined || seed === true ? defaultSeed : seed === false ? { clients: [], users: [] } : seed
+
+/**
+ * Builds a FakeTwitch. See {@link FakeTwitch.Options} for the knobs.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch.Service> =>
+  Effect.gen(function*() {
+    const seed = resolveSeed(options.seed)
+    const lifetimes: Lifetimes = {
+      userTokenMs: (options.userTokenTtlSeconds ?? defaults.userTokenTtlSeconds) * 1000,
+      appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
+      publicRefreshMs: (options.publicRefreshTokenTtlSeconds ?? defaults.publicRefreshTokenTtlSeconds) * 1000,
+      codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000
+    }
+    const serial = yield* Ref.make(0)
+    const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
+    const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
+    const freshRefreshToken = Effect.map(freshId(40), (base) => base + Wire.refreshTokenSuffix)
+
+    const ref = yield* Ref.make<State>({
+      clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
+      users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
+      codes: HashMap.empty(),
+      accessTokens: HashMap.empty(),
+      refreshTokens: HashMap.empty(),
+      consentingUser: seed.users[0]?.userId,
+      denyNext: false,
+      quirks: {
+        includeErrorField: options.includeErrorField ?? false,
+        appTokenValidateIdentity: options.appTokenValidateIdentity ?? "absent",
+        emptyScopes: options.emptyScopes ?? "empty",
+        refreshFailureStatus: options.refreshFailureStatus ?? 400
+      },
+      recorded: emptyRecorded,
+      faults: []
+    })
+
+    /** Records the call, consumes a matching fault if any, then runs the transition. */
+    const serve = (endpoint: FakeTwitch.Endpoint, request: FakeTwitch.WireRequest, transition: Transition) =>
+      Effect.gen(function*() {
+        const fault = yield* Ref.modify(ref, (state): readonly [Option.Option<FakeTwitch.Fault>, State] => {
+          const recorded = { ...state.recorded, [endpoint]: [...state.recorded[endpoint], request] }
+          const index = state.faults.findIndex((f) => f.endpoint === endpoint || f.endpoint === "any")
+          const pending = state.faults[index]
+          if (pending === undefined) return [Option.none(), { ...state, recorded }]
+          const faults = pending.remaining <= 1
+            ? state.faults.filter((_, i) => i !== index)
+            : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
+          return [Option.some(pending.fault), { ...state, recorded, faults }]
+        })
+        if (Option.isSome(fault)) {
+          const f = fault.value
+          if (f._tag === "Delay") {
+            yield* Effect.sleep(f.duration)
+          } else {
+            const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+            const { quirks } = yield* Ref.get(ref)
+            return faultResponse(f, quirks.includeErrorField, now)
+          }
+        }
+        const fresh: Fresh = {
+          accessToken: yield* freshId(30),
+          refreshToken: yield* freshRefreshToken,
+          code: yield* freshId(30)
+        }
+        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        return yield* Ref.modify(ref, (state) => transition(state, { now, fresh, lifetimes }))
+      })
+
+    const requireClient = (state: State, clientId: string) =>
+      Option.match(HashMap.get(state.clients, clientId), {
+        onNone: () => Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown client ${clientId}` })),
+        onSome: Effect.succeed
+      })
+    const requireUser = (state: State, userId: string) =>
+      HashMap.has(state.users, userId)
+        ? Effect.void
+        : Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown user ${userId}` }))
+
+    const updateAccessToken = (accessToken: string, f: (record: AccessTokenRecord) => AccessTokenRecord) =>
+      Ref.update(ref, (state) => ({
+        ...state,
+        accessTokens: HashMap.modify(state.accessTokens, accessToken, f)
+      }))
+
+    const service: FakeTwitch.Service = {
+      token: (request) => serve("token", request, tokenTransition(request)),
+      validate: (request) => serve("validate", request, validateTransition(request)),
+      revoke: (request) => serve("revoke", request, revokeTransition(request)),
+      authorize: (request) => serve("authorize", request, authorizeTransition(request)),
+
+      registerClient: (input = {}) =>
+        Effect.gen(function*() {
+          const type = input.type ?? "confidential"
+          const clientId = input.clientId ?? (yield* freshId(30))
+          const redirectUris = input.redirectUris ?? ["http://localhost:3000/callback"]
+          const clientSecret = input.clientSecret ?? (type === "confidential" ? yield* freshId(30) : undefined)
+          const client: FakeTwitch.Client = clientSecret === undefined
+            ? { clientId, type, redirectUris }
+            : { clientId, clientSecret, type, redirectUris }
+          yield* Ref.update(ref, (state) => ({ ...state, clients: HashMap.set(state.clients, clientId, client) }))
+          return client
+        }),
+      registerUser: (input) =>
+        Effect.gen(function*() {
+          const userId = input.userId ?? String(100000000 + (yield* nextSerial))
+          const user: FakeTwitch.User = { userId, login: input.login.toLowerCase() }
+          yield* Ref.update(ref, (state) => ({
+            ...state,
+            users: HashMap.set(state.users, userId, user),
+            consentingUser: state.consentingUser ?? userId
+          }))
+          return user
+        }),
+      setConsentingUser: (userId) =>
+        Effect.flatMap(Ref.get(ref), (state) => requireUser(state, userId)).pipe(
+          Effect.zipRight(Ref.update(ref, (state) => ({ ...state, consentingUser: userId })))
+        ),
+      denyNextAuthorization: () => Ref.update(ref, (state) => ({ ...state, denyNext: true })),
+      setQuirks: (quirks) => Ref.update(ref, (state) => ({ ...state, quirks: { ...state.quirks, ...quirks } })),
+      issueAuthorizationCode: ({ clientId, redirectUri, scopes, userId }) =>
+        Effect.gen(function*() {
+          const current = yield* Ref.get(ref)
+          yield* requireClient(current, clientId)
+          yield* requireUser(current, userId)
+          const code = yield* freshId(30)
+          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          yield* Ref.update(ref, (state) => ({
+            ...state,
+            codes: HashMap.set(state.codes, code, {
+              clientId,
+              userId,
+              scopes,
+              redirectUri,
+              expiresAt: now + lifetimes.codeMs
+            })
+          }))
+          return code
+        }),
+      issueUserToken: ({ clientId, scopes, userId }) =>
+        Effect.gen(function*() {
+          const current = yield* Ref.get(ref)
+          const client = yield* requireClient(current, clientId)
+          yield* requireUser(current, userId)
+          const fresh: Fresh = { accessToken: yield* freshId(30), refreshToken: yield* freshRefreshToken, code: "" }
+          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          yield* Ref.update(ref, (state) => mintUserToken(state, { now, fresh, lifetimes }, client, userId, scopes))
+          return { accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresIn: lifetimes.userTokenMs / 1000 }
+        }),
+      expireAccessToken: (accessToken) =>
+        Effect.flatMap(
+          Effect.clockWith((clock) => clock.currentTimeMillis),
+          (now) => updateAccessToken(accessToken, (record) => ({ ...record, expiresAt: Math.min(record.expiresAt, now) }))
+        ),
+      revokeAccessToken: (accessToken) => updateAccessToken(accessToken, (record) => ({ ...record, revoked: true })),
+      disconnectUser: (userId, clientId) =>
+        Ref.update(ref, (state) => {
+          const affected = (record: { readonly userId: string | undefined; readonly clientId: string }) =>
+            record.userId === userId && (clientId === undefined || record.clientId === clientId)
+          return {
+            ...state,
+            accessTokens: HashMap.map(state.accessTokens, (r) => (affected(r) ? { ...r, revoked: true } : r)),
+            refreshTokens: HashMap.map(state.refreshTokens, (r) => (affected(r) ? { ...r, dead: true } : r))
+          }
+        }),
+      isAccessTokenValid: (accessToken) =>
+        Effect.gen(function*() {
+          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          const state = yield* Ref.get(ref)
+          return Option.match(HashMap.get(state.accessTokens, accessToken), {
+            onNone: () => false,
+            onSome: (record) => accessTokenAlive(record, now)
+          })
+        }),
+      isRefreshTokenValid: (refreshToken) =>
+        Effect.gen(function*() {
+          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          const state = yield* Ref.get(ref)
+          return Option.match(HashMap.get(state.refreshTokens, refreshToken), {
+            onNone: () => false,
+            onSome: (record) => refreshTokenAlive(record, now)
+          })
+        }),
+      calls: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint].length),
+      requests: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint]),
+      resetCounters: () => Ref.update(ref, (state) => ({ ...state, recorded: emptyRecorded })),
+      failNext: (endpoint, fault, times = 1) =>
+        times <= 0
+          ? Effect.void
+          : Ref.update(ref, (state) => ({ ...state, faults: [...state.faults, { endpoint, fault, remaining: times }] }))
+    }
+    return service
+  })
+
+/**
+ * A layer with a fresh FakeTwitch, seeded with {@link defaultSeed} unless `seed` says otherwise.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: FakeTwitch.Options = {}): Layer.Layer<FakeTwitch> => Layer.effect(FakeTwitch, make(options))
