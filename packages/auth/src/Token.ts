@@ -70,6 +70,27 @@ export const ValidateResponse = Schema.Struct({
 export type ValidateResponse = typeof ValidateResponse.Type
 
 /**
+ * The 200 body of `POST /oauth2/device`, the start of the device code flow. All five
+ * fields are always present.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const DeviceCodeResponse = Schema.Struct({
+  device_code: Schema.NonEmptyString,
+  expires_in: Schema.NonNegative,
+  interval: Schema.NonNegative,
+  user_code: Schema.NonEmptyString,
+  verification_uri: Schema.NonEmptyString
+})
+
+/**
+ * @since 0.1.0
+ * @category wire
+ */
+export type DeviceCodeResponse = typeof DeviceCodeResponse.Type
+
+/**
  * Twitch's error envelope: `{"status":400,"message":"Invalid refresh token"}`, sometimes
  * with `"error":"Bad Request"`. (Not the RFC 6749 `error`/`error_description` pair.)
  *
@@ -208,6 +229,22 @@ export class TokenInfo extends Schema.Class<TokenInfo>("@effect-twitch/auth/Toke
   }
 }
 
+/**
+ * A started device code flow: show `userCode` and `verificationUri` to the user, then poll
+ * with `deviceCode` no faster than every `intervalSeconds` until `expiresAt`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class DeviceAuthorization extends Schema.Class<DeviceAuthorization>("@effect-twitch/auth/DeviceAuthorization")({
+  deviceCode: Schema.Redacted(Schema.String),
+  userCode: Schema.String,
+  verificationUri: Schema.String,
+  intervalSeconds: Schema.NonNegative,
+  scopes: Schema.Array(Schema.String),
+  expiresAt: Schema.DateTimeUtc
+}) {}
+
 // ---------------------------------------------------------------------------------------
 // wire → domain
 // ---------------------------------------------------------------------------------------
@@ -283,4 +320,24 @@ export const tokenInfoFromWire = (wire: ValidateResponse, now: DateTime.Utc): To
     scopes: scopesFromWire(wire.scopes),
     validatedAt: now,
     expiresAt: expiresAtFromWire(wire.expires_in, now)
+  })
+
+/**
+ * Builds a {@link DeviceAuthorization} from a decoded device response received at `now`.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const deviceAuthorizationFromWire = (
+  wire: DeviceCodeResponse,
+  scopes: ReadonlyArray<string>,
+  now: DateTime.Utc
+): DeviceAuthorization =>
+  new DeviceAuthorization({
+    deviceCode: Redacted.make(wire.device_code),
+    userCode: wire.user_code,
+    verificationUri: wire.verification_uri,
+    intervalSeconds: wire.interval,
+    scopes,
+    expiresAt: DateTime.addDuration(now, Duration.seconds(wire.expires_in))
   })

@@ -21,6 +21,8 @@ import * as Wire from "./internal/wire.js"
 import * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
+  AuthorizationPending,
+  DeviceCodeExpired,
   type Endpoint,
   InvalidAccessToken,
   InvalidAuthorizationCode,
@@ -155,6 +157,45 @@ export declare namespace TwitchAuth {
     >
 
     /**
+     * Starts the device code flow (`POST /oauth2/device` with `scopes` in the body): the
+     * user enters the returned code at the verification URI while the app polls with
+     * {@link pollDeviceToken}. No secret is needed.
+     */
+    readonly startDeviceAuthorization: (
+      options?: { readonly scopes?: Iterable<string> | undefined }
+    ) => Effect.Effect<
+      Token.DeviceAuthorization,
+      | InvalidClient
+      | InvalidScope
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+
+    /**
+     * Polls once for the device flow's token (`POST /oauth2/token`,
+     * `grant_type=urn:ietf:params:oauth:grant-type:device_code`). `AuthorizationPending`
+     * means "not yet: poll again after the interval"; `DeviceCodeExpired` means the code
+     * expired or was used and the flow must start again.
+     */
+    readonly pollDeviceToken: (
+      deviceCode: Redacted.Redacted<string>
+    ) => Effect.Effect<
+      Token.UserToken,
+      | AuthorizationPending
+      | DeviceCodeExpired
+      | InvalidClient
+      | MissingClientSecret
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+
+    /**
      * Gets an app access token with the client credentials grant
      * (`POST /oauth2/token`, `grant_type=client_credentials`). Needs the client secret.
      */
@@ -213,6 +254,7 @@ const randomState = Effect.sync(() => {
 const tokenEndpoint: Endpoint = "POST /oauth2/token"
 const validateEndpoint: Endpoint = "GET /oauth2/validate"
 const revokeEndpoint: Endpoint = "POST /oauth2/revoke"
+const deviceEndpoint: Endpoint = "POST /oauth2/device"
 
 const unexpected = (failure: Wire.Failure) =>
   new UnexpectedResponse({
@@ -283,6 +325,12 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
     const credentials = (secret: Redacted.Redacted<string>) => ({
       client_id: config.clientId,
       client_secret: Redacted.value(secret)
+    })
+
+    /** The client id, with the secret when one is configured (public clients have none). */
+    const clientCredentials: Record<string, string> = Option.match(config.clientSecret, {
+      onNone: () => ({ client_id: config.clientId }),
+      onSome: credentials
     })
 
     const requireSecret = (operation: string) =>
@@ -356,10 +404,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
       send(
         tokenEndpoint,
         postForm("/token", {
-          ...Option.match(config.clientSecret, {
-            onNone: () => ({ client_id: config.clientId }),
-            onSome: credentials
-          }),
+          ...clientCredentials,
           grant_type: "refresh_token",
           refresh_token: Redacted.value(refreshToken)
         }),
@@ -438,7 +483,54 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         )
       }).pipe(Effect.withSpan("TwitchAuth.appToken"))
 
-    return TwitchAuth.of({ authorizationUrl, exchangeCode, refreshToken, validateToken, revokeToken, appToken })
+    const startDeviceAuthorization: TwitchAuth.Service["startDeviceAuthorization"] = (options = {}) => {
+      const requested = scopes(options.scopes)
+      return send(
+        deviceEndpoint,
+        postForm("/device", { client_id: config.clientId, scopes: requested.join(" ") }),
+        (response) =>
+          Effect.zipWith(
+            decode(Token.DeviceCodeResponse, deviceEndpoint)(response),
+            DateTime.now,
+            (wire, now) => Token.deviceAuthorizationFromWire(wire, requested, now)
+          ),
+        (failure): InvalidClient | InvalidScope | UnexpectedResponse =>
+          failure.normalized.startsWith("invalid scope")
+            ? new InvalidScope({ twitchMessage: failure.twitchMessage })
+            : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
+      ).pipe(Effect.withSpan("TwitchAuth.startDeviceAuthorization"))
+    }
+
+    const pollDeviceToken: TwitchAuth.Service["pollDeviceToken"] = (deviceCode) =>
+      send(
+        tokenEndpoint,
+        postForm("/token", {
+          ...clientCredentials,
+          device_code: Redacted.value(deviceCode),
+          grant_type: "urn:ietf:params:oauth:grant-type:device_code"
+        }),
+        toUserToken(tokenEndpoint),
+        (failure): AuthorizationPending | DeviceCodeExpired | InvalidClient | MissingClientSecret | UnexpectedResponse =>
+          failure.normalized === "authorization_pending"
+            ? new AuthorizationPending()
+            : failure.normalized === "invalid device code"
+            ? new DeviceCodeExpired({ twitchMessage: failure.twitchMessage })
+            : Option.getOrElse(
+              Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "pollDeviceToken")),
+              () => unexpected(failure)
+            )
+      ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken"))
+
+    return TwitchAuth.of({
+      authorizationUrl,
+      exchangeCode,
+      refreshToken,
+      validateToken,
+      revokeToken,
+      startDeviceAuthorization,
+      pollDeviceToken,
+      appToken
+    })
   }
 )
 

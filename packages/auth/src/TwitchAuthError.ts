@@ -23,12 +23,14 @@ export type Endpoint =
   | "POST /oauth2/token"
   | "GET /oauth2/validate"
   | "POST /oauth2/revoke"
+  | "POST /oauth2/device"
 
 const endpoint = Schema.Literal(
   "GET /oauth2/authorize",
   "POST /oauth2/token",
   "GET /oauth2/validate",
-  "POST /oauth2/revoke"
+  "POST /oauth2/revoke",
+  "POST /oauth2/device"
 )
 
 /**

@@ -1,0 +1,100 @@
+import { Token } from "@effect-twitch/auth"
+import { assert, describe, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as TestClock from "effect/TestClock"
+
+const decodeToken = Schema.decodeUnknownSync(Token.TokenResponse)
+const decodeValidate = Schema.decodeUnknownSync(Token.ValidateResponse)
+const now = DateTime.unsafeMake("2026-01-01T00:00:00Z")
+
+describe("wire quirks", () => {
+  it("scope absent, null and [\"\"] all mean no scopes", () => {
+    for (const scope of [undefined, null, [""]]) {
+      const wire = decodeToken({
+        access_token: "a",
+        refresh_token: "r",
+        expires_in: 100,
+        token_type: "bearer",
+        ...(scope === undefined ? {} : { scope })
+      })
+      const token = Either.getOrThrow(Token.userTokenFromWire(wire, now))
+      assert.deepStrictEqual(token.scopes, [])
+    }
+  })
+
+  it("expires_in absent or 0 means the token never expires", () => {
+    for (const expires of [undefined, 0]) {
+      const wire = decodeToken({ access_token: "a", refresh_token: "r", ...(expires === undefined ? {} : { expires_in: expires }) })
+      const token = Either.getOrThrow(Token.userTokenFromWire(wire, now))
+      assert.isTrue(Option.isNone(token.expiresAt))
+      assert.isFalse(token.isExpired(DateTime.unsafeMake("2100-01-01T00:00:00Z")))
+    }
+  })
+
+  it("validate: app tokens without login/user_id, or with null, and scopes null", () => {
+    const absent = Token.tokenInfoFromWire(decodeValidate({ client_id: "c", scopes: [], expires_in: 5206826 }), now)
+    const nulls = Token.tokenInfoFromWire(
+      decodeValidate({ client_id: "c", login: null, user_id: null, scopes: null, expires_in: 5206826 }),
+      now
+    )
+    for (const info of [absent, nulls]) {
+      assert.isTrue(info.isAppToken)
+      assert.deepStrictEqual(info.scopes, [])
+      assert.strictEqual(Duration.toSeconds(Option.getOrThrow(info.expiresIn)), 5206826)
+    }
+    const legacy = Token.tokenInfoFromWire(decodeValidate({ client_id: "c", login: "x", user_id: "1", scopes: ["a"], expires_in: 0 }), now)
+    assert.isTrue(Option.isNone(legacy.expiresAt))
+    assert.isFalse(legacy.isAppToken)
+  })
+
+  it("a user token response without a refresh token is refused, naming the field", () => {
+    const wire = decodeToken({ access_token: "a", expires_in: 10 })
+    assert.deepStrictEqual(Token.userTokenFromWire(wire, now), Either.left("refresh_token is missing"))
+  })
+
+  it("negative or non-numeric expires_in does not decode", () => {
+    assert.throws(() => decodeToken({ access_token: "a", expires_in: -1 }))
+    assert.throws(() => decodeToken({ access_token: "a", expires_in: "10" }))
+    assert.throws(() => decodeToken({ access_token: "", expires_in: 10 }))
+  })
+})
+
+describe("UserToken", () => {
+  it.effect("expiry follows Effect's Clock (TestClock)", () =>
+    Effect.gen(function*() {
+      const receivedAt = yield* DateTime.now
+      const wire = decodeToken({ access_token: "a", refresh_token: "r", expires_in: 3600 })
+      const token = Either.getOrThrow(Token.userTokenFromWire(wire, receivedAt))
+      assert.isFalse(token.isExpired(yield* DateTime.now))
+      yield* TestClock.adjust("50 minutes")
+      assert.isFalse(token.isExpired(yield* DateTime.now))
+      assert.isTrue(token.isExpired(yield* DateTime.now, "15 minutes"))
+      assert.strictEqual(Duration.toMinutes(Option.getOrThrow(token.expiresIn(yield* DateTime.now))), 10)
+      yield* TestClock.adjust("10 minutes")
+      assert.isTrue(token.isExpired(yield* DateTime.now))
+      assert.isTrue(Duration.equals(Option.getOrThrow(token.expiresIn(yield* DateTime.now)), Duration.zero))
+    }))
+
+  it("encodes for storage and decodes back, secrets included, but prints them redacted", () => {
+    const token = new Token.UserToken({
+      accessToken: Redacted.make("access-secret"),
+      refreshToken: Redacted.make("refresh%2F/secret="),
+      scopes: ["chat:read"],
+      obtainedAt: now,
+      expiresAt: Option.some(DateTime.unsafeMake("2026-01-01T04:00:00Z"))
+    })
+    const encoded = Schema.encodeSync(Token.UserToken)(token)
+    assert.strictEqual(encoded.refreshToken, "refresh%2F/secret=")
+    assert.strictEqual(encoded.expiresAt, "2026-01-01T04:00:00.000Z")
+    const decoded = Schema.decodeSync(Token.UserToken)(encoded)
+    assert.strictEqual(Redacted.value(decoded.refreshToken), "refresh%2F/secret=")
+    assert.notInclude(String(token), "secret")
+    assert.notInclude(JSON.stringify(token), "secret")
+  })
+})
