@@ -1,0 +1,92 @@
+/**
+ * The on-disk format of the file token store, and the pure helpers around it: decoding a
+ * file's text into tokens (classifying what is wrong without ever quoting the file, whose
+ * values are tokens), encoding tokens back, and the checks on keys.
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import { UserToken } from "../Token.js"
+
+/** The format version this code reads and writes. */
+export const currentVersion = 1 as const
+
+/**
+ * `{ "version": 1, "tokens": { "<key>": <encoded UserToken> } }`; decoded, the tokens are a
+ * `ReadonlyMap` (so no key can collide with an object's prototype).
+ */
+export const StoreFile = Schema.Struct({
+  version: Schema.Literal(currentVersion),
+  tokens: Schema.ReadonlyMapFromRecord({ key: Schema.String, value: UserToken })
+})
+
+/** The file's text: {@link StoreFile} as JSON, indented for people who look at it. */
+export const StoreFileFromJson = Schema.parseJson(StoreFile, { space: 2 })
+
+/** Why a file could not be decoded: a reason and a description by field path only. */
+export interface DecodeFailure {
+  readonly reason: "Corrupted" | "UnsupportedVersion"
+  readonly detail: string
+}
+
+const maxIssues = 5
+
+/**
+ * Describes a decoding failure by the paths of the offending fields, never by their values
+ * (which are tokens). Paths are JSON object keys: the keys of `tokens` are the store's keys
+ * (user ids), not secrets.
+ */
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const parts = Array.from(
+    new Set(issues.map((issue) => {
+      const where = issue.path.length === 0 ? "the top level" : `\`${issue.path.map(String).join(".")}\``
+      switch (issue._tag) {
+        case "Missing":
+          return `${where} is missing`
+        case "Unexpected":
+          return `${where} is not expected`
+        default:
+          return `${where} has the wrong type or value`
+      }
+    }))
+  )
+  const shown = parts.slice(0, maxIssues).join("; ")
+  return parts.length > maxIssues ? `${shown}; and ${parts.length - maxIssues} more` : shown
+}
+
+const decodeJson = Schema.decodeUnknownEither(Schema.parseJson())
+const decodeFile = Schema.decodeUnknownEither(StoreFileFromJson, { errors: "all" })
+
+/**
+ * Decodes a store file's text. Not JSON, or the wrong shape: `Corrupted`; a numeric
+ * `version` other than {@link currentVersion}: `UnsupportedVersion`.
+ */
+export const decode = (text: string): Either.Either<ReadonlyMap<string, UserToken>, DecodeFailure> =>
+  Either.match(decodeFile(text), {
+    onRight: (file) => Either.right(file.tokens),
+    onLeft: (error) =>
+      Either.left(Either.match(decodeJson(text), {
+        onLeft: (): DecodeFailure => ({ reason: "Corrupted", detail: "the file is not valid JSON" }),
+        onRight: (json): DecodeFailure =>
+          Predicate.hasProperty(json, "version") && typeof json.version === "number" &&
+            json.version !== currentVersion
+            ? {
+              reason: "UnsupportedVersion",
+              detail: `the file is format version ${json.version}, and this version of the library reads only version ${currentVersion}`
+            }
+            : { reason: "Corrupted", detail: describeParseError(error) }
+      }))
+  })
+
+/** The name of a key that cannot be stored, or `undefined` when the key is fine. */
+export const invalidKey = (key: string): string | undefined =>
+  key.trim().length === 0
+    ? "the key is empty; use a non-empty key such as the user's id"
+    : key === "__proto__"
+    ? "the key \"__proto__\" is reserved; use the user's id"
+    : undefined
+
+/** The temporary file a write goes through: hidden, next to the target, unique. */
+export const temporaryName = (basename: string, random: string): string => `.${basename}.${random}.tmp`
