@@ -19,15 +19,16 @@ const parsePort = (raw: string | undefined): Effect.Effect<number, string> => {
 }
 
 const banner = Effect.gen(function*() {
-  const { authUrl, url } = yield* MockTwitchServer.MockTwitchServer
+  const { authUrl, helixUrl, url } = yield* MockTwitchServer.MockTwitchServer
   const [confidential, publicClient] = FakeTwitch.defaultSeed.clients
   const [user] = FakeTwitch.defaultSeed.users
   const curl = `curl -X POST '${authUrl}/token?client_id=${confidential.clientId}` +
     `&client_secret=${confidential.clientSecret}&grant_type=client_credentials'`
   yield* Console.log(
     [
-      `Mock id.twitch.tv listening on ${url}`,
+      `Mock id.twitch.tv and api.twitch.tv/helix listening on ${url}`,
       `  auth base URL:        ${authUrl}   (also under ${url}/auth)`,
+      `  Helix base URL:       ${helixUrl}   (GET /users, GET /moderation/moderators)`,
       `  confidential client:  ${confidential.clientId}`,
       `  client secret (fake): ${confidential.clientSecret}`,
       `  public client:        ${publicClient.clientId}`,
@@ -36,6 +37,7 @@ const banner = Effect.gen(function*() {
       ``,
       `Try:`,
       `  ${curl}`,
+      `  curl -H 'Authorization: Bearer <access_token>' -H 'Client-Id: ${confidential.clientId}' '${helixUrl}/users?login=${user.login}'`,
       ``,
       `Ctrl-C to stop.`
     ].join("\n")

@@ -1,5 +1,6 @@
 /**
- * An in-memory model of Twitch's authentication server (id.twitch.tv).
+ * An in-memory model of Twitch's authentication server (id.twitch.tv) and of the
+ * authentication rules of its API (api.twitch.tv/helix).
  *
  * It speaks Twitch's wire format on its own terms — raw requests in, raw status/headers/body
  * out — and shares no code with the SDK, so a decoding bug in a client cannot hide behind it.
@@ -18,8 +19,8 @@ import * as Ref from "effect/Ref"
 import * as Wire from "./internal/wire.js"
 
 /**
- * The in-memory Twitch. Wire operations (`token`, `validate`, `revoke`, `authorize`) never
- * fail: every outcome, including faults, is a {@link FakeTwitch.WireResponse}.
+ * The in-memory Twitch. Wire operations (`token`, `validate`, `revoke`, `authorize`, `helix`)
+ * never fail: every outcome, including faults, is a {@link FakeTwitch.WireResponse}.
  *
  * @example
  * ```ts
@@ -49,7 +50,8 @@ export class FakeTwitch extends Context.Tag("@effect-twitch/testing/FakeTwitch")
 export declare namespace FakeTwitch {
   /**
    * A request as id.twitch.tv sees it: header names are lowercase; `params` is the merge of
-   * the query string and the form body (body wins).
+   * the query string and the form body (body wins). `path` is only used (and recorded) by
+   * `helix`, where it is relative to the Helix base: `/users` for `/helix/users`.
    *
    * @since 0.1.0
    * @category models
@@ -58,7 +60,17 @@ export declare namespace FakeTwitch {
     readonly method: string
     readonly headers: Record<string, string>
     readonly params: Record<string, string>
+    readonly path?: string
   }
+
+  /**
+   * A request to api.twitch.tv/helix: a {@link WireRequest} with its `path` relative to the
+   * Helix base (`/users`, `/moderation/moderators`).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export type HelixRequest = WireRequest & { readonly path: string }
 
   /**
    * A raw response. The body is text so that malformed bodies can be expressed.
@@ -78,7 +90,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export type Endpoint = "token" | "validate" | "revoke" | "authorize"
+  export type Endpoint = "token" | "validate" | "revoke" | "authorize" | "helix"
 
   /**
    * A fault to inject in place of (or, for `Delay`, before) the next answer.
@@ -88,6 +100,10 @@ export declare namespace FakeTwitch {
    *   `ratelimit-remaining: 0` and `ratelimit-reset` (unix seconds, `resetAfterSeconds` ahead, default 1).
    * - `Malformed`: 200 with a truncated JSON body (`{"access_tok`) or the given `body`.
    * - `Delay`: sleeps `duration` on Effect's clock, then answers normally.
+   *
+   * On `helix` the envelopes are Helix's (`{"error":"Too Many Requests","status":429,
+   * "message":"Too Many Requests"}`), the default malformed body is `{"data":[{"id`, and every
+   * answer carries the rate-limit headers.
    *
    * @since 0.1.0
    * @category models
@@ -191,6 +207,8 @@ export declare namespace FakeTwitch {
     readonly publicRefreshTokenTtlSeconds?: number
     /** Lifetime of authorization codes. Default 600 s. */
     readonly authorizationCodeTtlSeconds?: number
+    /** Helix requests per Client-Id per minute before 429s (`Ratelimit-Limit`). Default 800. */
+    readonly helixRateLimit?: number
   }
 
   /**
@@ -220,6 +238,13 @@ export declare namespace FakeTwitch {
     readonly revoke: (request: WireRequest) => Effect.Effect<WireResponse>
     /** GET /oauth2/authorize, auto-consented by the consenting user. */
     readonly authorize: (request: WireRequest) => Effect.Effect<WireResponse>
+    /**
+     * Any method on api.twitch.tv/helix, `path` relative to `/helix`. Authenticates like Helix
+     * (`Authorization: Bearer`, `Client-Id`) and serves `GET /users` and
+     * `GET /moderation/moderators` (scope `moderation:read` or `channel:manage:moderators`);
+     * other paths are 404.
+     */
+    readonly helix: (request: HelixRequest) => Effect.Effect<WireResponse>
 
     /** Registers (or replaces) an application. */
     readonly registerClient: (input?: ClientInput) => Effect.Effect<Client>
@@ -258,6 +283,8 @@ export declare namespace FakeTwitch {
     readonly calls: (endpoint: Endpoint) => Effect.Effect<number>
     /** The requests an endpoint received, oldest first. */
     readonly requests: (endpoint: Endpoint) => Effect.Effect<ReadonlyArray<WireRequest>>
+    /** The latest request an endpoint received, if any. */
+    readonly lastRequest: (endpoint: Endpoint) => Effect.Effect<Option.Option<WireRequest>>
     /** Forgets counted calls and recorded requests. */
     readonly resetCounters: () => Effect.Effect<void>
     /** The next `times` requests to `endpoint` (or to any endpoint) get `fault`. */
@@ -309,7 +336,8 @@ export const defaults = {
   userTokenTtlSeconds: 14400,
   appTokenTtlSeconds: 5011271,
   publicRefreshTokenTtlSeconds: 30 * 24 * 60 * 60,
-  authorizationCodeTtlSeconds: 600
+  authorizationCodeTtlSeconds: 600,
+  helixRateLimit: 800
 } as const
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +376,12 @@ interface PendingFault {
   readonly remaining: number
 }
 
+/** A Helix rate-limit bucket: requests used in the minute that started at `windowStart`. */
+interface HelixBucket {
+  readonly windowStart: number
+  readonly used: number
+}
+
 interface State {
   readonly clients: HashMap.HashMap<string, FakeTwitch.Client>
   readonly users: HashMap.HashMap<string, FakeTwitch.User>
@@ -359,6 +393,8 @@ interface State {
   readonly quirks: FakeTwitch.Quirks
   readonly recorded: Readonly<Record<FakeTwitch.Endpoint, ReadonlyArray<FakeTwitch.WireRequest>>>
   readonly faults: ReadonlyArray<PendingFault>
+  /** Keyed by the `Client-Id` header ("" when absent). */
+  readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
 }
 
 /** Freshly generated identifiers, made before entering a pure state transition. */
@@ -373,6 +409,7 @@ interface Lifetimes {
   readonly appTokenMs: number
   readonly publicRefreshMs: number
   readonly codeMs: number
+  readonly helixRateLimit: number
 }
 
 interface Ctx {
@@ -383,7 +420,7 @@ interface Ctx {
 
 type Transition = (state: State, ctx: Ctx) => readonly [FakeTwitch.WireResponse, State]
 
-const emptyRecorded: State["recorded"] = { token: [], validate: [], revoke: [], authorize: [] }
+const emptyRecorded: State["recorded"] = { token: [], validate: [], revoke: [], authorize: [], helix: [] }
 
 const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
   const value = request.params[name]
@@ -700,8 +737,194 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
   ]
 }
 
+// ---------------------------------------------------------------------------------------------
+// helix (api.twitch.tv/helix)
+// ---------------------------------------------------------------------------------------------
+
+const helixWindowMs = 60_000
+
+/** What Helix answers in `created_at` for every fake user. */
+const helixCreatedAt = "2016-12-14T20:32:28Z"
+
+/** Header lookup: lowercase names per the wire contract, any casing tolerated. */
+const header = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
+  const exact = request.headers[name]
+  if (exact !== undefined) return exact
+  const entry = Object.entries(request.headers).find(([key]) => key.toLowerCase() === name)
+  return entry === undefined ? undefined : entry[1]
+}
+
+interface RateLimit {
+  readonly limit: number
+  readonly remaining: number
+  /** Unix seconds. */
+  readonly reset: number
+}
+
+const rateLimitHeaders = (rate: RateLimit): Record<string, string> => ({
+  "ratelimit-limit": String(rate.limit),
+  "ratelimit-remaining": String(rate.remaining),
+  "ratelimit-reset": String(rate.reset)
+})
+
+/**
+ * Takes one point from the bucket of the request's `Client-Id` (a one-minute window that
+ * starts with its first request). `exhausted`: there was none left.
+ */
+const chargeHelix = (
+  state: State,
+  ctx: Ctx,
+  request: FakeTwitch.WireRequest
+): readonly [RateLimit & { readonly exhausted: boolean }, State] => {
+  const key = header(request, "client-id")?.trim() ?? ""
+  const limit = ctx.lifetimes.helixRateLimit
+  const bucket = HashMap.get(state.helixBuckets, key).pipe(
+    Option.filter((b) => ctx.now < b.windowStart + helixWindowMs),
+    Option.getOrElse((): HelixBucket => ({ windowStart: ctx.now, used: 0 }))
+  )
+  const reset = Math.ceil((bucket.windowStart + helixWindowMs) / 1000)
+  const exhausted = bucket.used >= limit
+  const next: HelixBucket = exhausted ? bucket : { windowStart: bucket.windowStart, used: bucket.used + 1 }
+  return [
+    { limit, remaining: Math.max(0, limit - next.used), reset, exhausted },
+    { ...state, helixBuckets: HashMap.set(state.helixBuckets, key, next) }
+  ]
+}
+
+/** Helix's error envelope: always `{"error":"<reason>","status":N,"message":"..."}`. */
+const helixError = (status: number, message: string, headers: Record<string, string> = {}): FakeTwitch.WireResponse =>
+  Wire.json(status, { error: Wire.reasonPhrase(status), status, message }, headers)
+
+const withHeaders = (response: FakeTwitch.WireResponse, headers: Record<string, string>): FakeTwitch.WireResponse => ({
+  ...response,
+  headers: { ...response.headers, ...headers }
+})
+
+/** Helix takes only `Bearer` (any casing); `OAuth` is as good as no token. */
+const helixBearerPattern = /^bearer\s+(\S+)\s*$/i
+
+type HelixAuth =
+  | { readonly _tag: "Authorized"; readonly token: AccessTokenRecord }
+  | { readonly _tag: "Rejected"; readonly response: FakeTwitch.WireResponse }
+
+const rejected = (message: string): HelixAuth => ({ _tag: "Rejected", response: helixError(401, message) })
+
+const helixAuthenticate = (state: State, now: number, request: FakeTwitch.WireRequest): HelixAuth => {
+  const authorization = header(request, "authorization")
+  const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
+  const token = match === null ? undefined : match[1]
+  if (token === undefined) return rejected("OAuth token is missing")
+  const clientId = header(request, "client-id")?.trim()
+  if (clientId === undefined || clientId === "") return rejected("Client ID is missing")
+  const record = HashMap.get(state.accessTokens, token)
+  if (Option.isNone(record) || !accessTokenAlive(record.value, now)) return rejected("Invalid OAuth token")
+  if (record.value.clientId !== clientId) return rejected("Client ID and OAuth token do not match")
+  return { _tag: "Authorized", token: record.value }
+}
+
+type HelixHandler = (state: State, token: AccessTokenRecord, request: FakeTwitch.WireRequest) => FakeTwitch.WireResponse
+
+const displayName = (login: string): string => login.charAt(0).toUpperCase() + login.slice(1)
+
+const helixUser = (user: FakeTwitch.User, withEmail: boolean) => ({
+  id: user.userId,
+  login: user.login,
+  display_name: displayName(user.login),
+  type: "",
+  broadcaster_type: "",
+  description: "",
+  profile_image_url: "",
+  offline_image_url: "",
+  view_count: 0,
+  ...(withEmail ? { email: `${user.login}@example.com` } : {}),
+  created_at: helixCreatedAt
+})
+
+/** `GET /users`: the token's user, or the users named by `id` / `login` (unknown ones omitted). */
+const getUsers: HelixHandler = (state, token, request) => {
+  const id = param(request, "id")
+  const login = param(request, "login")
+  const found: Array<FakeTwitch.User> = []
+  if (id === undefined && login === undefined) {
+    if (token.userId === undefined) return helixError(400, "Missing required parameter \"id\" or \"login\"")
+    found.push(...Option.toArray(HashMap.get(state.users, token.userId)))
+  } else {
+    if (id !== undefined) found.push(...Option.toArray(HashMap.get(state.users, id)))
+    if (login !== undefined) {
+      const lower = login.toLowerCase()
+      for (const user of HashMap.values(state.users)) {
+        if (user.login === lower && !found.some((u) => u.userId === user.userId)) found.push(user)
+      }
+    }
+  }
+  // Like Helix, the email is only shown for the user who granted `user:read:email`.
+  const emailOf = token.scopes.includes("user:read:email") ? token.userId : undefined
+  return Wire.json(200, { data: found.map((user) => helixUser(user, user.userId === emailOf)) })
+}
+
+/** `GET /moderation/moderators`: scope-guarded; the fake has no moderators. */
+const getModerators: HelixHandler = (_state, token, request) => {
+  if (!token.scopes.includes("moderation:read") && !token.scopes.includes("channel:manage:moderators")) {
+    return helixError(401, "Missing scope: moderation:read")
+  }
+  if (param(request, "broadcaster_id") === undefined) {
+    return helixError(400, "Missing required parameter \"broadcaster_id\"")
+  }
+  return Wire.json(200, { data: [], pagination: {} })
+}
+
+const helixRoutes: ReadonlyMap<string, HelixHandler> = new Map([
+  ["GET /users", getUsers],
+  ["GET /moderation/moderators", getModerators]
+])
+
+const helixTransition: (request: FakeTwitch.HelixRequest) => Transition = (request) => (state, ctx) => {
+  const [rate, charged] = chargeHelix(state, ctx, request)
+  const headers = rateLimitHeaders(rate)
+  if (rate.exhausted) return [helixError(429, "Too Many Requests", headers), charged]
+  const path = request.path.startsWith("/") ? request.path : `/${request.path}`
+  const handler = helixRoutes.get(`${request.method.toUpperCase()} ${path}`)
+  if (handler === undefined) return [helixError(404, "", headers), charged]
+  const auth = helixAuthenticate(charged, ctx.now, request)
+  const response = auth._tag === "Rejected" ? auth.response : handler(charged, auth.token, request)
+  return [withHeaders(response, headers), charged]
+}
+
+type AnswerFault = Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" }>
+
+/** A fault on Helix: Helix envelopes, and the rate-limit headers like every Helix answer. */
+const helixFault: (request: FakeTwitch.WireRequest) => (fault: AnswerFault) => Transition =
+  (request) => (fault) => (state, ctx) => {
+    const [rate, charged] = chargeHelix(state, ctx, request)
+    switch (fault._tag) {
+      case "RateLimited": {
+        const reset = Math.floor(ctx.now / 1000) + (fault.resetAfterSeconds ?? 1)
+        const headers = rateLimitHeaders({ limit: rate.limit, remaining: 0, reset })
+        return [helixError(429, "Too Many Requests", headers), charged]
+      }
+      case "ServerError": {
+        const status = fault.status ?? 503
+        return [helixError(status, Wire.reasonPhrase(status), rateLimitHeaders(rate)), charged]
+      }
+      case "Malformed":
+        return [
+          {
+            status: 200,
+            headers: { "content-type": "application/json", ...rateLimitHeaders(rate) },
+            body: fault.body ?? "{\"data\":[{\"id"
+          },
+          charged
+        ]
+    }
+  }
+
+const oauthFault = (fault: AnswerFault): Transition => (state, ctx) => [
+  faultResponse(fault, state.quirks.includeErrorField, ctx.now),
+  state
+]
+
 const faultResponse = (
-  fault: Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" }>,
+  fault: AnswerFault,
   includeErrorField: boolean,
   now: number
 ): FakeTwitch.WireResponse => {
@@ -739,7 +962,8 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       userTokenMs: (options.userTokenTtlSeconds ?? defaults.userTokenTtlSeconds) * 1000,
       appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
       publicRefreshMs: (options.publicRefreshTokenTtlSeconds ?? defaults.publicRefreshTokenTtlSeconds) * 1000,
-      codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000
+      codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000,
+      helixRateLimit: options.helixRateLimit ?? defaults.helixRateLimit
     }
     const serial = yield* Ref.make(0)
     const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
@@ -761,11 +985,20 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         refreshFailureStatus: options.refreshFailureStatus ?? 400
       },
       recorded: emptyRecorded,
-      faults: []
+      faults: [],
+      helixBuckets: HashMap.empty()
     })
 
-    /** Records the call, consumes a matching fault if any, then runs the transition. */
-    const serve = (endpoint: FakeTwitch.Endpoint, request: FakeTwitch.WireRequest, transition: Transition) =>
+    /**
+     * Records the call, consumes a matching fault if any, then runs the transition (or, for a
+     * fault other than `Delay`, the endpoint's fault answer).
+     */
+    const serve = (
+      endpoint: FakeTwitch.Endpoint,
+      request: FakeTwitch.WireRequest,
+      transition: Transition,
+      onFault: (fault: AnswerFault) => Transition = oauthFault
+    ) =>
       Effect.gen(function*() {
         const fault = yield* Ref.modify(ref, (state): readonly [Option.Option<FakeTwitch.Fault>, State] => {
           const recorded = { ...state.recorded, [endpoint]: [...state.recorded[endpoint], request] }
@@ -777,14 +1010,13 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
           return [Option.some(pending.fault), { ...state, recorded, faults }]
         })
+        let run = transition
         if (Option.isSome(fault)) {
           const f = fault.value
           if (f._tag === "Delay") {
             yield* Effect.sleep(f.duration)
           } else {
-            const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-            const { quirks } = yield* Ref.get(ref)
-            return faultResponse(f, quirks.includeErrorField, now)
+            run = onFault(f)
           }
         }
         const fresh: Fresh = {
@@ -793,7 +1025,7 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           code: yield* freshId(30)
         }
         const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        return yield* Ref.modify(ref, (state) => transition(state, { now, fresh, lifetimes }))
+        return yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes }))
       })
 
     const requireClient = (state: State, clientId: string) =>
@@ -817,6 +1049,7 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       validate: (request) => serve("validate", request, validateTransition(request)),
       revoke: (request) => serve("revoke", request, revokeTransition(request)),
       authorize: (request) => serve("authorize", request, authorizeTransition(request)),
+      helix: (request) => serve("helix", request, helixTransition(request), helixFault(request)),
 
       registerClient: (input = {}) =>
         Effect.gen(function*() {
@@ -912,6 +1145,8 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         }),
       calls: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint].length),
       requests: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint]),
+      lastRequest: (endpoint) =>
+        Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.recorded[endpoint].at(-1))),
       resetCounters: () => Ref.update(ref, (state) => ({ ...state, recorded: emptyRecorded })),
       failNext: (endpoint, fault, times = 1) =>
         times <= 0

@@ -1,102 +1,51 @@
 /**
  * A real HTTP server (127.0.0.1) in front of {@link FakeTwitch}: `/oauth2/{authorize,token,
- * validate,revoke}` and the same under `/auth/` (the Twitch CLI mock API's convention).
+ * validate,revoke}`, the same under `/auth/` (the Twitch CLI mock API's convention), and
+ * `/helix/*`.
  *
  * Parameters are read from the query string, an `application/x-www-form-urlencoded` body or a
  * `multipart/form-data` body; the body wins over the query, as on id.twitch.tv.
  *
  * @since 0.1.0
  */
-import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Multipart from "@effect/platform/Multipart"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
+import * as Option from "effect/Option"
 import * as Http from "node:http"
 import * as FakeTwitch from "./FakeTwitch.js"
+import * as Transport from "./internal/http.js"
 
 /**
  * Where the running mock listens: `url` is the origin (`http://127.0.0.1:PORT`), `authUrl`
- * the base of the OAuth endpoints (`${url}/oauth2`), a drop-in for `https://id.twitch.tv/oauth2`.
+ * the base of the OAuth endpoints (`${url}/oauth2`), a drop-in for `https://id.twitch.tv/oauth2`,
+ * and `helixUrl` the base of the API (`${url}/helix`), a drop-in for `https://api.twitch.tv/helix`.
  *
  * @since 0.1.0
  * @category tags
  */
 export class MockTwitchServer extends Context.Tag("@effect-twitch/testing/MockTwitchServer")<
   MockTwitchServer,
-  { readonly url: string; readonly authUrl: string }
+  { readonly url: string; readonly authUrl: string; readonly helixUrl: string }
 >() {}
 
-const merge = (target: Record<string, string>, entries: Iterable<readonly [string, string]>): void => {
-  const seen = new Set<string>()
-  for (const [key, value] of entries) {
-    // Within one source the first occurrence wins; a later source overrides an earlier one.
-    if (seen.has(key)) continue
-    seen.add(key)
-    target[key] = value
-  }
-}
-
-const decoder = new TextDecoder()
-
-/** Query string ∪ form body (urlencoded or multipart), body winning. */
-const readParams = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const params: Record<string, string> = {}
-  merge(params, new URL(request.url, "http://localhost").searchParams)
-  const contentType = (request.headers["content-type"] ?? "").toLowerCase()
-  if (contentType.startsWith("application/x-www-form-urlencoded")) {
-    merge(params, new URLSearchParams(yield* request.text))
-  } else if (contentType.startsWith("multipart/form-data")) {
-    const fields: Array<readonly [string, string]> = []
-    yield* Stream.runForEach(request.multipartStream, (part) =>
-      Multipart.isField(part)
-        ? Effect.sync(() => {
-          fields.push([part.key, part.value])
-        })
-        : Effect.map(part.contentEffect, (bytes) => {
-          fields.push([part.key, decoder.decode(bytes)])
-        }))
-    merge(params, fields)
-  }
-  return params
-})
-
 const toResponse = (wire: FakeTwitch.FakeTwitch.WireResponse): HttpServerResponse.HttpServerResponse => {
-  const { "content-type": contentType, ...rest } = wire.headers
-  const headers = { ...rest, "access-control-allow-origin": "*" }
-  return wire.body === "" && contentType === undefined
+  const { "content-type": contentType, ...headers } = Transport.responseHeaders(wire)
+  return contentType === undefined
     ? HttpServerResponse.empty({ status: wire.status, headers })
-    : HttpServerResponse.text(wire.body, { status: wire.status, headers, contentType: contentType ?? "text/plain" })
+    : HttpServerResponse.text(wire.body, { status: wire.status, headers, contentType })
 }
-
-const jsonError = (status: number, message: string): HttpServerResponse.HttpServerResponse =>
-  toResponse({ status, headers: { "content-type": "application/json" }, body: JSON.stringify({ status, message }) })
-
-const handler = (endpoint: FakeTwitch.FakeTwitch.Endpoint) =>
-  Effect.gen(function*() {
-    const twitch = yield* FakeTwitch.FakeTwitch
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const params = yield* readParams
-    const wire: FakeTwitch.FakeTwitch.WireRequest = { method: request.method, headers: { ...request.headers }, params }
-    return toResponse(yield* twitch[endpoint](wire))
-  }).pipe(
-    Effect.catchTags({
-      RequestError: () => Effect.succeed(jsonError(400, "malformed request body")),
-      MultipartError: () => Effect.succeed(jsonError(400, "malformed request body"))
-    })
-  )
 
 /**
- * The mock as an `HttpApp`: every method is routed to the model, which answers 404 to the
- * wrong one (a GET to `/oauth2/token` is a 404 on id.twitch.tv); unknown paths are 404
- * `{"status":404,"message":"Not Found"}`.
+ * The mock as an `HttpApp`. `/oauth2/{authorize,token,validate,revoke}` (and the same under
+ * `/auth/`) take every method and go to the model, which answers 404 to the wrong one (a GET
+ * to `/oauth2/token` is a 404 on id.twitch.tv); `/helix/*` goes to `FakeTwitch.helix`; other
+ * paths are 404 `{"status":404,"message":"Not Found"}`.
  *
  * @since 0.1.0
  * @category http
@@ -105,16 +54,22 @@ export const httpApp: Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   never,
   FakeTwitch.FakeTwitch | HttpServerRequest.HttpServerRequest
-> = HttpRouter.empty.pipe(
-  HttpRouter.all("/oauth2/authorize", handler("authorize")),
-  HttpRouter.all("/oauth2/token", handler("token")),
-  HttpRouter.all("/oauth2/validate", handler("validate")),
-  HttpRouter.all("/oauth2/revoke", handler("revoke")),
-  HttpRouter.all("/auth/authorize", handler("authorize")),
-  HttpRouter.all("/auth/token", handler("token")),
-  HttpRouter.all("/auth/validate", handler("validate")),
-  HttpRouter.all("/auth/revoke", handler("revoke")),
-  Effect.catchTag("RouteNotFound", () => Effect.succeed(jsonError(404, "Not Found")))
+> = Effect.gen(function*() {
+  const twitch = yield* FakeTwitch.FakeTwitch
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const headers: Record<string, string> = { ...request.headers }
+  const body = Transport.isFormContentType(headers["content-type"] ?? "")
+    ? Option.some(new Uint8Array(yield* request.arrayBuffer))
+    : Option.none()
+  const wire = yield* Transport.handle(twitch, {
+    method: request.method,
+    url: new URL(request.url, "http://localhost"),
+    headers,
+    body
+  })
+  return toResponse(wire)
+}).pipe(
+  Effect.catchTag("RequestError", () => Effect.succeed(toResponse(Transport.jsonError(400, "malformed request body"))))
 )
 
 /**
@@ -134,7 +89,7 @@ export const layer = (
     HttpServer.addressWith((address) => {
       const hostname = host.includes(":") ? `[${host}]` : host
       const url = address._tag === "TcpAddress" ? `http://${hostname}:${address.port}` : `http://${hostname}`
-      return Effect.succeed({ url, authUrl: `${url}/oauth2` })
+      return Effect.succeed({ url, authUrl: `${url}/oauth2`, helixUrl: `${url}/helix` })
     })
   )
   return Layer.merge(HttpServer.serve(httpApp), info).pipe(Layer.provide(server))

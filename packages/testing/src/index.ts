@@ -3,8 +3,8 @@
  */
 
 /**
- * An in-memory model of id.twitch.tv: clients, users, codes, tokens, expiry on Effect's
- * `Clock`, counters and fault injection.
+ * An in-memory model of id.twitch.tv and of Helix's authentication: clients, users, codes,
+ * tokens, expiry on Effect's `Clock`, counters, recorded requests and fault injection.
  *
  * @since 0.1.0
  * @category modules
@@ -12,7 +12,15 @@
 export * as FakeTwitch from "./FakeTwitch.js"
 
 /**
- * The FakeTwitch served over real HTTP on 127.0.0.1.
+ * An `HttpClient` answered in memory by the FakeTwitch: no sockets, fake time on `TestClock`.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as FakeTwitchHttpClient from "./FakeTwitchHttpClient.js"
+
+/**
+ * The FakeTwitch served over real HTTP on 127.0.0.1 (`/oauth2/*`, `/auth/*`, `/helix/*`).
  *
  * @since 0.1.0
  * @category modules

@@ -31,12 +31,13 @@ const clientCredentials = {
 }
 
 layer(TestLayer)("MockTwitchServer", (it) => {
-  it.effect("exposes its URL on 127.0.0.1", () =>
+  it.effect("exposes its URLs on 127.0.0.1", () =>
     Effect.gen(function*() {
-      const { authUrl, url } = yield* MockTwitchServer.MockTwitchServer
+      const { authUrl, helixUrl, url } = yield* MockTwitchServer.MockTwitchServer
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.notMatch(url, /:0$/)
       assert.strictEqual(authUrl, `${url}/oauth2`)
+      assert.strictEqual(helixUrl, `${url}/helix`)
     }))
 
   it.effect("params from the query string", () =>
