@@ -436,7 +436,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             ? new InvalidAccessToken({
               endpoint: failure.endpoint,
               status: failure.status,
-              twitchMessage: failure.twitchMessage
+              twitchMessage: failure.twitchMessage,
+              token: accessToken
             })
             : unexpected(failure)
       ).pipe(Effect.withSpan("TwitchAuth.validateToken"))
@@ -451,7 +452,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             ? new InvalidAccessToken({
               endpoint: failure.endpoint,
               status: failure.status,
-              twitchMessage: failure.twitchMessage
+              twitchMessage: failure.twitchMessage,
+              token: accessToken
             })
             : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
       ).pipe(Effect.withSpan("TwitchAuth.revokeToken"))

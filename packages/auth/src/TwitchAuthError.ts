@@ -25,20 +25,19 @@ export type Endpoint =
   | "POST /oauth2/revoke"
   | "POST /oauth2/device"
 
-const endpoint = Schema.Literal(
-  "GET /oauth2/authorize",
-  "POST /oauth2/token",
-  "GET /oauth2/validate",
-  "POST /oauth2/revoke",
-  "POST /oauth2/device"
-)
+/** Errors name the endpoint as text: `POST /oauth2/token`, or a Helix route such as `GET /helix/users`. */
+const endpoint = Schema.String
 
 /**
  * The access token was rejected: it expired, was revoked, was never valid, or was empty.
  * Get a new one (refresh it, or ask the user to authorize again).
  *
- * Twitch answers `401 invalid access token` / `401 missing authorization token` on validate
- * and `400 Invalid token` / `400 missing oauth token` on revoke.
+ * Twitch answers `401 invalid access token` / `401 missing authorization token` on validate,
+ * `400 Invalid token` / `400 missing oauth token` on revoke, and
+ * `401 Invalid OAuth token` on Helix.
+ *
+ * `token` is the rejected token (kept `Redacted`; it prints as `<redacted>`), so that a
+ * session can tell whether it was already replaced: see `TwitchSession.refresh`.
  *
  * @since 0.1.0
  * @category errors
@@ -48,7 +47,8 @@ export class InvalidAccessToken extends Schema.TaggedError<InvalidAccessToken>(
 )("InvalidAccessToken", {
   endpoint,
   status: Schema.Number,
-  twitchMessage: Schema.String
+  twitchMessage: Schema.String,
+  token: Schema.optional(Schema.RedactedFromSelf(Schema.String))
 }) {
   override get message(): string {
     return `Twitch rejected the access token at ${this.endpoint} (HTTP ${this.status}: ${
@@ -336,6 +336,57 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>(
 }
 
 /**
+ * Helix refused a call because the token lacks a scope (`401 Missing scope: <scope>`).
+ * Refreshing does not add scopes: the user must authorize again with the scope.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MissingScope extends Schema.TaggedError<MissingScope>("@effect-twitch/auth/MissingScope")(
+  "MissingScope",
+  {
+    endpoint,
+    scope: Schema.String,
+    twitchMessage: Schema.String
+  }
+) {
+  override get message(): string {
+    return `${this.endpoint} needs the scope ${
+      quote(this.scope)
+    }, which the token does not have; ask the user to authorize it`
+  }
+}
+
+/**
+ * Helix refused a call because the token was issued to another application than the
+ * `Client-Id` sent (`401 Client ID and OAuth token do not match`), or because a token or
+ * client id was missing. Refreshing does not help.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class HelixUnauthorized extends Schema.TaggedError<HelixUnauthorized>(
+  "@effect-twitch/auth/HelixUnauthorized"
+)("HelixUnauthorized", {
+  reason: Schema.Literal("ClientMismatch", "MissingToken", "MissingClientId"),
+  endpoint,
+  twitchMessage: Schema.String
+}) {
+  override get message(): string {
+    switch (this.reason) {
+      case "ClientMismatch":
+        return `${this.endpoint}: the token belongs to another application than the configured client id (${
+          quote(this.twitchMessage)
+        })`
+      case "MissingToken":
+        return `${this.endpoint}: Helix received no usable token (${quote(this.twitchMessage)})`
+      case "MissingClientId":
+        return `${this.endpoint}: Helix received no client id (${quote(this.twitchMessage)})`
+    }
+  }
+}
+
+/**
  * Failures that may go away by themselves. The SDK retries them on a bounded schedule
  * before they reach the caller.
  *
@@ -366,6 +417,8 @@ export type TwitchAuthError =
   | TransportError
   | MalformedResponse
   | UnexpectedResponse
+  | MissingScope
+  | HelixUnauthorized
 
 /**
  * Whether a value is one of the transient errors (`RateLimited`, `TwitchUnavailable`,

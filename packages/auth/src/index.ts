@@ -29,3 +29,54 @@ export * as TwitchAuthError from "./TwitchAuthError.js"
  * @since 0.1.0
  */
 export * as Token from "./Token.js"
+
+/**
+ * Where user tokens live: in memory, or in a 0600 JSON file written atomically.
+ *
+ * @since 0.1.0
+ */
+export * as TokenStore from "./TokenStore.js"
+
+/**
+ * A current access token and a way to replace a rejected one — what `withTokenRefresh` and
+ * `TwitchHttpClient` need.
+ *
+ * @since 0.1.0
+ */
+export * as TwitchCredentials from "./TwitchCredentials.js"
+
+/**
+ * One user's live credentials: single-flight refresh, refresh ahead of expiry, hourly
+ * validation, persistence.
+ *
+ * @since 0.1.0
+ */
+export * as TwitchSession from "./TwitchSession.js"
+
+/**
+ * Many users' sessions, keyed by user id, loaded on demand and released when unused.
+ *
+ * @since 0.1.0
+ */
+export * as TwitchSessions from "./TwitchSessions.js"
+
+/**
+ * The application's own token (client credentials), renewed when it expires or is rejected.
+ *
+ * @since 0.1.0
+ */
+export * as AppTokenSession from "./AppTokenSession.js"
+
+/**
+ * `withTokenRefresh`: refresh the rejected token once and retry, for any effect.
+ *
+ * @since 0.1.0
+ */
+export * as Retry from "./Retry.js"
+
+/**
+ * An `HttpClient` for Helix with Client-Id, Bearer per attempt, refresh-on-401 and 429 waits.
+ *
+ * @since 0.1.0
+ */
+export * as TwitchHttpClient from "./TwitchHttpClient.js"

@@ -1,0 +1,214 @@
+/**
+ * `TwitchHttpClient`: an `HttpClient` for the Helix API that carries the credentials for
+ * you. Every attempt gets the Helix base URL, `Client-Id`, and
+ * `Authorization: Bearer <current token>` — read afresh per attempt, so the retry after a
+ * refresh carries the new token. Helix's 401 answers become typed errors; an invalid token
+ * is refreshed (once for all concurrent callers) and the request retried; a 429 waits until
+ * `Ratelimit-Reset` and retries.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { flow } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Retry from "./Retry.js"
+import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
+import { HelixUnauthorized, InvalidAccessToken, MissingScope, RateLimited } from "./TwitchAuthError.js"
+import { type CredentialsError, TwitchCredentials } from "./TwitchCredentials.js"
+
+/**
+ * Everything a call through {@link TwitchHttpClient} can fail with, besides the
+ * platform's `HttpClientError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type HelixError = InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited | CredentialsError
+
+/**
+ * The authenticated Helix client.
+ *
+ * @example
+ * ```ts
+ * import { TwitchHttpClient } from "@effect-twitch/auth"
+ * import { HttpClientResponse } from "@effect/platform"
+ * import { Effect, Schema } from "effect"
+ *
+ * const Users = Schema.Struct({ data: Schema.Array(Schema.Struct({ id: Schema.String, login: Schema.String })) })
+ *
+ * const me = Effect.gen(function*() {
+ *   const helix = yield* TwitchHttpClient.TwitchHttpClient
+ *   const response = yield* helix.get("/users")
+ *   return yield* HttpClientResponse.schemaBodyJson(Users)(response)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TwitchHttpClient extends Context.Tag("@effect-twitch/auth/TwitchHttpClient")<
+  TwitchHttpClient,
+  HttpClient.HttpClient.With<HttpClientError.HttpClientError | HelixError>
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How many 429 answers in a row are waited out before `RateLimited` surfaces. Default 3. */
+  readonly rateLimitRetries?: number | undefined
+  /** The longest single wait for `Ratelimit-Reset`. Default 60 seconds. */
+  readonly maxRateLimitWait?: Duration.DurationInput | undefined
+  /** Passed to `withTokenRefresh`. Default: one refresh, one retry. */
+  readonly refresh?: Retry.WithTokenRefreshOptions | undefined
+}
+
+const HelixErrorBody = Schema.parseJson(Schema.Struct({
+  error: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.Number),
+  message: Schema.String
+}))
+const decodeHelixError = Schema.decodeUnknownOption(HelixErrorBody)
+
+const endpointOf = (request: HttpClientRequest.HttpClientRequest): string => {
+  try {
+    return `${request.method} ${new URL(request.url).pathname}`
+  } catch {
+    return request.method
+  }
+}
+
+const bearerOf = (request: HttpClientRequest.HttpClientRequest): Option.Option<Redacted.Redacted<string>> => {
+  const header = request.headers["authorization"] ?? ""
+  return header.toLowerCase().startsWith("bearer ")
+    ? Option.some(Redacted.make(header.slice("bearer ".length)))
+    : Option.none()
+}
+
+/** Turns a Helix 401 into the error a caller acts on. */
+const unauthorized = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<never, InvalidAccessToken | MissingScope | HelixUnauthorized> =>
+  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text): Effect.Effect<
+    never,
+    InvalidAccessToken | MissingScope | HelixUnauthorized
+  > => {
+    const endpoint = endpointOf(response.request)
+    const twitchMessage = Option.match(decodeHelixError(text), { onNone: () => "", onSome: (body) => body.message })
+    const normalized = twitchMessage.trim().toLowerCase()
+    if (normalized.startsWith("missing scope")) {
+      const scope = twitchMessage.slice(twitchMessage.indexOf(":") + 1).trim()
+      return Effect.fail(new MissingScope({ endpoint, scope, twitchMessage }))
+    }
+    if (normalized === "client id and oauth token do not match") {
+      return Effect.fail(new HelixUnauthorized({ reason: "ClientMismatch", endpoint, twitchMessage }))
+    }
+    if (normalized === "oauth token is missing") {
+      return Effect.fail(new HelixUnauthorized({ reason: "MissingToken", endpoint, twitchMessage }))
+    }
+    if (normalized === "client id is missing") {
+      return Effect.fail(new HelixUnauthorized({ reason: "MissingClientId", endpoint, twitchMessage }))
+    }
+    // "Invalid OAuth token", or a 401 we do not recognise: refreshing once is the right move.
+    const token = bearerOf(response.request)
+    return Effect.fail(
+      new InvalidAccessToken(
+        Option.isSome(token)
+          ? { endpoint, status: 401, twitchMessage, token: token.value }
+          : { endpoint, status: 401, twitchMessage }
+      )
+    )
+  })
+
+const rateLimited = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<never, RateLimited> =>
+  Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) => {
+    const endpoint = endpointOf(response.request)
+    const reset = Number(response.headers["ratelimit-reset"])
+    return Effect.fail(
+      Number.isFinite(reset) && reset > 0
+        ? new RateLimited({ endpoint, retryAfterSeconds: Math.max(0, reset - now / 1000) })
+        : new RateLimited({ endpoint })
+    )
+  })
+
+/**
+ * Builds the client from the credentials in context, the configuration (Helix URL, client
+ * id) and the transport.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<
+  HttpClient.HttpClient.With<HttpClientError.HttpClientError | HelixError>,
+  never,
+  TwitchCredentials | TwitchAuthConfig | HttpClient.HttpClient
+> =>
+  Effect.gen(function*() {
+    const config = yield* TwitchAuthConfig
+    const credentials = yield* TwitchCredentials
+    const retries = Math.max(0, Math.floor(options.rateLimitRetries ?? 3))
+    const maxWait = Duration.decode(options.maxRateLimitWait ?? "60 seconds")
+
+    const waitOutRateLimit = <E, R>(
+      effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R> => {
+      const loop = (left: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R> =>
+        Effect.catchIf(effect, (error): error is RateLimited => error instanceof RateLimited, (error) =>
+          left <= 0
+            ? Effect.fail(error)
+            : Effect.sleep(Duration.min(Duration.seconds(error.retryAfterSeconds ?? 1), maxWait)).pipe(
+              Effect.zipRight(loop(left - 1))
+            ))
+      return loop(retries)
+    }
+
+    return (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(flow(
+        HttpClientRequest.prependUrl(config.helixUrl),
+        HttpClientRequest.setHeader("client-id", config.clientId),
+        HttpClientRequest.acceptJson
+      )),
+      // Read per attempt: a retry after a refresh carries the new token.
+      HttpClient.mapRequestEffect((request) =>
+        Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
+      ),
+      HttpClient.transformResponse(Effect.flatMap((response): Effect.Effect<
+        HttpClientResponse.HttpClientResponse,
+        InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
+      > =>
+        response.status === 401
+          ? unauthorized(response)
+          : response.status === 429
+          ? rateLimited(response)
+          : Effect.succeed(response)
+      )),
+      HttpClient.transformResponse(waitOutRateLimit),
+      HttpClient.transformResponse((effect) =>
+        effect.pipe(Retry.withTokenRefresh(options.refresh), Effect.provideService(TwitchCredentials, credentials))
+      )
+    )
+  })
+
+/**
+ * Provides {@link TwitchHttpClient} over the `TwitchCredentials` in context (a
+ * `TwitchSession` or an `AppTokenSession`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<TwitchHttpClient, never, TwitchCredentials | TwitchAuthConfig | HttpClient.HttpClient> =>
+  Layer.effect(TwitchHttpClient, make(options))

@@ -1,0 +1,343 @@
+/**
+ * `TwitchSession`: one user's live credentials. It hands out the current access token,
+ * refreshes it ahead of expiry, refreshes exactly once when many callers see it rejected at
+ * the same time, validates it at start and every hour as Twitch requires, and persists every
+ * new token through the `TokenStore` before anyone can use it.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as Token from "./Token.js"
+import { TokenStore, type TokenStoreError } from "./TokenStore.js"
+import { TwitchAuth } from "./TwitchAuth.js"
+import {
+  type InvalidAccessToken,
+  type InvalidClient,
+  type InvalidRefreshToken,
+  isTransientError,
+  type MalformedResponse,
+  type MissingClientSecret,
+  type TransientError,
+  type UnexpectedResponse
+} from "./TwitchAuthError.js"
+import { TwitchCredentials } from "./TwitchCredentials.js"
+
+/**
+ * What refreshing a user token can fail with. `InvalidRefreshToken` ends the session.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RefreshError =
+  | InvalidRefreshToken
+  | InvalidClient
+  | MissingClientSecret
+  | UnexpectedResponse
+  | MalformedResponse
+  | TransientError
+  | TokenStoreError
+
+/**
+ * A session was asked for a user whose token is not in the store, and none was given.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NoStoredToken extends Schema.TaggedError<NoStoredToken>("@effect-twitch/auth/NoStoredToken")(
+  "NoStoredToken",
+  { key: Schema.String }
+) {
+  override get message(): string {
+    return `No token is stored for ${JSON.stringify(this.key)}: the user must authorize the app first`
+  }
+}
+
+/**
+ * One user's live credentials.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TwitchSession extends Context.Tag("@effect-twitch/auth/TwitchSession")<
+  TwitchSession,
+  TwitchSession.Service
+>() {}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace TwitchSession {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service extends TwitchCredentials.Service {
+    /** The key of this session in the `TokenStore` (usually the user id). */
+    readonly key: string
+    /** The current token, refreshed first if it expires within the refresh margin. */
+    readonly token: Effect.Effect<Token.UserToken, RefreshError>
+    /**
+     * Refreshes the token. With `rejected`, compare-and-refresh: if `rejected` is no longer
+     * the current access token, the current token is returned without a request. Concurrent
+     * calls are serialised, so N callers with the same rejected token cause one request.
+     */
+    readonly refresh: (rejected?: Redacted.Redacted<string>) => Effect.Effect<Token.UserToken, RefreshError>
+    /** Validates the current token now (refreshing it if Twitch rejects it). */
+    readonly validate: Effect.Effect<Token.TokenInfo, RefreshError | InvalidAccessToken>
+    /** The result of the last successful validation. */
+    readonly lastValidation: Effect.Effect<Option.Option<Token.TokenInfo>>
+    /** The current token, then every new one. */
+    readonly changes: Stream.Stream<Token.UserToken>
+    /** `Some` once the refresh token was rejected: the user must authorize again. */
+    readonly ended: Effect.Effect<Option.Option<InvalidRefreshToken>>
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Options {
+    /** The key in the `TokenStore`, usually the user id. */
+    readonly key: string
+    /** A token to start from (stored at once); otherwise the stored one is loaded. */
+    readonly token?: Token.UserToken | undefined
+    /** Refresh this long before expiry. Default: 5 minutes. */
+    readonly refreshMargin?: Duration.DurationInput | undefined
+    /** Validate this often (Twitch requires hourly). Default: 1 hour. */
+    readonly validateEvery?: Duration.DurationInput | undefined
+    /**
+     * How the background daemon retries a refresh or validation that failed transiently.
+     * Default: exponential from 1 second, capped at 1 minute, forever (a transient failure
+     * never ends the session).
+     */
+    readonly daemonRetry?: Schedule.Schedule<unknown, unknown> | undefined
+  }
+}
+
+interface State {
+  readonly token: Token.UserToken
+  readonly ended: Option.Option<InvalidRefreshToken>
+  /** False while a new token could not be written to the store yet. */
+  readonly persisted: boolean
+}
+
+/** What one refresh under the lock yields: its outcome, and the state after it. */
+type Step = readonly [Exit.Exit<Token.UserToken, RefreshError>, State]
+
+const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =>
+  Redacted.value(a) === Redacted.value(b)
+
+const defaultDaemonRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second").pipe(
+  Schedule.either(Schedule.spaced("1 minute"))
+)
+
+/**
+ * Starts a session: loads (or stores) the token, validates it, and forks the daemon that
+ * validates it every `validateEvery` and refreshes it `refreshMargin` before expiry. The
+ * daemon stops when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: TwitchSession.Options
+): Effect.Effect<TwitchSession.Service, NoStoredToken | TokenStoreError, TwitchAuth | TokenStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const auth = yield* TwitchAuth
+    const store = yield* TokenStore
+    const key = options.key
+    const margin = Duration.decode(options.refreshMargin ?? "5 minutes")
+    const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
+    const daemonRetry = options.daemonRetry ?? defaultDaemonRetry
+
+    const initial = options.token === undefined
+      ? yield* Effect.flatMap(store.get(key), (stored) =>
+        Option.match(stored, {
+          onNone: () => Effect.fail(new NoStoredToken({ key })),
+          onSome: Effect.succeed
+        }))
+      : yield* Effect.as(store.set(key, options.token), options.token)
+
+    const ref = yield* SubscriptionRef.make<State>({ token: initial, ended: Option.none(), persisted: true })
+    const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
+
+    const persist = (state: State): Effect.Effect<State, TokenStoreError> =>
+      state.persisted ? Effect.succeed(state) : Effect.as(store.set(key, state.token), { ...state, persisted: true })
+
+    /** The state-transition of one refresh, run under the ref's lock. */
+    const refreshLocked = (
+      state: State,
+      rejected: Option.Option<Redacted.Redacted<string>>
+    ): Effect.Effect<Step> => {
+      if (Option.isSome(state.ended)) return Effect.succeed([Exit.fail(state.ended.value), state])
+      if (Option.isSome(rejected) && !sameToken(rejected.value, state.token.accessToken)) {
+        // Someone already replaced the rejected token: hand out the current one.
+        return persist(state).pipe(
+          Effect.match({
+            onFailure: (error) => [Exit.fail(error), state] as const,
+            onSuccess: (next) => [Exit.succeed(next.token), next] as const
+          })
+        )
+      }
+      return auth.refreshToken(state.token.refreshToken).pipe(
+        Effect.matchEffect({
+          onFailure: (error): Effect.Effect<Step> =>
+            error._tag === "InvalidRefreshToken"
+              ? Effect.as(
+                Effect.ignore(store.remove(key)),
+                [Exit.fail(error), { ...state, ended: Option.some(error) }] as const
+              )
+              : Effect.succeed([Exit.fail(error), state] as const),
+          onSuccess: (token): Effect.Effect<Step> => {
+            const next: State = { token, ended: Option.none(), persisted: false }
+            // The new token is kept even if the write fails (a public client's old refresh
+            // token is spent), but it is handed out only once it is stored.
+            return persist(next).pipe(
+              Effect.match({
+                onFailure: (error) => [Exit.fail(error), next] as const,
+                onSuccess: (stored) => [Exit.succeed(stored.token), stored] as const
+              })
+            )
+          }
+        })
+      )
+    }
+
+    const refreshWith = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.flatten(SubscriptionRef.modifyEffect(ref, (state) => refreshLocked(state, rejected)))
+
+    const refresh: TwitchSession.Service["refresh"] = (rejected) =>
+      refreshWith(Option.fromNullable(rejected)).pipe(Effect.withSpan("TwitchSession.refresh"))
+
+    /** Writes a token that could not be stored earlier; nothing is handed out before that. */
+    const ensurePersisted: Effect.Effect<State, TokenStoreError> = Effect.flatten(
+      SubscriptionRef.modifyEffect(ref, (state) =>
+        persist(state).pipe(
+          Effect.match({
+            onFailure: (error): readonly [Exit.Exit<State, TokenStoreError>, State] => [Exit.fail(error), state],
+            onSuccess: (next): readonly [Exit.Exit<State, TokenStoreError>, State] => [Exit.succeed(next), next]
+          })
+        ))
+    )
+
+    const token: TwitchSession.Service["token"] = Effect.gen(function*() {
+      const seen = yield* SubscriptionRef.get(ref)
+      if (Option.isSome(seen.ended)) return yield* Effect.fail(seen.ended.value)
+      const state = seen.persisted ? seen : yield* ensurePersisted
+      const now = yield* DateTime.now
+      if (state.token.isExpired(now, margin)) {
+        return yield* refreshWith(Option.some(state.token.accessToken))
+      }
+      return state.token
+    })
+
+    const validate: TwitchSession.Service["validate"] = Effect.gen(function*() {
+      const current = yield* token
+      const info = yield* auth.validateToken(current.accessToken).pipe(
+        Effect.catchTag("InvalidAccessToken", () =>
+          Effect.flatMap(refreshWith(Option.some(current.accessToken)), (next) => auth.validateToken(next.accessToken)))
+      )
+      yield* Ref.set(validation, Option.some(info))
+      return info
+    }).pipe(Effect.withSpan("TwitchSession.validate"))
+
+    const ended = Effect.map(SubscriptionRef.get(ref), (state) => state.ended)
+
+    const logFailure = (what: string) => (error: { readonly _tag: string; readonly message: string }) =>
+      Effect.logWarning(`TwitchSession ${JSON.stringify(key)}: ${what} failed: ${error._tag}: ${error.message}`)
+
+    // Validate at start (Twitch requires it). A failure is logged, not fatal: an outage at
+    // start-up must not block the program, and the daemon validates again.
+    yield* Effect.catchAll(validate, logFailure("validation at start"))
+    // Then every `validateEvery`, retrying transient failures on the daemon's schedule.
+    yield* Effect.forkScoped(
+      Effect.sleep(validateEvery).pipe(
+        Effect.zipRight(validate.pipe(
+          Effect.retry({ schedule: daemonRetry, while: isTransientError }),
+          Effect.catchAll(logFailure("hourly validation"))
+        )),
+        Effect.forever,
+        Effect.raceFirst(waitUntilEnded(ref))
+      )
+    )
+
+    // Refresh ahead of expiry.
+    const refreshAhead = Effect.gen(function*() {
+      const state = yield* SubscriptionRef.get(ref)
+      const now = yield* DateTime.now
+      const due = Option.map(state.token.expiresAt, (at) => DateTime.subtractDuration(at, margin))
+      if (Option.isNone(due)) return yield* Effect.sleep(validateEvery)
+      if (DateTime.lessThan(now, due.value)) {
+        return yield* Effect.sleep(Duration.millis(DateTime.toEpochMillis(due.value) - DateTime.toEpochMillis(now)))
+      }
+      yield* refreshWith(Option.some(state.token.accessToken)).pipe(
+        Effect.retry({ schedule: daemonRetry, while: isTransientError }),
+        Effect.catchAll(logFailure("refresh ahead of expiry"))
+      )
+    })
+    yield* Effect.forkScoped(
+      refreshAhead.pipe(Effect.forever, Effect.raceFirst(waitUntilEnded(ref)))
+    )
+
+    return TwitchSession.of({
+      key,
+      token,
+      refresh,
+      validate,
+      lastValidation: Ref.get(validation),
+      changes: Stream.changesWith(
+        Stream.map(ref.changes, (state) => state.token),
+        (a, b) => a === b
+      ),
+      ended,
+      accessToken: Effect.map(token, (t) => t.accessToken),
+      refreshAccessToken: (rejected) => Effect.map(refresh(rejected), (t) => t.accessToken)
+    })
+  })
+
+/** Completes when the session has ended (so the daemon stops). */
+const waitUntilEnded = (ref: SubscriptionRef.SubscriptionRef<State>): Effect.Effect<void> =>
+  ref.changes.pipe(
+    Stream.filter((state) => Option.isSome(state.ended)),
+    Stream.take(1),
+    Stream.runDrain
+  )
+
+/**
+ * Provides a {@link TwitchSession} for one user, and the same as `TwitchCredentials`, so that
+ * `withTokenRefresh` and `TwitchHttpClient` use it.
+ *
+ * @example
+ * ```ts
+ * import { TokenStore, TwitchSession } from "@effect-twitch/auth"
+ * import { Layer } from "effect"
+ *
+ * // the user's token was stored under their user id after they authorized the app
+ * const SessionLive = TwitchSession.layer({ key: "141981764" }).pipe(
+ *   Layer.provide(TokenStore.layerMemory)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: TwitchSession.Options
+): Layer.Layer<TwitchSession | TwitchCredentials, NoStoredToken | TokenStoreError, TwitchAuth | TokenStore> =>
+  Layer.scopedContext(
+    Effect.map(make(options), (session) =>
+      Context.make(TwitchSession, session).pipe(Context.add(TwitchCredentials, session)))
+  )

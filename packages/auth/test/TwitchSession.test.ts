@@ -1,0 +1,456 @@
+import {
+  Retry,
+  TokenStore,
+  TwitchAuth,
+  TwitchAuthError,
+  TwitchCredentials,
+  TwitchHttpClient,
+  TwitchSession
+} from "@effect-twitch/auth"
+import { FakeTwitch } from "@effect-twitch/testing"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { callsOf, eventually, inMemory, issueToken, overSockets, refreshCount, settle } from "./lifecycle.js"
+import { user } from "./utils.js"
+
+const Users = Schema.Struct({ data: Schema.Array(Schema.Struct({ id: Schema.String, login: Schema.String })) })
+
+/** `GET /helix/users` through the authenticated client, decoded. */
+const getMe = Effect.gen(function*() {
+  const helix = yield* TwitchHttpClient.TwitchHttpClient
+  const response = yield* helix.get("/users")
+  return yield* HttpClientResponse.schemaBodyJson(Users)(response)
+})
+
+/** A session for the seeded user, plus the Helix client over it. */
+const sessionLayer = (options: Partial<TwitchSession.TwitchSession.Options> = {}) =>
+  Layer.unwrapEffect(
+    Effect.map(issueToken(), (token) =>
+      TwitchHttpClient.layer().pipe(
+        Layer.provideMerge(TwitchSession.layer({ key: user.userId, token, ...options }))
+      ))
+  )
+
+describe("refresh storms: one refresh for a thousand 401s (mock server, real sockets)", () => {
+  for (const kind of ["confidential", "public"] as const) {
+    it.live(`${kind} client: 1000 concurrent Helix calls with an expired token → all succeed, 1 refresh`, () =>
+      Effect.gen(function*() {
+        const twitch = yield* FakeTwitch.FakeTwitch
+        const store = yield* TokenStore.TokenStore
+        const original = yield* issueToken(kind)
+        yield* Effect.scoped(Effect.gen(function*() {
+          const session = yield* TwitchSession.make({ key: user.userId, token: original })
+          const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+          yield* twitch.expireAccessToken(Redacted.value(original.accessToken))
+          yield* twitch.resetCounters()
+
+          const results = yield* Effect.forEach(
+            Array.from({ length: 1000 }),
+            () => Effect.flatMap(helix.get("/users"), HttpClientResponse.schemaBodyJson(Users)),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(results.length, 1000)
+          assert.isTrue(results.every((r) => r.data[0]?.login === user.login))
+          assert.strictEqual(yield* refreshCount, 1, "exactly one refresh request")
+
+          // Every call's successful attempt carried the new token; the retries after the
+          // 401s were sent with it, not with the stale one.
+          const current = yield* session.token
+          const bearers = (yield* twitch.requests("helix")).map((r) => r.headers["authorization"])
+          const withNew = bearers.filter((b) => b === `Bearer ${Redacted.value(current.accessToken)}`).length
+          const withOld = bearers.filter((b) => b === `Bearer ${Redacted.value(original.accessToken)}`).length
+          assert.strictEqual(withNew, 1000)
+          assert.isAtLeast(withOld, 1)
+          assert.strictEqual(withNew + withOld, bearers.length)
+
+          // The store holds the refresh token Twitch accepts now.
+          const stored = Option.getOrThrow(yield* store.get(user.userId))
+          assert.strictEqual(Redacted.value(stored.accessToken), Redacted.value(current.accessToken))
+          assert.isTrue(yield* twitch.isRefreshTokenValid(Redacted.value(stored.refreshToken)))
+          if (kind === "public") {
+            assert.notStrictEqual(Redacted.value(stored.refreshToken), Redacted.value(original.refreshToken))
+            assert.isFalse(yield* twitch.isRefreshTokenValid(Redacted.value(original.refreshToken)))
+          }
+          // and the session survives: another round works without a refresh
+          yield* Effect.flatMap(helix.get("/users"), HttpClientResponse.schemaBodyJson(Users))
+          assert.strictEqual(yield* refreshCount, 1)
+        }))
+      }).pipe(Effect.provide(overSockets(kind))))
+  }
+
+  it.live("the retry after a refresh carries the new token (recorded by the mock)", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const session = yield* TwitchSession.TwitchSession
+      const before = yield* session.token
+      yield* twitch.expireAccessToken(Redacted.value(before.accessToken))
+      yield* twitch.resetCounters()
+      const me = yield* getMe
+      assert.strictEqual(me.data[0]?.id, user.userId)
+      const after = yield* session.token
+      const sent = (yield* twitch.requests("helix")).map((r) => r.headers["authorization"])
+      assert.deepStrictEqual(sent, [
+        `Bearer ${Redacted.value(before.accessToken)}`,
+        `Bearer ${Redacted.value(after.accessToken)}`
+      ])
+      const last = Option.getOrThrow(yield* twitch.lastRequest("helix"))
+      assert.strictEqual(last.headers["client-id"], FakeTwitch.defaultSeed.clients[0].clientId)
+    }).pipe(Effect.scoped, Effect.provide(sessionLayer().pipe(Layer.provideMerge(overSockets())))))
+})
+
+describe("TwitchSession on the in-memory Twitch (TestClock, no real sleeping)", () => {
+  it.scoped("validates at start and every hour", () =>
+    Effect.gen(function*() {
+      yield* TwitchSession.make({ key: user.userId, token: yield* issueToken() })
+      assert.strictEqual(yield* callsOf("validate"), 1)
+      yield* TestClock.adjust("59 minutes")
+      yield* settle
+      assert.strictEqual(yield* callsOf("validate"), 1)
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 2)))
+      yield* TestClock.adjust("1 hour")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 3)))
+      assert.strictEqual(yield* refreshCount, 0)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("a failed hourly validation triggers a refresh, then validates the new token", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token })
+      yield* twitch.revokeAccessToken(Redacted.value(token.accessToken))
+      yield* TestClock.adjust("1 hour")
+      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === 1)))
+      assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 3)))
+      const current = yield* session.token
+      assert.notStrictEqual(Redacted.value(current.accessToken), Redacted.value(token.accessToken))
+      assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(current.accessToken)))
+      const validated = Option.getOrThrow(yield* session.lastValidation)
+      assert.deepStrictEqual(validated.userId, Option.some(user.userId))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("refreshes ahead of expiry, by the configured margin, with nobody calling", () =>
+    Effect.gen(function*() {
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token, refreshMargin: "10 minutes" })
+      // user tokens live 4 hours on the fake
+      yield* TestClock.adjust("229 minutes")
+      yield* settle
+      assert.strictEqual(yield* refreshCount, 0)
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === 1)))
+      const current = yield* session.token
+      assert.notStrictEqual(Redacted.value(current.accessToken), Redacted.value(token.accessToken))
+      // the next one is due 3h50m after this refresh
+      yield* TestClock.adjust("229 minutes")
+      yield* settle
+      assert.strictEqual(yield* refreshCount, 1)
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === 2)))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("a token inside the margin is refreshed before it is handed out", () =>
+    Effect.gen(function*() {
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token, refreshMargin: "4 hours" })
+      const handed = yield* session.token
+      assert.notStrictEqual(Redacted.value(handed.accessToken), Redacted.value(token.accessToken))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("a 503 during refresh is retried and the session recovers", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token })
+      yield* twitch.resetCounters()
+      // two 503s: absorbed by TwitchAuth's own retry
+      yield* twitch.failNext("token", { _tag: "ServerError", status: 503 }, 2)
+      const refreshed = yield* session.refresh(token.accessToken)
+      assert.strictEqual(yield* callsOf("token"), 3)
+      assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(refreshed.accessToken)))
+      // more 503s than TwitchAuth retries: the caller sees TwitchUnavailable, the session lives
+      yield* twitch.failNext("token", { _tag: "ServerError", status: 503 }, 4)
+      const error = yield* Effect.flip(session.refresh(refreshed.accessToken))
+      assert.strictEqual(error._tag, "TwitchUnavailable")
+      assert.isTrue(Option.isNone(yield* session.ended))
+      const again = yield* session.refresh(refreshed.accessToken)
+      assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(again.accessToken)))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("the daemon retries a refresh that keeps failing with 503, with backoff, until Twitch is back", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token, refreshMargin: "5 minutes" })
+      yield* twitch.resetCounters()
+      // 3 daemon attempts × 4 TwitchAuth attempts each
+      yield* twitch.failNext("token", { _tag: "ServerError", status: 503 }, 12)
+      yield* TestClock.adjust("235 minutes")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("token"), (n) => n === 4)))
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("token"), (n) => n === 8)))
+      yield* TestClock.adjust("2 seconds")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("token"), (n) => n === 12)))
+      yield* TestClock.adjust("4 seconds")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("token"), (n) => n === 13)))
+      const current = yield* session.token
+      assert.notStrictEqual(Redacted.value(current.accessToken), Redacted.value(token.accessToken))
+      assert.isTrue(Option.isNone(yield* session.ended))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("an invalid refresh token ends the session; later calls fail fast without contacting Twitch", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const store = yield* TokenStore.TokenStore
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token })
+      yield* twitch.disconnectUser(user.userId)
+      const error = yield* Effect.flip(session.refresh(token.accessToken))
+      assert.strictEqual(error._tag, "InvalidRefreshToken")
+      assert.include(error.message, "authorize")
+      const ended = Option.getOrThrow(yield* session.ended)
+      assert.strictEqual(ended._tag, "InvalidRefreshToken")
+
+      yield* twitch.resetCounters()
+      assert.strictEqual((yield* Effect.flip(session.token))._tag, "InvalidRefreshToken")
+      assert.strictEqual((yield* Effect.flip(session.refresh()))._tag, "InvalidRefreshToken")
+      assert.strictEqual((yield* Effect.flip(session.accessToken))._tag, "InvalidRefreshToken")
+      assert.strictEqual((yield* Effect.flip(session.validate))._tag, "InvalidRefreshToken")
+      yield* TestClock.adjust("5 hours")
+      yield* settle
+      for (const endpoint of ["token", "validate", "revoke", "helix"] as const) {
+        assert.strictEqual(yield* callsOf(endpoint), 0, endpoint)
+      }
+      // the dead token is gone from the store
+      assert.isTrue(Option.isNone(yield* store.get(user.userId)))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("compare-and-refresh: a caller whose rejected token was already replaced gets the new one", () =>
+    Effect.gen(function*() {
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token })
+      const first = yield* session.refresh(token.accessToken)
+      const second = yield* session.refresh(token.accessToken)
+      assert.strictEqual(Redacted.value(second.accessToken), Redacted.value(first.accessToken))
+      assert.strictEqual(yield* refreshCount, 1)
+      const concurrent = yield* Effect.forEach(
+        Array.from({ length: 50 }),
+        () => session.refresh(first.accessToken),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(new Set(concurrent.map((t) => Redacted.value(t.accessToken))).size, 1)
+      assert.strictEqual(yield* refreshCount, 2)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("every new token is persisted before it is handed out; changes streams each one", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.TokenStore
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token })
+      const subscribed = yield* Deferred.make<void>()
+      const seen = yield* Effect.fork(
+        Stream.runCollect(Stream.take(Stream.tap(session.changes, () => Deferred.succeed(subscribed, undefined)), 3))
+      )
+      yield* Deferred.await(subscribed)
+      const t1 = yield* session.refresh(token.accessToken)
+      const stored1 = Option.getOrThrow(yield* store.get(user.userId))
+      assert.strictEqual(Redacted.value(stored1.refreshToken), Redacted.value(t1.refreshToken))
+      const t2 = yield* session.refresh(t1.accessToken)
+      const stored2 = Option.getOrThrow(yield* store.get(user.userId))
+      assert.strictEqual(Redacted.value(stored2.accessToken), Redacted.value(t2.accessToken))
+      const streamed = Chunk.toReadonlyArray(yield* Fiber.join(seen)).map((t) => Redacted.value(t.accessToken))
+      assert.deepStrictEqual(streamed, [token, t1, t2].map((t) => Redacted.value(t.accessToken)))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("a failed store write is a typed error, and the new token is not handed out until it is stored", () =>
+    Effect.gen(function*() {
+      const memory = yield* TokenStore.makeMemory
+      let failWrites = false
+      const flaky = TokenStore.make({
+        ...memory,
+        set: (key, token) =>
+          failWrites
+            ? Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" }))
+            : memory.set(key, token)
+      })
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token }).pipe(
+        Effect.provideService(TokenStore.TokenStore, flaky)
+      )
+      failWrites = true
+      const error = yield* Effect.flip(session.refresh(token.accessToken))
+      assert.strictEqual(error._tag, "TokenStoreError")
+      // not handed out while unstored
+      assert.strictEqual((yield* Effect.flip(session.token))._tag, "TokenStoreError")
+      assert.strictEqual(yield* refreshCount, 1)
+      failWrites = false
+      const handed = yield* session.token
+      assert.strictEqual(yield* refreshCount, 1, "the stored-late token is the refreshed one, not a new refresh")
+      assert.notStrictEqual(Redacted.value(handed.accessToken), Redacted.value(token.accessToken))
+      const stored = Option.getOrThrow(yield* memory.get(user.userId))
+      assert.strictEqual(Redacted.value(stored.refreshToken), Redacted.value(handed.refreshToken))
+      assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(handed.accessToken)))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("starts from the stored token; NoStoredToken for an unknown user", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.TokenStore
+      const token = yield* issueToken()
+      yield* store.set(user.userId, token)
+      const session = yield* TwitchSession.make({ key: user.userId })
+      const current = yield* session.token
+      assert.strictEqual(Redacted.value(current.accessToken), Redacted.value(token.accessToken))
+      const missing = yield* Effect.flip(TwitchSession.make({ key: "nobody" }))
+      assert.strictEqual(missing._tag, "NoStoredToken")
+      assert.include(missing.message, "nobody")
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("the daemon stops when the scope closes", () =>
+    Effect.gen(function*() {
+      const token = yield* issueToken()
+      yield* Effect.scoped(TwitchSession.make({ key: user.userId, token }))
+      assert.strictEqual(yield* callsOf("validate"), 1)
+      yield* TestClock.adjust("5 hours")
+      yield* settle
+      assert.strictEqual(yield* callsOf("validate"), 1)
+      assert.strictEqual(yield* refreshCount, 0)
+    }).pipe(Effect.provide(inMemory())))
+})
+
+describe("withTokenRefresh", () => {
+  it.scoped("refreshes once and reruns any effect that failed with InvalidAccessToken", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const auth = yield* TwitchAuth.TwitchAuth
+      const session = yield* TwitchSession.TwitchSession
+      const before = yield* session.token
+      yield* twitch.expireAccessToken(Redacted.value(before.accessToken))
+      let runs = 0
+      const whoAmI = Effect.gen(function*() {
+        runs++
+        const credentials = yield* TwitchCredentials.TwitchCredentials
+        return yield* auth.validateToken(yield* credentials.accessToken)
+      })
+      const info = yield* Retry.withTokenRefresh(whoAmI)
+      assert.deepStrictEqual(info.login, Option.some(user.login))
+      assert.strictEqual(runs, 2)
+      assert.strictEqual(yield* refreshCount, 1)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+
+  it.scoped("gives up after the schedule: one refresh and one retry by default, more if asked", () =>
+    Effect.gen(function*() {
+      const session = yield* TwitchSession.TwitchSession
+      let runs = 0
+      // an effect whose every attempt is rejected, naming the token it used
+      const alwaysRejected = Effect.gen(function*() {
+        runs++
+        const token = yield* session.accessToken
+        return yield* Effect.fail(
+          new TwitchAuthError.InvalidAccessToken({ endpoint: "test", status: 401, twitchMessage: "no", token })
+        )
+      })
+      const error = yield* Effect.flip(Retry.withTokenRefresh(alwaysRejected))
+      assert.strictEqual(error._tag, "InvalidAccessToken")
+      assert.strictEqual(runs, 2)
+      assert.strictEqual(yield* refreshCount, 1)
+
+      runs = 0
+      yield* Effect.flip(alwaysRejected.pipe(Retry.withTokenRefresh({ schedule: Schedule.recurs(3) })))
+      assert.strictEqual(runs, 4)
+      assert.strictEqual(yield* refreshCount, 4)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+
+  it.scoped("other errors pass through untouched, with no refresh", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const mine = Effect.suspend(() => {
+        runs++
+        return Effect.fail("my own error" as const)
+      })
+      const error = yield* Effect.flip(Retry.withTokenRefresh(mine))
+      assert.strictEqual(error, "my own error")
+      assert.strictEqual(runs, 1)
+      assert.strictEqual(yield* refreshCount, 0)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+})
+
+describe("TwitchHttpClient", () => {
+  it.scoped("sends Client-Id and Bearer, against the configured Helix URL", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const session = yield* TwitchSession.TwitchSession
+      const me = yield* getMe
+      assert.deepStrictEqual(me.data.map((u) => u.login), [user.login])
+      const sent = Option.getOrThrow(yield* twitch.lastRequest("helix"))
+      assert.strictEqual(sent.path, "/users")
+      assert.strictEqual(sent.headers["client-id"], FakeTwitch.defaultSeed.clients[0].clientId)
+      assert.strictEqual(sent.headers["authorization"], `Bearer ${Redacted.value(yield* session.accessToken)}`)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+
+  it.scoped("MissingScope is not refreshed: it fails at once", () =>
+    Effect.gen(function*() {
+      const helix = yield* TwitchHttpClient.TwitchHttpClient
+      const error = yield* Effect.flip(helix.get("/moderation/moderators", { urlParams: { broadcaster_id: user.userId } }))
+      assert.strictEqual(error._tag, "MissingScope")
+      if (error._tag === "MissingScope") {
+        assert.strictEqual(error.scope, "moderation:read")
+        assert.strictEqual(error.endpoint, "GET /helix/moderation/moderators")
+      }
+      assert.strictEqual(yield* callsOf("helix"), 1)
+      assert.strictEqual(yield* refreshCount, 0)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+
+  it.scoped("a token of another client is HelixUnauthorized(ClientMismatch), not refreshed", () =>
+    Effect.gen(function*() {
+      const foreign = yield* issueToken("public")
+      const session = yield* TwitchSession.make({ key: user.userId, token: foreign })
+      const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+      const error = yield* Effect.flip(helix.get("/users"))
+      assert.strictEqual(error._tag, "HelixUnauthorized")
+      if (error._tag === "HelixUnauthorized") assert.strictEqual(error.reason, "ClientMismatch")
+      assert.strictEqual(yield* refreshCount, 0)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("429: waits until Ratelimit-Reset (TestClock), then retries", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      yield* twitch.failNext("helix", { _tag: "RateLimited", resetAfterSeconds: 30 })
+      const call = yield* Effect.fork(getMe)
+      assert.isTrue(yield* eventually(Effect.map(callsOf("helix"), (n) => n === 1)))
+      yield* TestClock.adjust("29 seconds")
+      yield* settle
+      assert.strictEqual(yield* callsOf("helix"), 1)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(call)))
+      yield* TestClock.adjust("1 second")
+      const me = yield* Fiber.join(call)
+      assert.strictEqual(me.data[0]?.login, user.login)
+      assert.strictEqual(yield* callsOf("helix"), 2)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+
+  it.scoped("429 that persists surfaces as RateLimited after the configured retries", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const session = yield* TwitchSession.TwitchSession
+      const helix = yield* TwitchHttpClient.make({ rateLimitRetries: 1 }).pipe(
+        Effect.provideService(TwitchCredentials.TwitchCredentials, session)
+      )
+      yield* twitch.failNext("helix", { _tag: "RateLimited", resetAfterSeconds: 5 }, 2)
+      const call = yield* Effect.fork(Effect.flip(helix.get("/users")))
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(call)
+      assert.strictEqual(error._tag, "RateLimited")
+      assert.strictEqual(yield* callsOf("helix"), 2)
+    }).pipe(Effect.provide(sessionLayer().pipe(Layer.provideMerge(inMemory())))))
+})

@@ -1,0 +1,108 @@
+/** Shared set-up for the token-lifecycle tests: the in-memory Twitch and the socket mock. */
+import { Token, TokenStore, TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
+import { FakeTwitch, FakeTwitchHttpClient, MockTwitchServer } from "@effect-twitch/testing"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as TestServices from "effect/TestServices"
+import { confidential, publicClient, user } from "./utils.js"
+
+export type ClientKind = "confidential" | "public"
+
+const clientOptions = (kind: ClientKind) =>
+  kind === "confidential"
+    ? { clientId: confidential.clientId, clientSecret: confidential.clientSecret }
+    : { clientId: publicClient.clientId }
+
+/**
+ * TwitchAuth over the in-memory transport: no sockets, so `TestClock` drives every sleep,
+ * expiry and retry. Retries have no delay here, so they never wait on the TestClock.
+ */
+export const inMemory = (kind: ClientKind = "confidential") =>
+  TwitchAuth.layer.pipe(
+    Layer.provideMerge(
+      Layer.orDie(TwitchAuthConfig.layer({
+        ...clientOptions(kind),
+        redirectUri: confidential.redirectUris[0],
+        retrySchedule: Schedule.recurs(3)
+      }))
+    ),
+    Layer.provideMerge(FakeTwitchHttpClient.layerTest),
+    Layer.provideMerge(TokenStore.layerMemory)
+  )
+
+/**
+ * TwitchAuth over undici against the mock server on 127.0.0.1. Helix's budget of 800 points
+ * a minute is raised so that storms of a thousand calls measure refreshes, not rate limits.
+ */
+export const overSockets = (kind: ClientKind = "confidential") =>
+  Layer.unwrapEffect(
+    Effect.map(MockTwitchServer.MockTwitchServer, (server) =>
+      TwitchAuth.layer.pipe(
+        Layer.provideMerge(
+          Layer.orDie(TwitchAuthConfig.layer({
+            ...clientOptions(kind),
+            authUrl: server.authUrl,
+            helixUrl: server.helixUrl,
+            retrySchedule: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+          }))
+        )
+      ))
+  ).pipe(
+    Layer.provideMerge(
+      Layer.merge(
+        MockTwitchServer.layer().pipe(Layer.provideMerge(FakeTwitch.layer({ helixRateLimit: 100_000 }))),
+        NodeHttpClient.layerUndici
+      )
+    ),
+    Layer.provideMerge(TokenStore.layerMemory)
+  )
+
+/** A user token issued by the fake for `clientId`, as the SDK would hold it. */
+export const issueToken = (kind: ClientKind = "confidential", scopes: ReadonlyArray<string> = ["chat:read"]) =>
+  Effect.gen(function*() {
+    const twitch = yield* FakeTwitch.FakeTwitch
+    const now = yield* DateTime.now
+    const issued = yield* Effect.orDie(twitch.issueUserToken({
+      clientId: clientOptions(kind).clientId,
+      userId: user.userId,
+      scopes
+    }))
+    return new Token.UserToken({
+      accessToken: Redacted.make(issued.accessToken),
+      refreshToken: Redacted.make(issued.refreshToken),
+      scopes,
+      obtainedAt: now,
+      expiresAt: Option.some(DateTime.addDuration(now, Duration.seconds(issued.expiresIn)))
+    })
+  })
+
+/** How many refresh-token grants Twitch has seen. */
+export const refreshCount = Effect.map(
+  Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.requests("token")),
+  (requests) => requests.filter((r) => r.params["grant_type"] === "refresh_token").length
+)
+
+/**
+ * Waits (in real time, at most 2 s) until `check` holds — for work that forked fibers do
+ * after a `TestClock.adjust`, which may still be finishing a promise-based body read.
+ */
+export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 200; i++) {
+      if (yield* check) return true
+      yield* TestServices.provideLive(Effect.sleep("10 millis"))
+    }
+    return yield* check
+  })
+
+/** Lets forked fibers run for a moment of real time (to show that nothing more happens). */
+export const settle = TestServices.provideLive(Effect.sleep("50 millis"))
+
+export const callsOf = (endpoint: FakeTwitch.FakeTwitch.Endpoint) =>
+  Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.calls(endpoint))
