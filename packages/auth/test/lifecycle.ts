@@ -9,7 +9,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as TestServices from "effect/TestServices"
 import { confidential, publicClient, user } from "./utils.js"
 
 export type ClientKind = "confidential" | "public"
@@ -89,20 +88,29 @@ export const refreshCount = Effect.map(
 )
 
 /**
- * Waits (in real time, at most 2 s) until `check` holds — for work that forked fibers do
- * after a `TestClock.adjust`, which may still be finishing a promise-based body read.
+ * Lets forked fibers (woken by a `TestClock.adjust`) run until `check` holds: yields to the
+ * scheduler, and to the macrotask queue so promise-based body reads complete — never sleeps
+ * on any clock. Gives up after a bounded number of turns and returns the last answer.
  */
 export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 500; i++) {
       if (yield* check) return true
-      yield* TestServices.provideLive(Effect.sleep("10 millis"))
+      yield* turn
     }
     return yield* check
   })
 
-/** Lets forked fibers run for a moment of real time (to show that nothing more happens). */
-export const settle = TestServices.provideLive(Effect.sleep("50 millis"))
+/** One turn of the event loop: pending promises and I/O callbacks run, no time passes. */
+const turn = Effect.zipRight(
+  Effect.yieldNow(),
+  Effect.async<void>((resume) => {
+    setImmediate(() => resume(Effect.void))
+  })
+)
+
+/** Lets forked fibers run for a while (many turns, no time passing), to show that nothing more happens. */
+export const settle = Effect.forEach(Array.from({ length: 50 }), () => turn, { discard: true })
 
 export const callsOf = (endpoint: FakeTwitch.FakeTwitch.Endpoint) =>
   Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.calls(endpoint))
