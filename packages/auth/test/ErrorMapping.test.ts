@@ -3,52 +3,11 @@
  * stub transport exactly as id.twitch.tv words it, and the tag the caller receives.
  * (The mock-server suite covers the same strings end to end where the fake produces them.)
  */
-import { TwitchAuth, TwitchAuthConfig, type TwitchAuthError } from "@effect-twitch/auth"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { type TwitchAuth, type TwitchAuthError } from "@effect-twitch/auth"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
-import { fastRetry } from "./utils.js"
-
-interface Answer {
-  readonly status: number
-  readonly body: string
-  readonly headers?: Record<string, string>
-}
-
-/** A TwitchAuth whose transport always gives `answer`, counting the requests. */
-const stubbed = (answer: Answer, options: Partial<TwitchAuthConfig.TwitchAuthConfig.Options> = {}) =>
-  Effect.gen(function*() {
-    const calls = yield* Ref.make(0)
-    const client = HttpClient.make((request) =>
-      Effect.as(
-        Ref.update(calls, (n) => n + 1),
-        HttpClientResponse.fromWeb(
-          request,
-          new Response(answer.body === "" ? null : answer.body, {
-            status: answer.status,
-            headers: { "content-type": "application/json", ...answer.headers }
-          })
-        )
-      )
-    )
-    const auth = yield* TwitchAuth.make.pipe(
-      Effect.provide(
-        TwitchAuthConfig.layer({
-          clientId: "hof5gwx0su6owfnys0yan9c87zr6t1",
-          clientSecret: "41vpdji4e9gif29md0ouet6fktd2mk",
-          redirectUri: "http://localhost:3000/callback",
-          retrySchedule: fastRetry,
-          ...options
-        })
-      ),
-      Effect.provideService(HttpClient.HttpClient, client),
-      Effect.orDie
-    )
-    return { auth, calls: Ref.get(calls) }
-  })
+import { stubbed } from "./utils.js"
 
 const envelope = (status: number, message: string, withError = false) =>
   JSON.stringify(withError ? { error: "Bad Request", status, message } : { status, message })

@@ -1,0 +1,143 @@
+/**
+ * Fuzzed decoding: random and mutated bodies, with random statuses, fed to every operation
+ * through a stub transport. Whatever Twitch (or a proxy in front of it) answers, an
+ * operation succeeds with a decoded value or fails with one of its typed errors — never a
+ * defect, and never an error that carries the secrets it was called with.
+ */
+import { Token, type TwitchAuth, TwitchAuthError } from "@effect-twitch/auth"
+import { assert, describe, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import { stubbed } from "./utils.js"
+
+const secret = "41vpdji4e9gif29md0ouet6fktd2mk"
+const accessToken = "fuzzaccesstoken0000000000000a"
+const refreshToken = "fuzz%2Frefresh/token+with&odd=chars"
+
+const operations = [
+  "exchangeCode",
+  "refreshToken",
+  "validateToken",
+  "revokeToken",
+  "appToken",
+  "startDeviceAuthorization",
+  "pollDeviceToken"
+] as const
+type Operation = typeof operations[number]
+
+const run = (auth: TwitchAuth.TwitchAuth.Service, operation: Operation): Effect.Effect<unknown, TwitchAuthError.TwitchAuthError> => {
+  switch (operation) {
+    case "exchangeCode":
+      return auth.exchangeCode("fuzzcode")
+    case "refreshToken":
+      return auth.refreshToken(Redacted.make(refreshToken))
+    case "validateToken":
+      return auth.validateToken(Redacted.make(accessToken))
+    case "revokeToken":
+      return auth.revokeToken(Redacted.make(accessToken))
+    case "appToken":
+      return auth.appToken()
+    case "startDeviceAuthorization":
+      return auth.startDeviceAuthorization({ scopes: ["chat:read"] })
+    case "pollDeviceToken":
+      return auth.pollDeviceToken(Redacted.make(refreshToken))
+  }
+}
+
+const knownTags: ReadonlySet<string> = new Set([
+  "InvalidAccessToken",
+  "InvalidRefreshToken",
+  "InvalidAuthorizationCode",
+  "RedirectUriMismatch",
+  "InvalidClient",
+  "MissingClientSecret",
+  "MissingRedirectUri",
+  "InvalidScope",
+  "AuthorizationPending",
+  "DeviceCodeExpired",
+  "RateLimited",
+  "TwitchUnavailable",
+  "TransportError",
+  "MalformedResponse",
+  "UnexpectedResponse"
+])
+
+/** Valid bodies of every shape Twitch sends, then mutated: fields dropped, retyped, nulled. */
+const validBodies = FastCheck.oneof(
+  Arbitrary.make(Token.TokenResponse),
+  Arbitrary.make(Token.ValidateResponse),
+  Arbitrary.make(Token.DeviceCodeResponse),
+  Arbitrary.make(Token.ErrorResponse)
+)
+const mutated = FastCheck.tuple(validBodies, FastCheck.dictionary(FastCheck.string(), FastCheck.jsonValue()), FastCheck.boolean())
+  .map(([body, extra, drop]) => {
+    const copy: Record<string, unknown> = { ...body, ...extra }
+    if (drop) delete copy[Object.keys(copy)[0] ?? ""]
+    return JSON.stringify(copy)
+  })
+const bodies = FastCheck.oneof(
+  mutated,
+  validBodies.map((body) => JSON.stringify(body)),
+  FastCheck.json(),
+  FastCheck.string(),
+  FastCheck.constantFrom("", "null", "[]", "{}", "<html><body>502 Bad Gateway</body></html>", "{\"access_tok"),
+  FastCheck.uint8Array({ maxLength: 64 }).map((bytes) => String.fromCharCode(...bytes))
+)
+const statuses = FastCheck.constantFrom(200, 201, 204, 302, 400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504)
+const resetHeaders = FastCheck.option(FastCheck.oneof(FastCheck.string(), FastCheck.integer().map(String)), {
+  nil: undefined
+})
+
+describe("fuzzed answers", () => {
+  it.live.prop(
+    "every operation ends in its value or a typed error, never a defect or a leaked secret",
+    [FastCheck.constantFrom(...operations), statuses, bodies, resetHeaders],
+    ([operation, status, body, reset]) =>
+      Effect.gen(function*() {
+        const { auth } = yield* stubbed(
+          { status, body, ...(reset === undefined ? {} : { headers: { "ratelimit-reset": reset } }) },
+          { retrySchedule: Schedule.recurs(1) }
+        )
+        const exit = yield* Effect.exit(run(auth, operation))
+        if (Exit.isFailure(exit)) {
+          const error = Cause.failureOption(exit.cause)
+          assert.isTrue(Option.isSome(error), `not a typed failure: ${Cause.pretty(exit.cause)}`)
+          if (Option.isSome(error)) {
+            assert.isTrue(knownTags.has(error.value._tag), error.value._tag)
+            const text = [error.value.message, JSON.stringify(error.value), String(error.value)].join("\n")
+            for (const s of [secret, accessToken, refreshToken, encodeURIComponent(refreshToken)]) {
+              assert.notInclude(text, s)
+            }
+          }
+        }
+      }),
+    { fastCheck: { numRuns: 1500 } }
+  )
+
+  it.live.prop(
+    "a valid token body always decodes into the matching domain value",
+    [Arbitrary.make(Token.TokenResponse)],
+    ([wire]) =>
+      Effect.gen(function*() {
+        const { auth } = yield* stubbed({ status: 200, body: JSON.stringify(wire) })
+        const exit = yield* Effect.exit(auth.refreshToken(Redacted.make(refreshToken)))
+        if (wire.refresh_token === undefined || wire.refresh_token.length === 0) {
+          assert.isTrue(Exit.isFailure(exit))
+          return
+        }
+        const token = yield* exit
+        assert.strictEqual(Redacted.value(token.accessToken), wire.access_token)
+        assert.strictEqual(Redacted.value(token.refreshToken), wire.refresh_token)
+        assert.deepStrictEqual(token.scopes, (wire.scope ?? []).filter((s) => s.length > 0))
+        const never = wire.expires_in === undefined || wire.expires_in === null || wire.expires_in === 0
+        assert.strictEqual(Option.isNone(token.expiresAt), never)
+      }),
+    { fastCheck: { numRuns: 300 } }
+  )
+})
