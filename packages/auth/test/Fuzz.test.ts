@@ -4,7 +4,7 @@
  * operation succeeds with a decoded value or fails with one of its typed errors — never a
  * defect, and never an error that carries the secrets it was called with.
  */
-import { Token, type TwitchAuth, TwitchAuthError } from "@effect-twitch/auth"
+import { Token, type TwitchAuth, type TwitchAuthError } from "@effect-twitch/auth"
 import { assert, describe, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Cause from "effect/Cause"
