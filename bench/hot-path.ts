@@ -1,0 +1,93 @@
+/**
+ * Where a `validateToken` call's client CPU goes: the same request built up one layer at a
+ * time, from the bare transport to `TwitchAuth.validateToken`, each measured as client CPU
+ * µs per call at concurrency 64 against the mock in its child process. The layers are the
+ * ones `TwitchAuth.make` applies, in its order (see packages/auth/src/TwitchAuth.ts).
+ */
+import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
+import { FakeTwitch } from "@effect-twitch/testing"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import { flow } from "effect/Function"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Undici from "undici"
+import type { Mock } from "./internal/mock.js"
+import { measure, median, num, ratio, rotate, table } from "./internal/stats.js"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+const [client] = FakeTwitch.defaultSeed.clients
+
+/** Options of one run. */
+export interface Options {
+  readonly rounds: number
+  readonly calls: number
+}
+
+/** Runs the ablation; returns the Markdown table. */
+export const run = async (mock: Mock, options: Options): Promise<string> => {
+  const issued = await mock.issue()
+  const token = Redacted.make(issued.accessToken)
+  const agent = new Undici.Agent()
+  const platformClient = NodeHttpClient.makeUndici(agent)
+  const lean = UndiciHttpClient.make()
+  const request = HttpClientRequest.get("/validate").pipe(HttpClientRequest.setHeader("authorization", `OAuth ${issued.accessToken}`))
+  const absolute = HttpClientRequest.prependUrl(request, mock.authUrl)
+  const decorated = lean.pipe(HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(mock.authUrl), HttpClientRequest.acceptJson)))
+  const timed = decorated.pipe(HttpClient.transformResponse(Effect.timeout("10 seconds")))
+  const retried = timed.pipe(
+    HttpClient.retryTransient({
+      schedule: Schedule.exponential("250 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
+    })
+  )
+  const auth = await Effect.runPromise(
+    TwitchAuth.make.pipe(
+      Effect.provide(TwitchAuthConfig.layer({ clientId: client.clientId, clientSecret: client.clientSecret, authUrl: mock.authUrl })),
+      Effect.provideService(HttpClient.HttpClient, lean)
+    )
+  )
+  const text = (response: { readonly text: Effect.Effect<string, unknown> }) => response.text
+  const steps: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+    ["`Effect.tryPromise(undici.request)` + body text", Effect.tryPromise(async () => {
+      const response = await Undici.request(`${mock.authUrl}/validate`, { headers: { authorization: `OAuth ${issued.accessToken}` } })
+      return response.body.text()
+    })],
+    ["lean `UndiciHttpClient`: `execute` + `text`", Effect.flatMap(lean.execute(absolute), text)],
+    ["`NodeHttpClient.layerUndici`: `execute` + `text` (for comparison)", Effect.flatMap(platformClient.execute(absolute), text)],
+    ["lean + `mapRequest(prependUrl, acceptJson)`", Effect.flatMap(decorated.execute(request), text)],
+    ["… + per-attempt `Effect.timeout`", Effect.flatMap(timed.execute(request), text)],
+    ["… + `retryTransient(schedule)`", Effect.flatMap(retried.execute(request), text)],
+    ["`TwitchAuth.validateToken` (… + status check, `Schema` decode, `DateTime.now`, `withSpan`)", auth.validateToken(token)]
+  ]
+  const cpu = steps.map(() => new Array<number>())
+  for (const [, effect] of steps) {
+    await Effect.runPromise(Effect.forEach(Array.from({ length: 200 }), () => effect, { concurrency: 64, discard: true }))
+  }
+  for (let round = 0; round < options.rounds; round++) {
+    for (const index of rotate(steps.map((_, i) => i), round)) {
+      const step = steps[index]
+      if (step === undefined) continue
+      await mock.reset()
+      const m = await measure(() =>
+        Effect.runPromise(Effect.forEach(Array.from({ length: options.calls }), () => step[1], { concurrency: 64, discard: true }))
+      )
+      cpu[index]?.push(m.cpuUs / options.calls)
+    }
+  }
+  await agent.close()
+  const base = median(cpu[0] ?? [])
+  let previous = base
+  const rows = steps.map(([name], i) => {
+    const us = median(cpu[i] ?? [])
+    const added = i === 0 || i === 2 ? "—" : num(us - previous, 1)
+    if (i !== 2) previous = us
+    return [name, num(us, 1), added, ratio(us, base)]
+  })
+  return [
+    `${options.rounds} rounds × ${options.calls} calls at concurrency 64, steps interleaved; client CPU µs per call (medians).`,
+    "",
+    table(["step", "CPU µs/call", "added by the step", "× first row"], rows)
+  ].join("\n")
+}
