@@ -26,3 +26,13 @@ export * as FakeTwitchHttpClient from "./FakeTwitchHttpClient.js"
  * @category modules
  */
 export * as MockTwitchServer from "./MockTwitchServer.js"
+
+/**
+ * The test Layer: the real `TwitchAuth` over a fresh in-memory Twitch (no sockets, time from
+ * `TestClock`), a ready signed-in session, and the situations users test — expire, revoke,
+ * disconnect, 503/429/malformed answers, what Twitch saw.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as TwitchAuthTest from "./TwitchAuthTest.js"
