@@ -1,6 +1,6 @@
 /** Shared set-up for the token-lifecycle tests: the in-memory Twitch and the socket mock. */
 import { Token, TokenStore, TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
-import { FakeTwitch, FakeTwitchHttpClient, MockTwitchServer } from "@effect-twitch/testing"
+import { FakeTwitch, MockTwitchServer, TwitchAuthTest } from "@effect-twitch/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -19,19 +19,13 @@ const clientOptions = (kind: ClientKind) =>
     : { clientId: publicClient.clientId }
 
 /**
- * TwitchAuth over the in-memory transport: no sockets, so `TestClock` drives every sleep,
- * expiry and retry. Retries have no delay here, so they never wait on the TestClock.
+ * The test Layer users swap in (`TwitchAuthTest.layer`): the real TwitchAuth over the
+ * in-memory transport, no sockets, so `TestClock` drives every sleep, expiry and retry.
+ * Retries have no delay there, so they never wait on the TestClock. `fake` tunes the model
+ * (e.g. Helix's rate limit for storms).
  */
-export const inMemory = (kind: ClientKind = "confidential") =>
-  TwitchAuth.layer.pipe(
-    Layer.provideMerge(
-      Layer.orDie(TwitchAuthConfig.layer({
-        ...clientOptions(kind),
-        redirectUri: confidential.redirectUris[0],
-        retrySchedule: Schedule.recurs(3)
-      }))
-    ),
-    Layer.provideMerge(FakeTwitchHttpClient.layerTest),
+export const inMemory = (kind: ClientKind = "confidential", fake: FakeTwitch.FakeTwitch.Options = {}) =>
+  Layer.orDie(TwitchAuthTest.layer({ client: kind, fake })).pipe(
     Layer.provideMerge(TokenStore.layerMemory)
   )
 
