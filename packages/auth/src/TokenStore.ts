@@ -10,7 +10,9 @@
 import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
@@ -99,6 +101,24 @@ export declare namespace TokenStore {
     readonly remove: (key: string) => Effect.Effect<void, TokenStoreError>
     /** Every key with a token, sorted. */
     readonly keys: Effect.Effect<ReadonlyArray<string>, TokenStoreError>
+    /**
+     * Runs `effect` holding an exclusive lock on `key`, shared by every store using the same
+     * storage — for the file store, every process using the same file. `TwitchSession` reads,
+     * refreshes and writes a token under it, so two processes sharing one token never both
+     * spend the same (single-use) refresh token.
+     */
+    readonly withLock: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>
+  }
+
+  /**
+   * What {@link make} needs: the operations, and optionally a lock (without one, `withLock`
+   * only runs the effect — fine for a store used by a single process).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Implementation extends Omit<Service, "withLock"> {
+    readonly withLock?: Service["withLock"] | undefined
   }
 }
 
@@ -128,7 +148,13 @@ export declare namespace TokenStore {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (impl: TokenStore.Service): TokenStore.Service => impl
+export const make = (impl: TokenStore.Implementation): TokenStore.Service => ({
+  get: impl.get,
+  set: impl.set,
+  remove: impl.remove,
+  keys: impl.keys,
+  withLock: impl.withLock ?? ((_key, effect) => effect)
+})
 
 const checkKey = (key: string, path: string): Effect.Effect<void, TokenStoreError> => {
   const problem = internal.invalidKey(key)
@@ -148,13 +174,14 @@ const sortedKeys = (keys: Iterable<string>): ReadonlyArray<string> => Array.from
  * @category constructors
  */
 export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.map(
-  Ref.make(HashMap.empty<string, UserToken>()),
-  (ref) =>
+  Effect.zip(Ref.make(HashMap.empty<string, UserToken>()), Effect.makeSemaphore(1)),
+  ([ref, lock]) =>
     make({
       get: (key) => Effect.zipRight(checkKey(key, ""), Effect.map(Ref.get(ref), HashMap.get(key))),
       set: (key, token) => Effect.zipRight(checkKey(key, ""), Ref.update(ref, HashMap.set(key, token))),
       remove: (key) => Effect.zipRight(checkKey(key, ""), Ref.update(ref, HashMap.remove(key))),
-      keys: Effect.map(Ref.get(ref), (map) => sortedKeys(HashMap.keys(map)))
+      keys: Effect.map(Ref.get(ref), (map) => sortedKeys(HashMap.keys(map))),
+      withLock: (key, effect) => Effect.zipRight(checkKey(key, ""), lock.withPermits(1)(effect))
     })
 )
 
@@ -195,13 +222,19 @@ const randomSuffix: Effect.Effect<string> = Effect.map(
  *   created with mode `0700`. A failed write removes its temporary file and changes nothing.
  * - The store's read-modify-write cycles run one at a time, so concurrent `set`s never lose
  *   each other's keys. (Two processes writing the same file at once can still race.)
+ * - `withLock` holds a lock file next to the store (`.<name>.lock`, created exclusively, holding
+ *   the owner's pid) for as long as its effect runs, so processes sharing the file take turns.
+ *   A lock left behind by a process that died (its pid is gone, or the lock is older than
+ *   `staleLockAfter`, default 60 s) is broken; waiting longer than `lockTimeout` (default
+ *   30 s) fails with an `Io` error.
  * - A corrupted file, or one in a newer format, is reported and never overwritten.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeFile = (
-  path: string
+  path: string,
+  options: FileOptions = {}
 ): Effect.Effect<TokenStore.Service, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -210,6 +243,10 @@ export const makeFile = (
     const directory = paths.dirname(file)
     const basename = paths.basename(file)
     const lock = yield* Effect.makeSemaphore(1)
+    const lockHolder = yield* Effect.makeSemaphore(1)
+    const lockFile = paths.join(directory, `.${basename}.lock`)
+    const staleLockAfter = Duration.decode(options.staleLockAfter ?? "60 seconds")
+    const lockTimeout = Duration.decode(options.lockTimeout ?? "30 seconds")
 
     const ioError = (action: string) => (error: PlatformError.PlatformError) =>
       new TokenStoreError({ reason: "Io", path: file, detail: `${action} (${error.message})` })
@@ -277,7 +314,62 @@ export const makeFile = (
         })
       )
 
+    /** The lock file is stale when its owner is gone (same host) or it is older than allowed. */
+    const isStale = Effect.gen(function*() {
+      const owner = yield* Effect.orElseSucceed(fs.readFileString(lockFile), () => "")
+      const pid = Number(owner.split(" ")[0])
+      if (Number.isInteger(pid) && pid > 0 && !internal.processIsAlive(pid)) return true
+      const info = yield* Effect.option(fs.stat(lockFile))
+      const now = yield* Clock.currentTimeMillis
+      return Option.match(Option.flatMap(info, (i) => i.mtime), {
+        onNone: () => false,
+        onSome: (mtime) => now - mtime.getTime() > Duration.toMillis(staleLockAfter)
+      })
+    })
+
+    const tryLock: Effect.Effect<boolean, TokenStoreError> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      fs.writeFileString(lockFile, `${internal.currentPid()} ${new Date(now).toISOString()}\n`, {
+        flag: "wx",
+        mode: 0o600
+      })).pipe(
+      Effect.as(true),
+      Effect.catchIf(
+        (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
+        () =>
+          Effect.flatMap(isStale, (stale) =>
+            stale ? Effect.as(Effect.ignore(fs.remove(lockFile)), false) : Effect.as(Effect.sleep("20 millis"), false))
+      ),
+      Effect.mapError(ioError("could not create the lock file"))
+    )
+
+    const acquireLock = Effect.gen(function*() {
+      yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
+        Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
+      )
+      yield* tryLock.pipe(
+        Effect.repeat({ until: (locked) => locked }),
+        Effect.timeoutFail({
+          duration: lockTimeout,
+          onTimeout: () =>
+            new TokenStoreError({
+              reason: "Io",
+              path: file,
+              detail: `timed out after ${Duration.format(lockTimeout)} waiting for the lock file ${
+                JSON.stringify(lockFile)
+              }; remove it if no other process is using the store`
+            })
+        })
+      )
+    })
+
     return make({
+      withLock: (key, effect) =>
+        Effect.zipRight(
+          checkKey(key, file),
+          lockHolder.withPermits(1)(
+            Effect.acquireUseRelease(acquireLock, () => effect, () => Effect.ignore(fs.remove(lockFile)))
+          )
+        ),
       get: (key) =>
         Effect.zipRight(
           checkKey(key, file),
@@ -295,6 +387,19 @@ export const makeFile = (
       keys: Effect.map(read, (tokens) => sortedKeys(tokens.keys()))
     })
   })
+
+/**
+ * Options of the file store's cross-process lock.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileOptions {
+  /** A lock file older than this is considered left behind by a dead process. Default 60 s. */
+  readonly staleLockAfter?: Duration.DurationInput | undefined
+  /** How long `withLock` waits for another process before failing. Default 30 s. */
+  readonly lockTimeout?: Duration.DurationInput | undefined
+}
 
 /**
  * Provides a {@link TokenStore} kept in the JSON file at `path` (see {@link makeFile}). Needs
@@ -323,5 +428,7 @@ export const makeFile = (
  * @since 0.1.0
  * @category layers
  */
-export const layerFile = (path: string): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> =>
-  Layer.effect(TokenStore, makeFile(path))
+export const layerFile = (
+  path: string,
+  options: FileOptions = {}
+): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> => Layer.effect(TokenStore, makeFile(path, options))

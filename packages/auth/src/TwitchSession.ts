@@ -177,22 +177,39 @@ export const make = (
     const persist = (state: State): Effect.Effect<State, TokenStoreError> =>
       state.persisted ? Effect.succeed(state) : Effect.as(store.set(key, state.token), { ...state, persisted: true })
 
-    /** The state-transition of one refresh, run under the ref's lock. */
+    /**
+     * The state-transition of one refresh, run under the ref's lock (one fiber at a time)
+     * and the store's lock on `key` (one process at a time). The stored token is re-read
+     * first: if another process sharing the store already replaced ours, it is adopted
+     * instead of spending a refresh token that may be single-use and already spent.
+     */
     const refreshLocked = (
       state: State,
       rejected: Option.Option<Redacted.Redacted<string>>
     ): Effect.Effect<Step> => {
       if (Option.isSome(state.ended)) return Effect.succeed([Exit.fail(state.ended.value), state])
-      if (Option.isSome(rejected) && !sameToken(rejected.value, state.token.accessToken)) {
-        // Someone already replaced the rejected token: hand out the current one.
-        return persist(state).pipe(
-          Effect.match({
-            onFailure: (error) => [Exit.fail(error), state] as const,
-            onSuccess: (next) => [Exit.succeed(next.token), next] as const
-          })
-        )
-      }
-      return auth.refreshToken(state.token.refreshToken).pipe(
+      const locked = Effect.gen(function*() {
+        // An unpersisted token in memory is newer than anything stored: keep it.
+        const stored = state.persisted ? yield* store.get(key) : Option.none<Token.UserToken>()
+        const current: State = Option.match(stored, {
+          onNone: () => state,
+          onSome: (token) => sameToken(token.accessToken, state.token.accessToken) ? state : { ...state, token }
+        })
+        if (Option.isSome(rejected) && !sameToken(rejected.value, current.token.accessToken)) {
+          // Someone (a fiber here, or another process) already replaced the rejected token.
+          const next = yield* persist(current)
+          return [Exit.succeed(next.token), next] as const
+        }
+        return yield* refreshFrom(current)
+      })
+      return store.withLock(key, locked).pipe(
+        Effect.catchAll((error) => Effect.succeed([Exit.fail(error), state] as const))
+      )
+    }
+
+    /** Spends `state`'s refresh token; the new token is stored before it is handed out. */
+    const refreshFrom = (state: State): Effect.Effect<Step> =>
+      auth.refreshToken(state.token.refreshToken).pipe(
         Effect.matchEffect({
           onFailure: (error): Effect.Effect<Step> =>
             error._tag === "InvalidRefreshToken"
@@ -214,7 +231,6 @@ export const make = (
           }
         })
       )
-    }
 
     const refreshWith = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       Effect.flatten(SubscriptionRef.modifyEffect(ref, (state) => refreshLocked(state, rejected)))

@@ -117,7 +117,7 @@ describe("fuzzed answers", () => {
           }
         }
       }),
-    { fastCheck: { numRuns: 1500 } }
+    { timeout: 60_000, fastCheck: { numRuns: 1500 } }
   )
 
   it.live.prop(
@@ -138,6 +138,6 @@ describe("fuzzed answers", () => {
         const never = wire.expires_in === undefined || wire.expires_in === null || wire.expires_in === 0
         assert.strictEqual(Option.isNone(token.expiresAt), never)
       }),
-    { fastCheck: { numRuns: 300 } }
+    { timeout: 60_000, fastCheck: { numRuns: 300 } }
   )
 })

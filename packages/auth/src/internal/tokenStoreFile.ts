@@ -90,3 +90,20 @@ export const invalidKey = (key: string): string | undefined =>
 
 /** The temporary file a write goes through: hidden, next to the target, unique. */
 export const temporaryName = (basename: string, random: string): string => `.${basename}.${random}.tmp`
+
+/** This process's id, where there is one. */
+export const currentPid = (): number => (typeof process === "undefined" ? 0 : process.pid)
+
+/**
+ * Whether a process with this id runs on this machine. Unknown (no `process`, or no
+ * permission to ask) counts as alive: a lock is only broken when its owner is surely gone.
+ */
+export const processIsAlive = (pid: number): boolean => {
+  if (typeof process === "undefined") return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return !(error instanceof Error && "code" in error && error.code === "ESRCH")
+  }
+}
