@@ -1,0 +1,384 @@
+/**
+ * The token commands: `login` (authorization code), `app-token`, `validate`, `refresh`,
+ * `revoke`, `whoami`. Each runs in {@link Env}: the resolved configuration, `TwitchAuth`,
+ * the profile's token store and the output.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Token from "@effect-twitch/auth/Token"
+import * as TokenStore from "@effect-twitch/auth/TokenStore"
+import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
+import * as TwitchCredentials from "@effect-twitch/auth/TwitchCredentials"
+import * as TwitchHttpClient from "@effect-twitch/auth/TwitchHttpClient"
+import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as CliError from "../CliError.js"
+import * as Profiles from "../Profiles.js"
+import * as Browser from "./browser.js"
+import * as Callback from "./callback.js"
+import { Cli, registerRedirectUris } from "./environment.js"
+import * as Output from "./output.js"
+
+/** The redirect URI `login` listens on when none is configured (register it for your app). */
+export const defaultRedirectUri = "http://localhost:3000/callback"
+
+/** The token stored in the profile, or a `NotAuthenticated` failure saying how to get one. */
+export const requireStored = Effect.gen(function*() {
+  const { profile } = yield* Cli
+  const store = yield* TokenStore.TokenStore
+  const entry = yield* Profiles.stored(store)
+  if (Option.isNone(entry)) {
+    return yield* Effect.fail(
+      CliError.notAuthenticated(
+        "NoStoredToken",
+        `no token in profile ${JSON.stringify(profile.name)} (${profile.path}): run \`twitch-auth login\` first`
+      )
+    )
+  }
+  return entry.value
+})
+
+/**
+ * Validates a new user token, stores it in the profile under the user id (replacing any
+ * other user's), and prints what was stored.
+ */
+export const saveUserToken = (token: Token.UserToken, flow: "authorization_code" | "device_code") =>
+  Effect.gen(function*() {
+    const { config, out, profile } = yield* Cli
+    const auth = yield* TwitchAuth.TwitchAuth
+    const store = yield* TokenStore.TokenStore
+    const info = yield* auth.validateToken(token.accessToken)
+    const key = Option.getOrElse(info.userId, () => "user")
+    yield* store.set(key, token)
+    const others = (yield* store.keys).filter((k) => k !== key)
+    yield* Effect.forEach(others, (k) => store.remove(k), { discard: true })
+    const now = yield* DateTime.now
+    const login = Option.getOrElse(info.login, () => "(unknown)")
+    yield* out.result(
+      [
+        `Logged in as ${login} (user id ${key}).`,
+        Output.field("profile", `${profile.name} (${profile.path}, mode 0600)`),
+        Output.field("client id", config.clientId),
+        Output.field("scopes", Output.scopesText(token.scopes)),
+        Output.field("expires", Output.expiryText(token.expiresAt, now)),
+        Output.field("access token", out.secretText(token.accessToken)),
+        Output.field("refresh token", out.secretText(token.refreshToken))
+      ],
+      {
+        profile: profile.name,
+        path: profile.path,
+        flow,
+        login: Option.getOrNull(info.login),
+        userId: key,
+        clientId: config.clientId,
+        scopes: token.scopes,
+        expiresAt: Output.expiryJson(token.expiresAt),
+        accessToken: out.secret(token.accessToken),
+        refreshToken: out.secret(token.refreshToken)
+      }
+    )
+  })
+
+/** Options of the authorization code login. */
+export interface CodeLoginOptions {
+  readonly scopes: ReadonlyArray<string>
+  readonly open: boolean
+  readonly forceVerify: boolean
+  readonly timeout: Duration.Duration
+  /** Replaces the real browser (the demo follows the URL itself). */
+  readonly browser?: ((url: string) => Effect.Effect<void, CliError.CliError, HttpClient.HttpClient>) | undefined
+}
+
+/** `login`: authorization code flow through a one-shot callback server on 127.0.0.1. */
+export const loginWithCode = (options: CodeLoginOptions) =>
+  Effect.gen(function*() {
+    const { config, mock, out } = yield* Cli
+    const auth = yield* TwitchAuth.TwitchAuth
+    if (Option.isNone(config.clientSecret)) {
+      return yield* Effect.fail(
+        CliError.usage(
+          "MissingClientSecret",
+          "login needs the client secret (--client-secret or TWITCH_CLIENT_SECRET) to exchange the code; without one, use login --device"
+        )
+      )
+    }
+    const wanted = Option.getOrElse(
+      config.redirectUri,
+      () => (Option.isSome(mock) ? "http://127.0.0.1:0/callback" : defaultRedirectUri)
+    )
+    const callback = yield* Callback.start(wanted)
+    if (Option.isSome(mock)) yield* registerRedirectUris(mock.value, [callback.redirectUri])
+    const request = yield* auth.authorizationUrl({
+      scopes: options.scopes,
+      redirectUri: callback.redirectUri,
+      forceVerify: options.forceVerify
+    })
+    yield* callback.expectState(request.state)
+    yield* out.info(`Open this URL in a browser and authorize the application:\n\n  ${request.url}\n`)
+    if (options.browser !== undefined) {
+      yield* Effect.forkScoped(Effect.ignore(options.browser(request.url)))
+    } else if (options.open && (yield* Browser.interactive)) {
+      const opened = yield* Browser.open(request.url)
+      if (opened) yield* out.info("(opening it in your browser; pass --no-open not to)")
+    }
+    yield* out.info(`Waiting for Twitch to redirect to ${callback.redirectUri} …`)
+    const authorized = yield* callback.authorized.pipe(
+      Effect.timeoutFail({
+        duration: options.timeout,
+        onTimeout: () =>
+          CliError.authorizationFailed(
+            "LoginTimedOut",
+            `no redirect reached ${callback.redirectUri} within ${
+              Output.humanDuration(Duration.toMillis(options.timeout))
+            }; run login again`
+          )
+      })
+    )
+    const token = yield* auth.exchangeCode(authorized.code, { redirectUri: callback.redirectUri })
+    yield* saveUserToken(token, "authorization_code")
+  })
+
+/** `app-token`: an app access token (client credentials); printed, not stored. */
+export const appToken = (scopes: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const { config, out } = yield* Cli
+    const auth = yield* TwitchAuth.TwitchAuth
+    const token = yield* auth.appToken({ scopes })
+    const now = yield* DateTime.now
+    yield* out.result(
+      [
+        `Got an app access token for client ${config.clientId} (not stored: app tokens are fetched again when needed).`,
+        Output.field("scopes", Output.scopesText(token.scopes)),
+        Output.field("expires", Output.expiryText(token.expiresAt, now)),
+        Output.field("access token", out.secretText(token.accessToken))
+      ],
+      {
+        type: "app",
+        clientId: config.clientId,
+        scopes: token.scopes,
+        expiresAt: Output.expiryJson(token.expiresAt),
+        accessToken: out.secret(token.accessToken)
+      }
+    )
+  })
+
+const infoLines = (info: Token.TokenInfo) => [
+  Output.field("login", Option.getOrElse(info.login, () => "(app token)")),
+  Output.field("user id", Option.getOrElse(info.userId, () => "-")),
+  Output.field("client id", info.clientId),
+  Output.field("scopes", Output.scopesText(info.scopes)),
+  Output.field("expires", Output.expiryText(info.expiresAt, info.validatedAt))
+]
+
+const infoJson = (info: Token.TokenInfo) => ({
+  login: Option.getOrNull(info.login),
+  userId: Option.getOrNull(info.userId),
+  clientId: info.clientId,
+  scopes: info.scopes,
+  expiresAt: Output.expiryJson(info.expiresAt)
+})
+
+/** `validate`: what Twitch says about the stored token (no refresh). */
+export const validate = Effect.gen(function*() {
+  const { out, profile } = yield* Cli
+  const auth = yield* TwitchAuth.TwitchAuth
+  const entry = yield* requireStored
+  const info = yield* auth.validateToken(entry.token.accessToken)
+  yield* out.result(
+    [`The token of profile ${profile.name} is valid.`, ...infoLines(info)],
+    { valid: true, profile: profile.name, ...infoJson(info) }
+  )
+})
+
+/** `refresh`: a new access token from the stored refresh token, stored in its place. */
+export const refresh = Effect.gen(function*() {
+  const { out, profile } = yield* Cli
+  const auth = yield* TwitchAuth.TwitchAuth
+  const store = yield* TokenStore.TokenStore
+  const entry = yield* requireStored
+  const token = yield* auth.refreshToken(entry.token.refreshToken).pipe(
+    Effect.tapErrorTag("InvalidRefreshToken", () => removeFromProfile(entry.key))
+  )
+  yield* store.set(entry.key, token)
+  const now = yield* DateTime.now
+  yield* out.result(
+    [
+      `Refreshed the token of profile ${profile.name} (user id ${entry.key}).`,
+      Output.field("scopes", Output.scopesText(token.scopes)),
+      Output.field("expires", Output.expiryText(token.expiresAt, now)),
+      Output.field("access token", out.secretText(token.accessToken)),
+      Output.field("refresh token", out.secretText(token.refreshToken))
+    ],
+    {
+      profile: profile.name,
+      userId: entry.key,
+      scopes: token.scopes,
+      expiresAt: Output.expiryJson(token.expiresAt),
+      accessToken: out.secret(token.accessToken),
+      refreshToken: out.secret(token.refreshToken)
+    }
+  )
+})
+
+/** Removes a user's token from the profile, and the profile's file once it holds none. */
+const removeFromProfile = (key: string) =>
+  Effect.gen(function*() {
+    const { profile } = yield* Cli
+    const store = yield* TokenStore.TokenStore
+    const fs = yield* FileSystem.FileSystem
+    yield* store.remove(key)
+    if ((yield* store.keys).length === 0) {
+      yield* fs.remove(profile.path).pipe(
+        Effect.mapError((error) =>
+          CliError.localResource("TokenFileNotRemoved", `could not remove ${profile.path}: ${error.message}`)
+        )
+      )
+    }
+  })
+
+/** `revoke`: revokes the stored access token at Twitch and removes it from the profile. */
+export const revoke = Effect.gen(function*() {
+  const { out, profile } = yield* Cli
+  const auth = yield* TwitchAuth.TwitchAuth
+  const entry = yield* requireStored
+  const alreadyInvalid = yield* auth.revokeToken(entry.token.accessToken).pipe(
+    Effect.as(false),
+    Effect.catchTag("InvalidAccessToken", () => Effect.succeed(true))
+  )
+  yield* removeFromProfile(entry.key)
+  yield* out.result(
+    [
+      alreadyInvalid
+        ? `The token of profile ${profile.name} was already invalid at Twitch; removed it from ${profile.path}.`
+        : `Revoked the token of profile ${profile.name} (user id ${entry.key}) and removed it from ${profile.path}.`
+    ],
+    { revoked: true, alreadyInvalid, profile: profile.name, userId: entry.key }
+  )
+})
+
+const HelixUsers = Schema.Struct({
+  data: Schema.Array(Schema.Struct({
+    id: Schema.String,
+    login: Schema.String,
+    display_name: Schema.String,
+    broadcaster_type: Schema.optional(Schema.String),
+    created_at: Schema.optional(Schema.String),
+    email: Schema.optional(Schema.String)
+  }))
+})
+
+/**
+ * `whoami`: `GET /helix/users` with the stored token, through a `TwitchSession` (validated
+ * at start, refreshed once on a 401, persisted).
+ */
+export const whoami = Effect.gen(function*() {
+  const { out, profile } = yield* Cli
+  const entry = yield* requireStored
+  const session = yield* TwitchSession.make({ key: entry.key })
+  const helix = yield* TwitchHttpClient.make().pipe(
+    Effect.provideService(TwitchCredentials.TwitchCredentials, session)
+  )
+  const users = yield* helix.get("/users").pipe(
+    Effect.flatMap(HttpClientResponse.schemaBodyJson(HelixUsers)),
+    Effect.mapError((error) =>
+      error._tag === "ParseError"
+        ? CliError.failure("MalformedResponse", "Helix's answer to GET /users could not be decoded")
+        : error
+    )
+  )
+  const user = users.data[0]
+  if (user === undefined) {
+    return yield* Effect.fail(CliError.failure("NoSuchUser", "Helix returned no user for the stored token"))
+  }
+  const refreshed = Redacted.value((yield* session.token).accessToken) !== Redacted.value(entry.token.accessToken)
+  yield* out.result(
+    [
+      `${user.display_name} (login ${user.login}, user id ${user.id})`,
+      ...(user.created_at === undefined ? [] : [Output.field("created", user.created_at)]),
+      ...(user.email === undefined ? [] : [Output.field("email", user.email)]),
+      ...(user.broadcaster_type === undefined || user.broadcaster_type === ""
+        ? []
+        : [Output.field("broadcaster", user.broadcaster_type)]),
+      Output.field("profile", profile.name),
+      ...(refreshed ? [Output.field("token", "refreshed and stored")] : [])
+    ],
+    {
+      profile: profile.name,
+      userId: user.id,
+      login: user.login,
+      displayName: user.display_name,
+      createdAt: user.created_at ?? null,
+      email: user.email ?? null,
+      broadcasterType: user.broadcaster_type ?? null,
+      refreshed
+    }
+  )
+})
+
+/** Options of the device code login. */
+export interface DeviceLoginOptions {
+  readonly scopes: ReadonlyArray<string>
+  /** Called with the user code once it is shown (the demo approves it on the mock). */
+  readonly onCode?: ((device: Token.DeviceAuthorization) => Effect.Effect<void, CliError.CliError>) | undefined
+}
+
+/** `login --device`: the device code flow, with the code, the URL and a countdown. */
+export const loginWithDevice = (options: DeviceLoginOptions) =>
+  Effect.gen(function*() {
+    const { out } = yield* Cli
+    const auth = yield* TwitchAuth.TwitchAuth
+    const device = yield* auth.startDeviceAuthorization({ scopes: options.scopes })
+    yield* out.info(
+      `To authorize, open ${device.verificationUri}\nand enter the code:  ${device.userCode}\n`
+    )
+    if (options.onCode !== undefined) yield* Effect.forkScoped(Effect.ignore(options.onCode(device)))
+    const progress = yield* Effect.forkScoped(countdown(device.expiresAt))
+    const attempt = Effect.gen(function*() {
+      yield* Effect.sleep(Duration.seconds(Math.max(1, device.intervalSeconds)))
+      const now = yield* DateTime.now
+      if (!DateTime.lessThan(now, device.expiresAt)) {
+        return yield* Effect.fail(
+          CliError.authorizationFailed(
+            "DeviceCodeExpired",
+            "the device code expired before it was approved; run login --device again"
+          )
+        )
+      }
+      return yield* auth.pollDeviceToken(device.deviceCode)
+    })
+    const poll = Effect.retry(attempt, { while: (error) => error._tag === "AuthorizationPending" })
+    const token = yield* Effect.ensuring(poll, Effect.zipRight(progress.interruptAsFork(progress.id()), clearLine))
+    yield* saveUserToken(token, "device_code")
+  })
+
+const clearLine = Effect.sync(() => {
+  if (process.stderr.isTTY === true) process.stderr.write("\r\x1b[2K")
+})
+
+/** A live countdown on a terminal (every second); elsewhere a line every minute. */
+const countdown = (expiresAt: DateTime.Utc) =>
+  Effect.gen(function*() {
+    const tty = process.stderr.isTTY === true
+    const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+    let tick = 0
+    while (true) {
+      const now = yield* DateTime.now
+      const left = Output.humanDuration(DateTime.toEpochMillis(expiresAt) - DateTime.toEpochMillis(now))
+      if (tty) {
+        yield* Effect.sync(() =>
+          process.stderr.write(`\r\x1b[2K${frames[tick % frames.length] ?? ""} waiting for approval… code expires in ${left}`)
+        )
+        yield* Effect.sleep("1 second")
+      } else {
+        yield* Effect.sync(() => process.stderr.write(`waiting for approval… code expires in ${left}\n`))
+        yield* Effect.sleep("1 minute")
+      }
+      tick++
+    }
+  })

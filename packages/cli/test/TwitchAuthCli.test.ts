@@ -1,0 +1,383 @@
+/**
+ * `twitch-auth` end to end: the bundled bin runs as a separate process against the mock
+ * Twitch served by this test process on 127.0.0.1, exactly as a user would run it.
+ */
+import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import {
+  baseEnv,
+  confidential,
+  errorLine,
+  fileMode,
+  followLikeABrowser,
+  freePort,
+  occupyPort,
+  publicClient,
+  run,
+  start,
+  tempDir,
+  user
+} from "./support.js"
+
+const MockLive = MockTwitchServer.layer().pipe(Layer.provideMerge(FakeTwitch.layer()))
+
+/** The environment pointing `twitch-auth` at the mock, with its own config dir. */
+const mockEnv = Effect.gen(function*() {
+  const server = yield* MockTwitchServer.MockTwitchServer
+  const home = tempDir()
+  const configDir = Path.join(home, "tokens")
+  const env = {
+    ...baseEnv(home),
+    TWITCH_AUTH_URL: server.authUrl,
+    TWITCH_CLIENT_ID: confidential.clientId,
+    TWITCH_CLIENT_SECRET: confidential.clientSecret,
+    TWITCH_AUTH_CONFIG_DIR: configDir
+  }
+  return { env, configDir, tokenFile: Path.join(configDir, "default.json") }
+})
+
+/** Registers `http://127.0.0.1:<free port>/callback` for the confidential client. */
+const callbackUri = Effect.gen(function*() {
+  const twitch = yield* FakeTwitch.FakeTwitch
+  const port = yield* Effect.promise(freePort)
+  const uri = `http://127.0.0.1:${port}/callback`
+  yield* twitch.registerClient({ ...confidential, redirectUris: [...confidential.redirectUris, uri] })
+  return uri
+})
+
+/** `twitch-auth login` by authorization code, with the test as the browser. */
+const codeLogin = (env: Record<string, string>, extra: ReadonlyArray<string> = []) =>
+  Effect.gen(function*() {
+    const redirectUri = yield* callbackUri
+    const cli = start(["login", "--no-open", "--redirect-uri", redirectUri, ...extra], env)
+    const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
+    const page = yield* Effect.promise(() => followLikeABrowser(url))
+    const result = yield* Effect.promise(() => cli.done)
+    return { url, page, result, redirectUri }
+  })
+
+const readTokens = (file: string): Record<string, { accessToken: string; refreshToken: string; scopes: Array<string> }> =>
+  JSON.parse(Fs.readFileSync(file, "utf8")).tokens
+
+layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (it) => {
+  it.effect("login: the authorization code flow through the callback server, token stored 0600 without the secret", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* mockEnv
+      const { page, result, url } = yield* codeLogin(env, ["--scope", "chat:read", "--scope", "user:read:email"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      const authorize = new URL(url)
+      assert.strictEqual(authorize.searchParams.get("client_id"), confidential.clientId)
+      assert.strictEqual(authorize.searchParams.get("scope"), "chat:read user:read:email")
+      assert.match(authorize.searchParams.get("state") ?? "", /^[0-9a-f]{32}$/)
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, "Logged in")
+      assert.include(result.stdout, `Logged in as ${user.login} (user id ${user.userId})`)
+
+      assert.strictEqual(fileMode(tokenFile), 0o600)
+      const text = Fs.readFileSync(tokenFile, "utf8")
+      assert.notInclude(text, confidential.clientSecret)
+      const stored = readTokens(tokenFile)[user.userId]
+      assert.isDefined(stored)
+      assert.deepStrictEqual(stored?.scopes, ["chat:read", "user:read:email"])
+      assert.isTrue(yield* twitch.isAccessTokenValid(stored?.accessToken ?? ""))
+      // tokens are not printed without --show-token
+      assert.notInclude(result.stdout + result.stderr, stored?.accessToken ?? "?")
+      assert.notInclude(result.stdout + result.stderr, confidential.clientSecret)
+    }))
+
+  it.effect("validate, refresh, whoami and revoke the stored token, with --json", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* mockEnv
+      assert.strictEqual((yield* codeLogin(env, ["--scope", "chat:read"])).result.code, 0)
+      const first = readTokens(tokenFile)[user.userId]?.accessToken ?? ""
+
+      const validated = yield* Effect.promise(() => run(["validate", "--json"], env))
+      assert.strictEqual(validated.code, 0, validated.stderr)
+      const info = JSON.parse(validated.stdout)
+      assert.deepStrictEqual(
+        { valid: info.valid, login: info.login, userId: info.userId, clientId: info.clientId, scopes: info.scopes },
+        { valid: true, login: user.login, userId: user.userId, clientId: confidential.clientId, scopes: ["chat:read"] }
+      )
+      assert.isString(info.expiresAt)
+
+      const refreshes = yield* twitch.calls("token")
+      const refreshed = yield* Effect.promise(() => run(["refresh", "--json"], env))
+      assert.strictEqual(refreshed.code, 0, refreshed.stderr)
+      assert.strictEqual(yield* twitch.calls("token"), refreshes + 1)
+      const second = readTokens(tokenFile)[user.userId]?.accessToken ?? ""
+      assert.notStrictEqual(second, first)
+      assert.strictEqual(fileMode(tokenFile), 0o600)
+      assert.isUndefined(JSON.parse(refreshed.stdout).accessToken)
+
+      const whoami = yield* Effect.promise(() => run(["whoami", "--json"], env))
+      assert.strictEqual(whoami.code, 0, whoami.stderr)
+      assert.deepInclude(JSON.parse(whoami.stdout), { login: user.login, userId: user.userId, refreshed: false })
+
+      const revoked = yield* Effect.promise(() => run(["revoke"], env))
+      assert.strictEqual(revoked.code, 0, revoked.stderr)
+      assert.include(revoked.stdout, "Revoked the token of profile default")
+      assert.isFalse(yield* twitch.isAccessTokenValid(second))
+      assert.isFalse(Fs.existsSync(tokenFile))
+
+      const after = yield* Effect.promise(() => run(["validate"], env))
+      assert.strictEqual(after.code, 4)
+      assert.match(errorLine(after), /^no token in profile "default" .*: run `twitch-auth login` first$/)
+    }))
+
+  it.effect("whoami refreshes once when Helix rejects the stored token, and stores the new one", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* mockEnv
+      assert.strictEqual((yield* codeLogin(env)).result.code, 0)
+      const first = readTokens(tokenFile)[user.userId]?.accessToken ?? ""
+      yield* twitch.expireAccessToken(first)
+      const whoami = yield* Effect.promise(() => run(["whoami"], env))
+      assert.strictEqual(whoami.code, 0, whoami.stderr)
+      assert.include(whoami.stdout, "refreshed and stored")
+      const second = readTokens(tokenFile)[user.userId]?.accessToken ?? ""
+      assert.notStrictEqual(second, first)
+      assert.isTrue(yield* twitch.isAccessTokenValid(second))
+    }))
+
+  it.effect("--show-token prints the tokens; the client secret never", () =>
+    Effect.gen(function*() {
+      const { env, tokenFile } = yield* mockEnv
+      const { result } = yield* codeLogin(env, ["--show-token", "--json"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      const stored = readTokens(tokenFile)[user.userId]
+      const printed = JSON.parse(result.stdout)
+      assert.strictEqual(printed.accessToken, stored?.accessToken)
+      assert.strictEqual(printed.refreshToken, stored?.refreshToken)
+      assert.notInclude(result.stdout + result.stderr, confidential.clientSecret)
+
+      const app = yield* Effect.promise(() => run(["app-token", "--show-token", "--json"], env))
+      assert.strictEqual(app.code, 0, app.stderr)
+      assert.match(JSON.parse(app.stdout).accessToken, /^\w+$/)
+      const hidden = yield* Effect.promise(() => run(["app-token", "--json"], env))
+      assert.isUndefined(JSON.parse(hidden.stdout).accessToken)
+    }))
+
+  it.effect("validate of a token Twitch no longer accepts: exit 4 with Twitch's reason", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* mockEnv
+      assert.strictEqual((yield* codeLogin(env)).result.code, 0)
+      yield* twitch.revokeAccessToken(readTokens(tokenFile)[user.userId]?.accessToken ?? "")
+      const result = yield* Effect.promise(() => run(["validate"], env))
+      assert.strictEqual(result.code, 4)
+      assert.strictEqual(result.stderr.trim().split("\n").length, 1)
+      assert.match(errorLine(result), /rejected the access token.*invalid access token.*twitch-auth refresh/)
+    }))
+
+  it.effect("profiles lists the stored profiles without asking Twitch", () =>
+    Effect.gen(function*() {
+      const { configDir, env } = yield* mockEnv
+      assert.strictEqual((yield* codeLogin(env, ["--profile", "bot"])).result.code, 0)
+      const result = yield* Effect.promise(() => run(["profiles", "--json"], env))
+      assert.strictEqual(result.code, 0, result.stderr)
+      const listed = JSON.parse(result.stdout)
+      assert.strictEqual(listed.configDir, configDir)
+      assert.deepStrictEqual(listed.profiles.map((p: { name: string; userId: string }) => [p.name, p.userId]), [[
+        "bot",
+        user.userId
+      ]])
+      assert.strictEqual(fileMode(Path.join(configDir, "bot.json")), 0o600)
+    }))
+
+  it.effect("the config dir defaults to $XDG_CONFIG_HOME/effect-twitch", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const { TWITCH_AUTH_CONFIG_DIR: _, ...rest } = env
+      assert.strictEqual((yield* codeLogin(rest)).result.code, 0)
+      const file = Path.join(rest.XDG_CONFIG_HOME, "effect-twitch", "default.json")
+      assert.strictEqual(fileMode(file), 0o600)
+      assert.strictEqual(fileMode(Path.dirname(file)), 0o700)
+    }))
+
+  // --- bad input: one line, a non-zero exit code ----------------------------------------
+
+  it.effect("denied consent: exit 3", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* mockEnv
+      yield* twitch.denyNextAuthorization()
+      const { page, result } = yield* codeLogin(env)
+      assert.strictEqual(result.code, 3)
+      assert.strictEqual(page.status, 400)
+      assert.strictEqual(errorLine(result), "authorization was denied on Twitch's consent page (access_denied: The user denied you access)")
+      assert.isFalse(Fs.existsSync(tokenFile))
+    }))
+
+  it.effect("a redirect with another state is refused: exit 3", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* mockEnv
+      const redirectUri = yield* callbackUri
+      const exchanges = yield* twitch.calls("token")
+      const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
+      const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
+      const forged = new URL(url)
+      forged.searchParams.set("state", "0".repeat(32))
+      const page = yield* Effect.promise(() => followLikeABrowser(forged.toString()))
+      const result = yield* Effect.promise(() => cli.done)
+      assert.strictEqual(result.code, 3)
+      assert.strictEqual(page.status, 400)
+      assert.match(errorLine(result), /state does not match/)
+      assert.strictEqual(yield* twitch.calls("token"), exchanges) // the code was not exchanged
+      assert.isFalse(Fs.existsSync(tokenFile))
+    }))
+
+  it.effect("unknown scope: exit 2, before anything is sent", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const result = yield* Effect.promise(() => run(["login", "--no-open", "--scope", "chat:read,CHAT:EDIT"], env))
+      assert.strictEqual(result.code, 2)
+      assert.strictEqual(result.stderr.trim().split("\n").length, 1)
+      assert.match(errorLine(result), /^unknown scope "CHAT:EDIT"/)
+    }))
+
+  it.effect("missing client id: exit 2", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const { TWITCH_CLIENT_ID: _, ...rest } = env
+      const result = yield* Effect.promise(() => run(["validate"], rest))
+      assert.strictEqual(result.code, 2)
+      assert.strictEqual(
+        errorLine(result),
+        "no client id: pass --client-id or set TWITCH_CLIENT_ID (register an application at https://dev.twitch.tv/console), or try --mock"
+      )
+    }))
+
+  it.effect("wrong client secret: exit 2, naming the variable, not the secret", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const result = yield* Effect.promise(() =>
+        run(["app-token"], { ...env, TWITCH_CLIENT_SECRET: "wrongwrongwrongwrongwrongwrong" })
+      )
+      assert.strictEqual(result.code, 2)
+      assert.match(errorLine(result), /rejected the client secret.*TWITCH_CLIENT_SECRET/)
+      assert.notInclude(result.stderr, "wrongwrong")
+    }))
+
+  it.effect("callback port in use: exit 6", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const held = yield* Effect.promise(occupyPort)
+      const result = yield* Effect.promise(() =>
+        run(["login", "--no-open", "--redirect-uri", `http://127.0.0.1:${held.port}/callback`], env)
+      )
+      yield* Effect.promise(held.close)
+      assert.strictEqual(result.code, 6)
+      assert.strictEqual(result.stderr.trim().split("\n").length, 1)
+      assert.strictEqual(
+        errorLine(result),
+        `port ${held.port} on 127.0.0.1 is in use: cannot start the callback server for http://127.0.0.1:${held.port}/callback`
+      )
+    }))
+
+  it.effect("Twitch out of reach: exit 5", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const port = yield* Effect.promise(freePort)
+      const result = yield* Effect.promise(() =>
+        run(["app-token"], { ...env, TWITCH_AUTH_URL: `http://127.0.0.1:${port}/oauth2`, TWITCH_REQUEST_TIMEOUT: "1 second" })
+      )
+      assert.strictEqual(result.code, 5)
+      assert.match(errorLine(result), /^POST \/oauth2\/token failed to reach Twitch/)
+    }))
+
+  it.effect("an unknown flag: exit 2", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const result = yield* Effect.promise(() => run(["validate", "--frobnicate"], env))
+      assert.strictEqual(result.code, 2)
+    }))
+
+  it.effect("a public client cannot use the code flow: exit 2, pointing at --device", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const { TWITCH_CLIENT_SECRET: _, ...rest } = env
+      const result = yield* Effect.promise(() => run(["login", "--no-open"], { ...rest, TWITCH_CLIENT_ID: publicClient.clientId }))
+      assert.strictEqual(result.code, 2)
+      assert.match(errorLine(result), /login needs the client secret.*login --device/)
+    }))
+})
+
+layer(Layer.empty)("twitch-auth on its own", (it) => {
+  it.effect("--help starts and lists the commands", () =>
+    Effect.gen(function*() {
+      const result = yield* Effect.promise(() => run(["--help"], baseEnv(tempDir())))
+      assert.strictEqual(result.code, 0)
+      for (const command of ["login", "app-token", "validate", "refresh", "revoke", "whoami", "profiles", "mock", "demo"]) {
+        assert.include(result.stdout, `- ${command}`)
+      }
+    }))
+
+  it.effect("--mock: login and validate against an embedded mock", () =>
+    Effect.gen(function*() {
+      const home = tempDir()
+      const result = yield* Effect.promise(() => run(["app-token", "--mock", "--json"], baseEnv(home)))
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.strictEqual(JSON.parse(result.stdout).clientId, confidential.clientId)
+    }))
+
+  it.effect("mock: serves the seeded mock on a port and prints the settings", () =>
+    Effect.gen(function*() {
+      const home = tempDir()
+      const server = start(["mock", "--port", "0", "--json"], baseEnv(home))
+      const settings = yield* Effect.promise(async () => {
+        while (!server.stdout().includes("\n")) await new Promise((resolve) => setTimeout(resolve, 20))
+        return JSON.parse(server.stdout())
+      })
+      assert.strictEqual(settings.clientId, confidential.clientId)
+      const env = {
+        ...baseEnv(home),
+        TWITCH_AUTH_URL: settings.authUrl,
+        TWITCH_CLIENT_ID: settings.clientId,
+        TWITCH_CLIENT_SECRET: settings.clientSecret
+      }
+      const app = yield* Effect.promise(() => run(["app-token"], env))
+      server.child.kill("SIGINT")
+      const stopped = yield* Effect.promise(() => server.done)
+      assert.strictEqual(app.code, 0, app.stderr)
+      assert.include(app.stdout, "Got an app access token")
+      assert.strictEqual(stopped.code, 130)
+    }))
+
+  it.effect("demo: the whole lifecycle on the embedded mock, in seconds", () =>
+    Effect.gen(function*() {
+      const started = Date.now()
+      const result = yield* Effect.promise(() => run(["demo"], baseEnv(tempDir())))
+      const elapsed = Date.now() - started
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.isBelow(elapsed, 10_000)
+      for (
+        const line of [
+          "Logged in as twitchdev (user id 141981764).",
+          "mode 600, client secret inside: no",
+          "The token of profile demo is valid.",
+          "GET /helix/users → 401 Invalid OAuth token → refresh → retry → 200: twitchdev",
+          "Helix saw 2 requests, id.twitch.tv 1 refresh",
+          "t+3h     validations so far: 4, refreshes: 0",
+          "t+3h56m  validations so far: 4, refreshes: 1",
+          "Revoked the token of profile demo",
+          "(exit 4)"
+        ]
+      ) assert.include(result.stdout, line)
+      assert.notInclude(result.stdout, confidential.clientSecret)
+    }))
+
+  it.effect("mock: a port in use is exit 6", () =>
+    Effect.gen(function*() {
+      const held = yield* Effect.promise(occupyPort)
+      const result = yield* Effect.promise(() => run(["mock", "--port", String(held.port)], baseEnv(tempDir())))
+      yield* Effect.promise(held.close)
+      assert.strictEqual(result.code, 6)
+      assert.strictEqual(errorLine(result), `port ${held.port} on 127.0.0.1 is in use: cannot start the mock Twitch`)
+    }))
+})

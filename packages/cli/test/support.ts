@@ -1,0 +1,121 @@
+/**
+ * Running the built `twitch-auth` as a separate process, as a user would.
+ */
+import { FakeTwitch } from "@effect-twitch/testing"
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Url from "node:url"
+
+export const bin = Path.resolve(Path.dirname(Url.fileURLToPath(import.meta.url)), "..", "bin", "twitch-auth.js")
+
+export const [confidential, publicClient] = FakeTwitch.defaultSeed.clients
+export const [user] = FakeTwitch.defaultSeed.users
+
+export interface Result {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A running `twitch-auth`: its output so far, and its end. */
+export interface Running {
+  readonly child: ChildProcess.ChildProcess
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** Resolves with the first match of `pattern` in stderr (rejects if the process ends first). */
+  readonly waitForStderr: (pattern: RegExp) => Promise<RegExpMatchArray>
+  readonly done: Promise<Result>
+}
+
+/** A clean environment: no TWITCH_* from the machine running the tests, a fresh HOME. */
+export const baseEnv = (home: string): { readonly PATH: string; readonly HOME: string; readonly XDG_CONFIG_HOME: string } => ({
+  PATH: process.env["PATH"] ?? "",
+  HOME: home,
+  XDG_CONFIG_HOME: Path.join(home, ".config")
+})
+
+export const start = (args: ReadonlyArray<string>, env: Record<string, string>): Running => {
+  const child = ChildProcess.spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  const waiters: Array<() => void> = []
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString()
+    for (const wake of waiters.splice(0)) wake()
+  })
+  const done = new Promise<Result>((resolve) => {
+    child.on("close", (code) => {
+      for (const wake of waiters.splice(0)) wake()
+      resolve({ code, stdout, stderr })
+    })
+  })
+  let exited = false
+  void done.then(() => {
+    exited = true
+  })
+  const waitForStderr = (pattern: RegExp): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const match = stderr.match(pattern)
+        if (match !== null) return resolve(match)
+        if (exited) return reject(new Error(`twitch-auth exited before printing ${pattern}: ${stderr}`))
+        waiters.push(check)
+      }
+      check()
+    })
+  return { child, stdout: () => stdout, stderr: () => stderr, waitForStderr, done }
+}
+
+export const run = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Result> =>
+  start(args, env).done
+
+export const tempDir = (): string => Fs.mkdtempSync(Path.join(Os.tmpdir(), "twitch-auth-test-"))
+
+/** A port nobody listens on right now. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = Net.createServer()
+    server.on("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+/** Holds a port on 127.0.0.1 until `close`. */
+export const occupyPort = (): Promise<{ readonly port: number; readonly close: () => Promise<void> }> =>
+  new Promise((resolve, reject) => {
+    const server = Net.createServer()
+    server.on("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      resolve({ port, close: () => new Promise((done) => server.close(() => done())) })
+    })
+  })
+
+/** What a browser does with the authorize URL: GET it, follow the mock's 302 to the callback. */
+export const followLikeABrowser = async (authorizeUrl: string): Promise<{ readonly status: number; readonly body: string }> => {
+  const consent = await fetch(authorizeUrl, { redirect: "manual" })
+  const location = consent.headers.get("location")
+  if (consent.status !== 302 || location === null) {
+    throw new Error(`expected a 302 from the mock's authorize, got ${consent.status}`)
+  }
+  const callback = await fetch(location)
+  return { status: callback.status, body: await callback.text() }
+}
+
+/** The one line of a failure, without the `twitch-auth: ` prefix. */
+export const errorLine = (result: Result): string => {
+  const lines = result.stderr.trim().split("\n")
+  return (lines.at(-1) ?? "").replace(/^twitch-auth: /, "")
+}
+
+export const fileMode = (path: string): number => Fs.statSync(path).mode & 0o777

@@ -1,0 +1,11 @@
+import { defineProject } from "vitest/config"
+
+export default defineProject({
+  test: {
+    name: "cli",
+    include: ["test/**/*.test.ts"],
+    // The tests run the bundled `twitch-auth` as a separate process: build it once first.
+    globalSetup: ["./scripts/build.ts"],
+    testTimeout: 20_000
+  }
+})
