@@ -12,6 +12,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -61,6 +62,18 @@ export declare namespace FakeTwitch {
     readonly headers: Record<string, string>
     readonly params: Record<string, string>
     readonly path?: string
+    /**
+     * The parameters that came in the form body, when the transport knows (it then also
+     * merged them into `params`). `/oauth2/device` reads `scopes` only from here, because
+     * id.twitch.tv ignores `scopes` in the query string. Absent: `params` is the body.
+     */
+    readonly bodyParams?: Record<string, string>
+    /**
+     * The base of the OAuth endpoints as the client addressed them
+     * (`http://127.0.0.1:PORT/oauth2`): the issuer of ID tokens and the base of the discovery
+     * document's URLs. Absent: the `issuer` option (`https://id.twitch.tv/oauth2`).
+     */
+    readonly baseUrl?: string
   }
 
   /**
@@ -90,7 +103,17 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export type Endpoint = "token" | "validate" | "revoke" | "authorize" | "helix"
+  export type Endpoint =
+    | "token"
+    | "validate"
+    | "revoke"
+    | "authorize"
+    | "helix"
+    | "device"
+    | "activate"
+    | "keys"
+    | "userinfo"
+    | "discovery"
 
   /**
    * A fault to inject in place of (or, for `Delay`, before) the next answer.
@@ -209,7 +232,40 @@ export declare namespace FakeTwitch {
     readonly authorizationCodeTtlSeconds?: number
     /** Helix requests per Client-Id per minute before 429s (`Ratelimit-Limit`). Default 800. */
     readonly helixRateLimit?: number
+    /** Lifetime of device codes (`expires_in` of `/oauth2/device`). Default 1800 s. */
+    readonly deviceCodeTtlSeconds?: number
+    /** The polling `interval` of `/oauth2/device`. Default 5 s. */
+    readonly deviceIntervalSeconds?: number
+    /** Lifetime of ID tokens (and of `/oauth2/userinfo` answers' `exp`). Default 900 s. */
+    readonly idTokenTtlSeconds?: number
+    /** Issuer when a request does not say how it was addressed. Default `https://id.twitch.tv/oauth2`. */
+    readonly issuer?: string
+    /** The activation page in `verification_uri`. Default `https://www.twitch.tv/activate`. */
+    readonly verificationUri?: string
   }
+
+  /**
+   * How the next ID token the fake issues (or one minted with `mintIdToken`) departs from a
+   * good one: `claims` are merged over the real claims (a claim set to `undefined` is
+   * removed), and `key: "foreign"` signs it with a key that is not in `/oauth2/keys` (same
+   * `kid`, so only the signature check can catch it).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface IdTokenOverrides {
+    readonly claims?: Readonly<Record<string, unknown>>
+    readonly key?: "twitch" | "foreign"
+  }
+
+  /**
+   * Where a device code stands: waiting for the user, approved by a user, denied, or used
+   * (a token was issued, or the denial was reported).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export type DeviceCodeStatus = "pending" | "authorized" | "denied" | "consumed" | "expired"
 
   /**
    * A user token minted directly by a test.
@@ -245,6 +301,42 @@ export declare namespace FakeTwitch {
      * other paths are 404.
      */
     readonly helix: (request: HelixRequest) => Effect.Effect<WireResponse>
+
+    /**
+     * POST /oauth2/device: starts the device code flow (`client_id`, `scopes` in the body).
+     */
+    readonly device: (request: WireRequest) => Effect.Effect<WireResponse>
+    /**
+     * The activation page as an endpoint (not a Twitch API: Twitch's is a web page at
+     * www.twitch.tv/activate). `user_code` (or `device-code`), `user_id` (default: the
+     * consenting user), `decision` `approve` (default) or `deny`. 200
+     * `{"user_code":…,"status":"authorized"|"denied"}`; 400 `invalid user code` (unknown,
+     * expired or no longer pending), `invalid user`, `missing user_code`, `invalid decision`.
+     */
+    readonly activate: (request: WireRequest) => Effect.Effect<WireResponse>
+    /** GET /oauth2/keys: the JWKS with the RS256 key ID tokens are signed with. */
+    readonly keys: (request: WireRequest) => Effect.Effect<WireResponse>
+    /** GET (or POST) /oauth2/userinfo with `Authorization: Bearer` and the `openid` scope. */
+    readonly userinfo: (request: WireRequest) => Effect.Effect<WireResponse>
+    /** GET /oauth2/.well-known/openid-configuration. */
+    readonly discovery: (request: WireRequest) => Effect.Effect<WireResponse>
+
+    /** Approves a pending device code as `userId` (default: the consenting user). */
+    readonly approveDevice: (userCode: string, userId?: string) => Effect.Effect<void, FakeTwitchSetupError>
+    /** The user denies a pending device code. */
+    readonly denyDevice: (userCode: string) => Effect.Effect<void, FakeTwitchSetupError>
+    /** Where a device code stands, by its user code (`None` if unknown). */
+    readonly deviceCodeStatus: (userCode: string) => Effect.Effect<Option.Option<DeviceCodeStatus>>
+    /** The next ID token issued (code exchange or implicit) departs from a good one as told. */
+    readonly nextIdToken: (overrides: IdTokenOverrides) => Effect.Effect<void>
+    /**
+     * Mints a signed ID token for `clientId` and `userId` with the default claims (issuer
+     * `https://id.twitch.tv/oauth2` unless overridden) and the overrides.
+     */
+    readonly mintIdToken: (
+      input: { readonly clientId: string; readonly userId: string; readonly nonce?: string },
+      overrides?: IdTokenOverrides
+    ) => Effect.Effect<string>
 
     /** Registers (or replaces) an application. */
     readonly registerClient: (input?: ClientInput) => Effect.Effect<Client>
@@ -337,12 +429,26 @@ export const defaults = {
   appTokenTtlSeconds: 5011271,
   publicRefreshTokenTtlSeconds: 30 * 24 * 60 * 60,
   authorizationCodeTtlSeconds: 600,
-  helixRateLimit: 800
+  helixRateLimit: 800,
+  deviceCodeTtlSeconds: 1800,
+  deviceIntervalSeconds: 5,
+  idTokenTtlSeconds: 900,
+  issuer: "https://id.twitch.tv/oauth2",
+  verificationUri: "https://www.twitch.tv/activate"
 } as const
 
 // ---------------------------------------------------------------------------------------------
 // state
 // ---------------------------------------------------------------------------------------------
+
+/** What an OpenID Connect authorization asked for: `nonce` and the `claims` parameter's names. */
+interface OidcRequest {
+  readonly nonce: string | undefined
+  readonly idTokenClaims: ReadonlyArray<string>
+  readonly userinfoClaims: ReadonlyArray<string>
+}
+
+const noOidc: OidcRequest = { nonce: undefined, idTokenClaims: [], userinfoClaims: [] }
 
 interface CodeRecord {
   readonly clientId: string
@@ -350,6 +456,7 @@ interface CodeRecord {
   readonly scopes: ReadonlyArray<string>
   readonly redirectUri: string
   readonly expiresAt: number
+  readonly oidc?: OidcRequest
 }
 
 interface AccessTokenRecord {
@@ -358,6 +465,26 @@ interface AccessTokenRecord {
   readonly scopes: ReadonlyArray<string>
   readonly expiresAt: number
   readonly revoked: boolean
+  /** The claims requested for `/oauth2/userinfo` when the token was issued. */
+  readonly userinfoClaims?: ReadonlyArray<string>
+}
+
+type DeviceDecision =
+  | { readonly _tag: "Pending" }
+  | { readonly _tag: "Authorized"; readonly userId: string }
+  | { readonly _tag: "Denied" }
+  | { readonly _tag: "Consumed" }
+
+interface DeviceCodeRecord {
+  readonly clientId: string
+  readonly userCode: string
+  readonly scopes: ReadonlyArray<string>
+  readonly expiresAt: number
+  /** Seconds; grows by 5 with every `slow_down`. */
+  readonly interval: number
+  readonly decision: DeviceDecision
+  /** When the device code was last polled. */
+  readonly lastPollAt: number | undefined
 }
 
 interface RefreshTokenRecord {
@@ -395,6 +522,9 @@ interface State {
   readonly faults: ReadonlyArray<PendingFault>
   /** Keyed by the `Client-Id` header ("" when absent). */
   readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
+  /** Keyed by device code. */
+  readonly deviceCodes: HashMap.HashMap<string, DeviceCodeRecord>
+  readonly idTokenOverrides: FakeTwitch.IdTokenOverrides | undefined
 }
 
 /** Freshly generated identifiers, made before entering a pure state transition. */
@@ -402,6 +532,8 @@ interface Fresh {
   readonly accessToken: string
   readonly refreshToken: string
   readonly code: string
+  readonly deviceCode: string
+  readonly userCode: string
 }
 
 interface Lifetimes {
@@ -410,17 +542,47 @@ interface Lifetimes {
   readonly publicRefreshMs: number
   readonly codeMs: number
   readonly helixRateLimit: number
+  readonly deviceCodeSeconds: number
+  readonly deviceIntervalSeconds: number
+  readonly idTokenSeconds: number
+  readonly verificationUri: string
 }
 
 interface Ctx {
   readonly now: number
   readonly fresh: Fresh
   readonly lifetimes: Lifetimes
+  /** The base of the OAuth endpoints as the request addressed them: the issuer. */
+  readonly issuer: string
 }
 
-type Transition = (state: State, ctx: Ctx) => readonly [FakeTwitch.WireResponse, State]
+/**
+ * An answer that needs an ID token signed first (signing is asynchronous, transitions are
+ * not): `respond` builds the final answer from the signed JWT.
+ */
+interface NeedsIdToken {
+  readonly _tag: "NeedsIdToken"
+  readonly claims: Readonly<Record<string, unknown>>
+  readonly key: "twitch" | "foreign"
+  readonly respond: (idToken: string) => FakeTwitch.WireResponse
+}
 
-const emptyRecorded: State["recorded"] = { token: [], validate: [], revoke: [], authorize: [], helix: [] }
+type Reply = FakeTwitch.WireResponse | NeedsIdToken
+
+type Transition = (state: State, ctx: Ctx) => readonly [Reply, State]
+
+const emptyRecorded: State["recorded"] = {
+  token: [],
+  validate: [],
+  revoke: [],
+  authorize: [],
+  helix: [],
+  device: [],
+  activate: [],
+  keys: [],
+  userinfo: [],
+  discovery: []
+}
 
 const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
   const value = request.params[name]
@@ -460,7 +622,8 @@ const mintUserToken = (
   ctx: Ctx,
   client: FakeTwitch.Client,
   userId: string,
-  scopes: ReadonlyArray<string>
+  scopes: ReadonlyArray<string>,
+  userinfoClaims: ReadonlyArray<string> = []
 ): State => ({
   ...state,
   accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
@@ -468,7 +631,8 @@ const mintUserToken = (
     userId,
     scopes,
     expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
-    revoked: false
+    revoked: false,
+    userinfoClaims
   }),
   refreshTokens: HashMap.set(state.refreshTokens, ctx.fresh.refreshToken, {
     clientId: client.clientId,
@@ -494,7 +658,7 @@ const grantAuthorizationCode = (
   ctx: Ctx,
   client: FakeTwitch.Client,
   request: FakeTwitch.WireRequest
-): readonly [FakeTwitch.WireResponse, State] => {
+): readonly [Reply, State] => {
   const secretFailure = checkSecret(state, client, request)
   if (Option.isSome(secretFailure)) return secretFailure.value
   const code = param(request, "code")
@@ -508,14 +672,75 @@ const grantAuthorizationCode = (
   if (redirectUri !== record.value.redirectUri || !client.redirectUris.includes(redirectUri)) {
     return fail(state, 400, "Parameter redirect_uri does not match registered URI")
   }
-  const minted = mintUserToken({ ...state, codes: HashMap.remove(state.codes, code) }, ctx, client, record.value.userId, record.value.scopes)
-  return [
-    Wire.json(
-      200,
-      userTokenBody(ctx.fresh.accessToken, ctx.lifetimes.userTokenMs / 1000, ctx.fresh.refreshToken, record.value.scopes)
-    ),
-    minted
-  ]
+  const { scopes, userId } = record.value
+  const oidc = record.value.oidc ?? noOidc
+  const minted = mintUserToken(
+    { ...state, codes: HashMap.remove(state.codes, code) },
+    ctx,
+    client,
+    userId,
+    scopes,
+    oidc.userinfoClaims
+  )
+  const body = userTokenBody(ctx.fresh.accessToken, ctx.lifetimes.userTokenMs / 1000, ctx.fresh.refreshToken, scopes)
+  if (!scopes.includes("openid")) return [Wire.json(200, body), minted]
+  // OpenID Connect: the code flow's token answer carries the ID token.
+  return withIdToken(
+    minted,
+    idTokenClaims(minted, ctx, client.clientId, userId, scopes, oidc),
+    (idToken) => Wire.json(200, { ...body, id_token: idToken })
+  )
+}
+
+/**
+ * `urn:ietf:params:oauth:grant-type:device_code`. Public clients send no secret; a
+ * confidential client may, and a wrong one is refused. Answers, in order: `invalid device
+ * code` (unknown, another client's, expired or used), `slow_down` when this poll comes less
+ * than `interval` seconds after the previous one on the fake's clock (the interval then grows
+ * by 5 s, as RFC 8628 says; Twitch does not document `slow_down`, this is our choice),
+ * `authorization_pending`, `access_denied` when the user denied (Twitch does not document
+ * denial either: a guess in its envelope style), or the token. Denial and success use the
+ * code up.
+ */
+const grantDeviceCode = (
+  state: State,
+  ctx: Ctx,
+  client: FakeTwitch.Client,
+  request: FakeTwitch.WireRequest
+): readonly [Reply, State] => {
+  const secret = param(request, "client_secret")
+  if (secret !== undefined && secret !== client.clientSecret) return fail(state, 403, "invalid client secret")
+  const deviceCode = param(request, "device_code")
+  if (deviceCode === undefined) return fail(state, 400, "missing device_code")
+  const found = HashMap.get(state.deviceCodes, deviceCode)
+  if (Option.isNone(found) || found.value.clientId !== client.clientId || ctx.now >= found.value.expiresAt) {
+    return fail(state, 400, "invalid device code")
+  }
+  const record = found.value
+  const polled = (next: Partial<DeviceCodeRecord>): State => ({
+    ...state,
+    deviceCodes: HashMap.set(state.deviceCodes, deviceCode, { ...record, lastPollAt: ctx.now, ...next })
+  })
+  if (record.decision._tag === "Consumed") return fail(state, 400, "invalid device code")
+  if (record.lastPollAt !== undefined && ctx.now - record.lastPollAt < record.interval * 1000) {
+    return fail(polled({ interval: record.interval + 5 }), 400, "slow_down")
+  }
+  switch (record.decision._tag) {
+    case "Pending":
+      return fail(polled({}), 400, "authorization_pending")
+    case "Denied":
+      return fail(polled({ decision: { _tag: "Consumed" } }), 400, "access_denied")
+    case "Authorized": {
+      const next = polled({ decision: { _tag: "Consumed" } })
+      return [
+        Wire.json(
+          200,
+          userTokenBody(ctx.fresh.accessToken, ctx.lifetimes.userTokenMs / 1000, ctx.fresh.refreshToken, record.scopes)
+        ),
+        mintUserToken(next, ctx, client, record.decision.userId, record.scopes)
+      ]
+    }
+  }
 }
 
 const grantClientCredentials = (
@@ -603,7 +828,7 @@ const tokenTransition: (request: FakeTwitch.WireRequest) => Transition = (reques
     case "refresh_token":
       return grantRefreshToken(state, ctx, client.value, request)
     case "urn:ietf:params:oauth:grant-type:device_code":
-      return fail(state, 400, "invalid device code")
+      return grantDeviceCode(state, ctx, client.value, request)
     default:
       return fail(state, 400, "unsupported grant type")
   }
@@ -684,7 +909,18 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
   }
   const responseType = param(request, "response_type")
   if (responseType === undefined) return fail(state, 400, "missing response_type")
-  if (responseType !== "code" && responseType !== "token") return fail(state, 400, "unsupported response_type")
+  const kinds = new Set(Wire.parseScopes(responseType))
+  const wantsIdToken = kinds.has("id_token")
+  const wantsToken = kinds.has("token")
+  const supported = kinds.size === 1
+    ? kinds.has("code") || wantsToken || wantsIdToken
+    : kinds.size === 2 && wantsToken && wantsIdToken
+  if (!supported) return fail(state, 400, "unsupported response_type")
+  const oidc = parseOidcRequest(param(request, "nonce"), param(request, "claims"))
+  if (Option.isNone(oidc)) return fail(state, 400, "invalid claims parameter")
+  const scopes = Wire.parseScopes(param(request, "scope"))
+  // A guess: Twitch documents that ID tokens need the `openid` scope, not how it refuses.
+  if (wantsIdToken && !scopes.includes("openid")) return fail(state, 400, "missing openid scope")
   if (state.denyNext) {
     return [
       Wire.redirect(Wire.withQuery(redirectUri, [
@@ -699,9 +935,8 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
   if (userId === undefined || !HashMap.has(state.users, userId)) {
     return fail(state, 400, "no user to consent (FakeTwitch has no users)")
   }
-  const scopes = Wire.parseScopes(param(request, "scope"))
   const scopeParam = scopes.join(" ")
-  if (responseType === "code") {
+  if (kinds.has("code")) {
     return [
       Wire.redirect(Wire.withQuery(redirectUri, [["code", ctx.fresh.code], ["scope", scopeParam], ...stateParam])),
       {
@@ -711,29 +946,343 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
           userId,
           scopes,
           redirectUri,
-          expiresAt: ctx.now + ctx.lifetimes.codeMs
+          expiresAt: ctx.now + ctx.lifetimes.codeMs,
+          oidc: oidc.value
         })
       }
     ]
   }
-  // Implicit grant: a user access token in the fragment, no refresh token, no expires_in.
-  return [
-    Wire.redirect(Wire.withFragment(redirectUri, [
-      ["access_token", ctx.fresh.accessToken],
-      ["scope", scopeParam],
-      ...stateParam,
-      ["token_type", "bearer"]
-    ])),
-    {
+  // Implicit grant: a user access token in the fragment, no refresh token, no expires_in;
+  // OpenID Connect adds (or, for `id_token` alone, only gives) an ID token.
+  const next: State = wantsToken
+    ? {
       ...state,
       accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
         clientId,
         userId,
         scopes,
         expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
-        revoked: false
+        revoked: false,
+        userinfoClaims: oidc.value.userinfoClaims
       })
     }
+    : state
+  const fragment = (idToken: string | undefined) =>
+    Wire.redirect(Wire.withFragment(redirectUri, [
+      ...(wantsToken ? [["access_token", ctx.fresh.accessToken] as const] : []),
+      ...(idToken === undefined ? [] : [["id_token", idToken] as const]),
+      ["scope", scopeParam],
+      ...stateParam,
+      ...(wantsToken ? [["token_type", "bearer"] as const] : [])
+    ]))
+  if (!wantsIdToken) return [fragment(undefined), next]
+  return withIdToken(next, idTokenClaims(next, ctx, clientId, userId, scopes, oidc.value), fragment)
+}
+
+// ---------------------------------------------------------------------------------------------
+// device code flow
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /oauth2/device`: `client_id` and `scopes` (plural) from the body; `scopes` in the
+ * query string is ignored, like id.twitch.tv does (a scope-less authorization).
+ */
+const deviceTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "POST") return notFound(state)
+  const clientId = param(request, "client_id")
+  if (clientId === undefined) return fail(state, 400, "missing client id")
+  const client = HashMap.get(state.clients, clientId)
+  if (Option.isNone(client)) return fail(state, 400, "invalid client")
+  const scopes = Wire.parseScopes((request.bodyParams ?? request.params)["scopes"])
+  const userCode = ctx.fresh.userCode
+  const verificationUri = Wire.withQuery(
+    ctx.lifetimes.verificationUri,
+    client.value.type === "public" ? [["public", "true"], ["device-code", userCode]] : [["device-code", userCode]]
+  )
+  const record: DeviceCodeRecord = {
+    clientId,
+    userCode,
+    scopes,
+    expiresAt: ctx.now + ctx.lifetimes.deviceCodeSeconds * 1000,
+    interval: ctx.lifetimes.deviceIntervalSeconds,
+    decision: { _tag: "Pending" },
+    lastPollAt: undefined
+  }
+  return [
+    Wire.json(200, {
+      device_code: ctx.fresh.deviceCode,
+      expires_in: ctx.lifetimes.deviceCodeSeconds,
+      interval: ctx.lifetimes.deviceIntervalSeconds,
+      user_code: userCode,
+      verification_uri: verificationUri
+    }),
+    { ...state, deviceCodes: HashMap.set(state.deviceCodes, ctx.fresh.deviceCode, record) }
+  ]
+}
+
+/**
+ * The user, on the activation page, approves (as `userId`) or denies a pending user code.
+ * `Left` is the reason it cannot: the code is unknown, expired or not pending, or the user
+ * is unknown.
+ */
+const decideDevice = (
+  state: State,
+  now: number,
+  userCode: string,
+  decision: "approve" | "deny",
+  userId: string | undefined
+): Either.Either<State, "invalid user code" | "invalid user"> => {
+  const wanted = userCode.trim().toUpperCase()
+  for (const [deviceCode, record] of state.deviceCodes) {
+    if (record.userCode !== wanted) continue
+    if (record.decision._tag !== "Pending" || now >= record.expiresAt) return Either.left("invalid user code")
+    let next: DeviceDecision = { _tag: "Denied" }
+    if (decision === "approve") {
+      const approver = userId ?? state.consentingUser
+      if (approver === undefined || !HashMap.has(state.users, approver)) return Either.left("invalid user")
+      next = { _tag: "Authorized", userId: approver }
+    }
+    return Either.right({
+      ...state,
+      deviceCodes: HashMap.set(state.deviceCodes, deviceCode, { ...record, decision: next })
+    })
+  }
+  return Either.left("invalid user code")
+}
+
+const activateTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "POST") return notFound(state)
+  const userCode = param(request, "user_code") ?? param(request, "device-code")
+  if (userCode === undefined) return fail(state, 400, "missing user_code")
+  const decision = param(request, "decision") ?? "approve"
+  if (decision !== "approve" && decision !== "deny") return fail(state, 400, "invalid decision")
+  return Either.match(decideDevice(state, ctx.now, userCode, decision, param(request, "user_id")), {
+    onLeft: (message) => fail(state, 400, message),
+    onRight: (next) => [
+      Wire.json(200, {
+        user_code: userCode.trim().toUpperCase(),
+        status: decision === "approve" ? "authorized" : "denied"
+      }),
+      next
+    ]
+  })
+}
+
+const deviceCodeStatus = (state: State, now: number, userCode: string): Option.Option<FakeTwitch.DeviceCodeStatus> => {
+  const wanted = userCode.trim().toUpperCase()
+  for (const record of HashMap.values(state.deviceCodes)) {
+    if (record.userCode !== wanted) continue
+    if (record.decision._tag === "Consumed") return Option.some("consumed")
+    if (now >= record.expiresAt) return Option.some("expired")
+    return Option.some(
+      record.decision._tag === "Pending" ? "pending" : record.decision._tag === "Denied" ? "denied" : "authorized"
+    )
+  }
+  return Option.none()
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenID Connect
+// ---------------------------------------------------------------------------------------------
+
+/** The public half of the signing key, as `/oauth2/keys` serves it. */
+interface PublicJwk {
+  readonly alg: "RS256"
+  readonly e: string
+  readonly kid: string
+  readonly kty: "RSA"
+  readonly n: string
+  readonly use: "sig"
+}
+
+interface SigningKey {
+  readonly privateKey: CryptoKey
+  readonly jwk: PublicJwk
+}
+
+/** Twitch's JWKS uses `kid` "1"; the foreign key reuses it, so only the signature differs. */
+const signingKid = "1"
+
+const rsaAlgorithm = {
+  name: "RSASSA-PKCS1-v1_5",
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: "SHA-256"
+} as const
+
+const generateSigningKey = async (): Promise<SigningKey> => {
+  const pair = await globalThis.crypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])
+  const exported = await globalThis.crypto.subtle.exportKey("jwk", pair.publicKey)
+  return {
+    privateKey: pair.privateKey,
+    jwk: { alg: "RS256", e: exported.e ?? "", kid: signingKid, kty: "RSA", n: exported.n ?? "", use: "sig" }
+  }
+}
+
+const encoder = new TextEncoder()
+const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
+
+/**
+ * A compact RS256 JWS. Written here on WebCrypto, not with the SDK's JOSE library, so that
+ * the fake shares no code with the verifier it tests.
+ */
+const signJwt = async (key: SigningKey, claims: Readonly<Record<string, unknown>>): Promise<string> => {
+  const header = base64Url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT", kid: key.jwk.kid })))
+  const payload = base64Url(encoder.encode(JSON.stringify(claims)))
+  const input = `${header}.${payload}`
+  const signature = await globalThis.crypto.subtle.sign(rsaAlgorithm.name, key.privateKey, encoder.encode(input))
+  return `${input}.${base64Url(new Uint8Array(signature))}`
+}
+
+const isNeedsIdToken = (reply: Reply): reply is NeedsIdToken => "_tag" in reply && reply._tag === "NeedsIdToken"
+
+/** The `claims` names Twitch serves (besides the defaults), per its discovery document. */
+const claimsSupported = [
+  "email",
+  "email_verified",
+  "picture",
+  "preferred_username",
+  "exp",
+  "iss",
+  "sub",
+  "azp",
+  "aud",
+  "iat",
+  "updated_at"
+] as const
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** `nonce` and the names asked for in the `claims` JSON; `None` when `claims` is not a JSON object. */
+const parseOidcRequest = (nonce: string | undefined, claims: string | undefined): Option.Option<OidcRequest> => {
+  if (claims === undefined) return Option.some({ ...noOidc, nonce })
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(claims)
+  } catch {
+    return Option.none()
+  }
+  if (!isRecord(parsed)) return Option.none()
+  const names = (section: unknown) => (isRecord(section) ? Object.keys(section) : [])
+  return Option.some({ nonce, idTokenClaims: names(parsed["id_token"]), userinfoClaims: names(parsed["userinfo"]) })
+}
+
+/** What `updated_at` says for every fake user. */
+const userUpdatedAt = "2022-02-03T16:16:16.968509Z"
+
+/** The claims asked for with `claims`; `email` and `email_verified` only with `user:read:email`. */
+const requestedClaims = (
+  user: FakeTwitch.User,
+  requested: ReadonlyArray<string>,
+  scopes: ReadonlyArray<string>
+): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  const canEmail = scopes.includes("user:read:email")
+  for (const name of requested) {
+    if (name === "email" && canEmail) out["email"] = `${user.login}@example.com`
+    if (name === "email_verified" && canEmail) out["email_verified"] = true
+    if (name === "picture") out["picture"] = `https://static-cdn.jtvnw.net/jtv_user_pictures/${user.userId}-profile_image-300x300.png`
+    if (name === "updated_at") out["updated_at"] = userUpdatedAt
+  }
+  return out
+}
+
+const seconds = (millis: number): number => Math.floor(millis / 1000)
+
+const userOf = (state: State, userId: string): FakeTwitch.User =>
+  Option.getOrElse(HashMap.get(state.users, userId), () => ({ userId, login: userId }))
+
+/** An ID token's claims: `iss, sub, aud, exp, iat, nonce` (when given), `azp`, `preferred_username`, then the requested ones. */
+const idTokenClaims = (
+  state: State,
+  ctx: Ctx,
+  clientId: string,
+  userId: string,
+  scopes: ReadonlyArray<string>,
+  oidc: OidcRequest
+): Record<string, unknown> => {
+  const user = userOf(state, userId)
+  const now = seconds(ctx.now)
+  return {
+    iss: ctx.issuer,
+    sub: userId,
+    aud: clientId,
+    exp: now + ctx.lifetimes.idTokenSeconds,
+    iat: now,
+    ...(oidc.nonce === undefined ? {} : { nonce: oidc.nonce }),
+    azp: clientId,
+    preferred_username: displayName(user.login),
+    ...requestedClaims(user, oidc.idTokenClaims, scopes)
+  }
+}
+
+/** Asks for an ID token with `claims`, applying (and using up) the test's overrides. */
+const withIdToken = (
+  state: State,
+  claims: Record<string, unknown>,
+  respond: (idToken: string) => FakeTwitch.WireResponse
+): readonly [Reply, State] => {
+  const overrides = state.idTokenOverrides
+  return [
+    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", respond },
+    { ...state, idTokenOverrides: undefined }
+  ]
+}
+
+const keysTransition = (request: FakeTwitch.WireRequest, jwk: PublicJwk): Transition => (state) =>
+  request.method.toUpperCase() !== "GET" ? notFound(state) : [Wire.json(200, { keys: [jwk] }), state]
+
+const discoveryTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  if (request.method.toUpperCase() !== "GET") return notFound(state)
+  const base = ctx.issuer
+  return [
+    Wire.json(200, {
+      authorization_endpoint: `${base}/authorize`,
+      claims_parameter_supported: true,
+      claims_supported: claimsSupported,
+      id_token_signing_alg_values_supported: ["RS256"],
+      issuer: base,
+      jwks_uri: `${base}/keys`,
+      response_types_supported: ["id_token", "code", "token", "code id_token", "token id_token"],
+      scopes_supported: ["openid"],
+      subject_types_supported: ["public"],
+      token_endpoint: `${base}/token`,
+      token_endpoint_auth_methods_supported: ["client_secret_post"],
+      userinfo_endpoint: `${base}/userinfo`
+    }),
+    state
+  ]
+}
+
+/**
+ * `/oauth2/userinfo` with `Authorization: Bearer <token>`: the user's claims. Twitch documents
+ * the success only; the refusals are guesses in its envelope style: 401 `missing authorization
+ * token` / `invalid access token` (as `/validate`), 403 `missing required scope: openid`.
+ */
+const userinfoTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  const method = request.method.toUpperCase()
+  if (method !== "GET" && method !== "POST") return notFound(state)
+  const authorization = header(request, "authorization")
+  const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
+  const token = match === null ? undefined : match[1]
+  if (token === undefined) return fail(state, 401, "missing authorization token")
+  const record = HashMap.get(state.accessTokens, token)
+  if (Option.isNone(record) || !accessTokenAlive(record.value, ctx.now)) return fail(state, 401, "invalid access token")
+  const { clientId, scopes, userId, userinfoClaims } = record.value
+  if (userId === undefined || !scopes.includes("openid")) return fail(state, 403, "missing required scope: openid")
+  const user = userOf(state, userId)
+  const now = seconds(ctx.now)
+  return [
+    Wire.json(200, {
+      aud: clientId,
+      exp: now + ctx.lifetimes.idTokenSeconds,
+      iat: now,
+      iss: ctx.issuer,
+      sub: userId,
+      preferred_username: displayName(user.login),
+      ...requestedClaims(user, userinfoClaims ?? [], scopes)
+    }),
+    state
   ]
 }
 
@@ -963,8 +1512,18 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
       publicRefreshMs: (options.publicRefreshTokenTtlSeconds ?? defaults.publicRefreshTokenTtlSeconds) * 1000,
       codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000,
-      helixRateLimit: options.helixRateLimit ?? defaults.helixRateLimit
+      helixRateLimit: options.helixRateLimit ?? defaults.helixRateLimit,
+      deviceCodeSeconds: options.deviceCodeTtlSeconds ?? defaults.deviceCodeTtlSeconds,
+      deviceIntervalSeconds: options.deviceIntervalSeconds ?? defaults.deviceIntervalSeconds,
+      idTokenSeconds: options.idTokenTtlSeconds ?? defaults.idTokenTtlSeconds,
+      verificationUri: options.verificationUri ?? defaults.verificationUri
     }
+    const defaultIssuer = options.issuer ?? defaults.issuer
+    // RSA key generation takes tens of milliseconds: done once, on the first OIDC request.
+    const twitchKey = yield* Effect.cached(Effect.promise(generateSigningKey))
+    const foreignKey = yield* Effect.cached(Effect.promise(generateSigningKey))
+    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign") =>
+      Effect.flatMap(key === "foreign" ? foreignKey : twitchKey, (signing) => Effect.promise(() => signJwt(signing, claims)))
     const serial = yield* Ref.make(0)
     const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
     const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
@@ -986,7 +1545,9 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       },
       recorded: emptyRecorded,
       faults: [],
-      helixBuckets: HashMap.empty()
+      helixBuckets: HashMap.empty(),
+      deviceCodes: HashMap.empty(),
+      idTokenOverrides: undefined
     })
 
     /**
@@ -1022,10 +1583,14 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         const fresh: Fresh = {
           accessToken: yield* freshId(30),
           refreshToken: yield* freshRefreshToken,
-          code: yield* freshId(30)
+          code: yield* freshId(30),
+          deviceCode: yield* freshId(40),
+          userCode: (yield* freshId(8)).toUpperCase()
         }
         const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        return yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes }))
+        const issuer = request.baseUrl ?? defaultIssuer
+        const reply = yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes, issuer }))
+        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key)) : reply
       })
 
     const requireClient = (state: State, clientId: string) =>
@@ -1037,6 +1602,23 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       HashMap.has(state.users, userId)
         ? Effect.void
         : Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown user ${userId}` }))
+
+    const decide = (
+      userCode: string,
+      decision: "approve" | "deny",
+      userId: string | undefined
+    ): Effect.Effect<void, FakeTwitchSetupError> =>
+      Effect.gen(function*() {
+        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        const refused = yield* Ref.modify(ref, (state): readonly [Option.Option<string>, State] =>
+          Either.match(decideDevice(state, now, userCode, decision, userId), {
+            onLeft: (reason) => [Option.some(reason), state],
+            onRight: (next) => [Option.none(), next]
+          }))
+        if (Option.isSome(refused)) {
+          return yield* Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: ${refused.value} (${userCode})` }))
+        }
+      })
 
     const updateAccessToken = (accessToken: string, f: (record: AccessTokenRecord) => AccessTokenRecord) =>
       Ref.update(ref, (state) => ({
@@ -1050,6 +1632,34 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       revoke: (request) => serve("revoke", request, revokeTransition(request)),
       authorize: (request) => serve("authorize", request, authorizeTransition(request)),
       helix: (request) => serve("helix", request, helixTransition(request), helixFault(request)),
+      device: (request) => serve("device", request, deviceTransition(request)),
+      activate: (request) => serve("activate", request, activateTransition(request)),
+      keys: (request) => Effect.flatMap(twitchKey, (key) => serve("keys", request, keysTransition(request, key.jwk))),
+      userinfo: (request) => serve("userinfo", request, userinfoTransition(request)),
+      discovery: (request) => serve("discovery", request, discoveryTransition(request)),
+
+      approveDevice: (userCode, userId) => decide(userCode, "approve", userId),
+      denyDevice: (userCode) => decide(userCode, "deny", undefined),
+      deviceCodeStatus: (userCode) =>
+        Effect.zipWith(
+          Ref.get(ref),
+          Effect.clockWith((clock) => clock.currentTimeMillis),
+          (state, now) => deviceCodeStatus(state, now, userCode)
+        ),
+      nextIdToken: (overrides) => Ref.update(ref, (state) => ({ ...state, idTokenOverrides: overrides })),
+      mintIdToken: ({ clientId, nonce, userId }, overrides = {}) =>
+        Effect.gen(function*() {
+          const state = yield* Ref.get(ref)
+          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          const ctx: Ctx = {
+            now,
+            lifetimes,
+            issuer: defaultIssuer,
+            fresh: { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
+          }
+          const claims = idTokenClaims(state, ctx, clientId, userId, [], { ...noOidc, nonce })
+          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch")
+        }),
 
       registerClient: (input = {}) =>
         Effect.gen(function*() {
@@ -1104,9 +1714,16 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           const current = yield* Ref.get(ref)
           const client = yield* requireClient(current, clientId)
           yield* requireUser(current, userId)
-          const fresh: Fresh = { accessToken: yield* freshId(30), refreshToken: yield* freshRefreshToken, code: "" }
+          const fresh: Fresh = {
+            accessToken: yield* freshId(30),
+            refreshToken: yield* freshRefreshToken,
+            code: "",
+            deviceCode: "",
+            userCode: ""
+          }
           const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          yield* Ref.update(ref, (state) => mintUserToken(state, { now, fresh, lifetimes }, client, userId, scopes))
+          yield* Ref.update(ref, (state) =>
+            mintUserToken(state, { now, fresh, lifetimes, issuer: defaultIssuer }, client, userId, scopes))
           return { accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresIn: lifetimes.userTokenMs / 1000 }
         }),
       expireAccessToken: (accessToken) =>

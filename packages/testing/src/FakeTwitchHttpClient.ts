@@ -2,9 +2,10 @@
  * An `HttpClient` that answers from {@link FakeTwitch} in memory: no sockets, no server, and
  * everything runs in the calling fiber, so `TestClock` drives token expiry and `Delay` faults.
  *
- * Whatever the host, a path `/oauth2/{authorize,token,validate,revoke}` (or the same under
- * `/auth/`) goes to the matching wire operation and `/helix/*` to `FakeTwitch.helix`; other
- * paths are 404 `{"status":404,"message":"Not Found"}`. Parameters are read like
+ * Whatever the host, a path `/oauth2/{authorize,token,validate,revoke,device,activate,keys,
+ * userinfo}` or `/oauth2/.well-known/openid-configuration` (or the same under `/auth/`) goes
+ * to the matching wire operation (the request's origin + `/oauth2` is the ID tokens' issuer)
+ * and `/helix/*` to `FakeTwitch.helix`; other paths are 404 `{"status":404,"message":"Not Found"}`. Parameters are read like
  * `MockTwitchServer` reads them: query string ∪ urlencoded or multipart body, body winning.
  * Redirects are returned, never followed.
  *

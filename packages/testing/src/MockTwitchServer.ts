@@ -1,7 +1,8 @@
 /**
  * A real HTTP server (127.0.0.1) in front of {@link FakeTwitch}: `/oauth2/{authorize,token,
- * validate,revoke}`, the same under `/auth/` (the Twitch CLI mock API's convention), and
- * `/helix/*`.
+ * validate,revoke,device,keys,userinfo}`, the discovery document at
+ * `/oauth2/.well-known/openid-configuration`, the device activation hook `/oauth2/activate`,
+ * the same under `/auth/` (the Twitch CLI mock API's convention), and `/helix/*`.
  *
  * Parameters are read from the query string, an `application/x-www-form-urlencoded` body or a
  * `multipart/form-data` body; the body wins over the query, as on id.twitch.tv.
@@ -42,7 +43,8 @@ const toResponse = (wire: FakeTwitch.FakeTwitch.WireResponse): HttpServerRespons
 }
 
 /**
- * The mock as an `HttpApp`. `/oauth2/{authorize,token,validate,revoke}` (and the same under
+ * The mock as an `HttpApp`. `/oauth2/{authorize,token,validate,revoke,device,activate,keys,
+ * userinfo}`, `/oauth2/.well-known/openid-configuration` (and the same under
  * `/auth/`) take every method and go to the model, which answers 404 to the wrong one (a GET
  * to `/oauth2/token` is a 404 on id.twitch.tv); `/helix/*` goes to `FakeTwitch.helix`; other
  * paths are 404 `{"status":404,"message":"Not Found"}`.
@@ -63,7 +65,8 @@ export const httpApp: Effect.Effect<
     : Option.none()
   const wire = yield* Transport.handle(twitch, {
     method: request.method,
-    url: new URL(request.url, "http://localhost"),
+    // The Host header gives the origin the client used: the issuer of the ID tokens.
+    url: new URL(request.url, `http://${headers["host"] ?? "localhost"}`),
     headers,
     body
   })

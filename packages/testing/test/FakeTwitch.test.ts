@@ -576,9 +576,14 @@ describe("authorize", () => {
       expectError(yield* twitch.authorize(authorize({ response_type: "code" })), 400, "missing redirect_uri")
       expectError(yield* twitch.authorize(authorize({ redirect_uri: callback })), 400, "missing response_type")
       expectError(
-        yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "id_token" })),
+        yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "code token" })),
         400,
         "unsupported response_type"
+      )
+      expectError(
+        yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "id_token" })),
+        400,
+        "missing openid scope"
       )
     }))
 })

@@ -13,29 +13,43 @@ type Service = FakeTwitch.FakeTwitch.Service
 type WireRequest = FakeTwitch.FakeTwitch.WireRequest
 type WireResponse = FakeTwitch.FakeTwitch.WireResponse
 
-/** Where a path goes: an id.twitch.tv operation, or Helix with the path relative to `/helix`. */
+type OAuthEndpoint = Exclude<FakeTwitch.FakeTwitch.Endpoint, "helix">
+
+/**
+ * Where a path goes: an id.twitch.tv operation (with `prefix`, `/oauth2` or `/auth`, the base
+ * the client addressed), or Helix with the path relative to `/helix`.
+ */
 export type Route =
-  | { readonly _tag: "OAuth"; readonly endpoint: "authorize" | "token" | "validate" | "revoke" }
+  | { readonly _tag: "OAuth"; readonly endpoint: OAuthEndpoint; readonly prefix: string }
   | { readonly _tag: "Helix"; readonly path: string }
 
-const oauthEndpoints: ReadonlyMap<string, "authorize" | "token" | "validate" | "revoke"> = new Map([
+const oauthEndpoints: ReadonlyMap<string, OAuthEndpoint> = new Map([
   ["authorize", "authorize"],
   ["token", "token"],
   ["validate", "validate"],
-  ["revoke", "revoke"]
+  ["revoke", "revoke"],
+  ["device", "device"],
+  ["activate", "activate"],
+  ["keys", "keys"],
+  ["userinfo", "userinfo"],
+  [".well-known/openid-configuration", "discovery"]
 ] as const)
 
 /**
- * `/oauth2/{authorize,token,validate,revoke}` and the same under `/auth/` (the Twitch CLI mock
+ * `/oauth2/{authorize,token,validate,revoke,device,activate,keys,userinfo}`,
+ * `/oauth2/.well-known/openid-configuration`, the same under `/auth/` (the Twitch CLI mock
  * API's convention), `/helix` and everything under it; anything else is no route.
  */
 export const route = (pathname: string): Option.Option<Route> => {
   if (pathname === "/helix" || pathname.startsWith("/helix/")) {
     return Option.some({ _tag: "Helix", path: pathname.slice("/helix".length) || "/" })
   }
-  const match = /^\/(?:oauth2|auth)\/([a-z]+)$/.exec(pathname)
-  const endpoint = match === null || match[1] === undefined ? undefined : oauthEndpoints.get(match[1])
-  return endpoint === undefined ? Option.none() : Option.some({ _tag: "OAuth", endpoint })
+  const match = /^(\/(?:oauth2|auth))\/([a-z.-]+(?:\/[a-z.-]+)?)$/.exec(pathname)
+  const prefix = match?.[1]
+  const endpoint = match?.[2] === undefined ? undefined : oauthEndpoints.get(match[2])
+  return endpoint === undefined || prefix === undefined
+    ? Option.none()
+    : Option.some({ _tag: "OAuth", endpoint, prefix })
 }
 
 /**
@@ -109,6 +123,7 @@ export const jsonError = (status: number, message: string): WireResponse => ({
 /** An HTTP request, as either transport sees it. */
 export interface Incoming {
   readonly method: string
+  /** The full URL as the client addressed it (its origin is the issuer's). */
   readonly url: URL
   /** Lowercase names. */
   readonly headers: Record<string, string>
@@ -133,11 +148,12 @@ export const handle = (twitch: Service, incoming: Incoming): Effect.Effect<WireR
         const wire: WireRequest = {
           method: incoming.method.toUpperCase(),
           headers: incoming.headers,
-          params: mergeParams(incoming.url.searchParams, fromBody)
+          params: mergeParams(incoming.url.searchParams, fromBody),
+          bodyParams: mergeParams(fromBody)
         }
         return yield* target._tag === "Helix"
           ? twitch.helix({ ...wire, path: target.path })
-          : twitch[target.endpoint](wire)
+          : twitch[target.endpoint]({ ...wire, baseUrl: incoming.url.origin + target.prefix })
       }).pipe(Effect.catchTag("MalformedBody", () => Effect.succeed(jsonError(400, "malformed request body"))))
   })
 
