@@ -21,6 +21,7 @@ import * as Wire from "./internal/wire.js"
 import * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
+  AccessDenied,
   AuthorizationPending,
   DeviceCodeExpired,
   type Endpoint,
@@ -34,6 +35,7 @@ import {
   MissingRedirectUri,
   type RateLimited,
   RedirectUriMismatch,
+  SlowDown,
   type TransportError,
   type TwitchUnavailable,
   UnexpectedResponse
@@ -76,10 +78,12 @@ export declare namespace TwitchAuth {
    */
   export interface Service {
     /**
-     * Builds the URL of Twitch's consent page for the authorization code flow
-     * (`GET /oauth2/authorize`, `response_type=code`). A cryptographically random `state`
-     * is generated when none is given; keep the returned `state` and compare it with the
-     * one on the redirect.
+     * Builds the URL of Twitch's consent page (`GET /oauth2/authorize`): the authorization
+     * code flow by default (`response_type=code`), the implicit flow with
+     * `responseType: "token"`, OpenID Connect with the `openid` scope and `nonce`/`claims`.
+     * A cryptographically random `state` is generated when none is given; keep the returned
+     * `state` and compare it with the one on the redirect (`AuthorizationCode.handleCallback`
+     * does).
      */
     readonly authorizationUrl: (
       options?: AuthorizationUrlOptions
@@ -94,6 +98,27 @@ export declare namespace TwitchAuth {
       options?: { readonly redirectUri?: string | undefined }
     ) => Effect.Effect<
       Token.UserToken,
+      | InvalidAuthorizationCode
+      | RedirectUriMismatch
+      | InvalidClient
+      | MissingClientSecret
+      | MissingRedirectUri
+      | UnexpectedResponse
+      | RateLimited
+      | TwitchUnavailable
+      | TransportError
+      | MalformedResponse
+    >
+
+    /**
+     * {@link exchangeCode}, also returning the OpenID Connect ID token Twitch sends along when
+     * the `openid` scope was granted (unverified: `OpenIdConnect` verifies it).
+     */
+    readonly exchangeCodeWithIdToken: (
+      code: string,
+      options?: { readonly redirectUri?: string | undefined }
+    ) => Effect.Effect<
+      CodeExchange,
       | InvalidAuthorizationCode
       | RedirectUriMismatch
       | InvalidClient
@@ -177,14 +202,17 @@ export declare namespace TwitchAuth {
     /**
      * Polls once for the device flow's token (`POST /oauth2/token`,
      * `grant_type=urn:ietf:params:oauth:grant-type:device_code`). `AuthorizationPending`
-     * means "not yet: poll again after the interval"; `DeviceCodeExpired` means the code
-     * expired or was used and the flow must start again.
+     * means "not yet: poll again after the interval"; `SlowDown` "poll 5 s less often";
+     * `DeviceCodeExpired` means the code expired or was used and the flow must start again;
+     * `AccessDenied` that the user refused. `DeviceFlow` runs the whole polling loop.
      */
     readonly pollDeviceToken: (
       deviceCode: Redacted.Redacted<string>
     ) => Effect.Effect<
       Token.UserToken,
       | AuthorizationPending
+      | SlowDown
+      | AccessDenied
       | DeviceCodeExpired
       | InvalidClient
       | MissingClientSecret
@@ -216,13 +244,43 @@ export declare namespace TwitchAuth {
 }
 
 /**
+ * What the authorize redirect should carry: `code` (authorization code flow), `token`
+ * (implicit flow), and for OpenID Connect `id_token` alone or with `token`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseType = "code" | "token" | "id_token" | "token id_token"
+
+/**
+ * The OpenID Connect claims Twitch serves beyond the defaults. `email` and `email_verified`
+ * also need the `user:read:email` scope.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClaimName = "email" | "email_verified" | "picture" | "preferred_username" | "updated_at"
+
+/**
+ * The OpenID Connect `claims` parameter: which claims to add to the ID token and to the
+ * `/oauth2/userinfo` answer. Sent as `{"id_token":{"email":null},"userinfo":{"picture":null}}`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClaimsRequest {
+  readonly idToken?: ReadonlyArray<ClaimName> | undefined
+  readonly userinfo?: ReadonlyArray<ClaimName> | undefined
+}
+
+/**
  * Options of {@link TwitchAuth.Service.authorizationUrl}.
  *
  * @since 0.1.0
  * @category models
  */
 export interface AuthorizationUrlOptions {
-  /** The scopes to ask for; sent space-separated. */
+  /** The scopes to ask for; sent space-separated. Add `openid` for OpenID Connect. */
   readonly scopes?: Iterable<string> | undefined
   /** Defaults to the configured redirect URI. */
   readonly redirectUri?: string | undefined
@@ -230,6 +288,12 @@ export interface AuthorizationUrlOptions {
   readonly state?: string | undefined
   /** Makes Twitch show the consent page even if the user already authorized the app. */
   readonly forceVerify?: boolean | undefined
+  /** Defaults to `"code"`. */
+  readonly responseType?: ResponseType | undefined
+  /** OpenID Connect: a value the ID token must echo (replay protection). */
+  readonly nonce?: string | undefined
+  /** OpenID Connect: the extra claims to ask for. */
+  readonly claims?: ClaimsRequest | undefined
 }
 
 /**
@@ -243,13 +307,42 @@ export interface AuthorizationRequest {
   readonly state: string
   readonly redirectUri: string
   readonly scopes: ReadonlyArray<string>
+  readonly responseType: ResponseType
+  /** The `nonce` sent, if any: the ID token must carry it. */
+  readonly nonce?: string | undefined
 }
 
-const randomState = Effect.sync(() => {
+/**
+ * What an authorization code exchange gives: the user token and, when the `openid` scope
+ * was granted, the raw (unverified) ID token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CodeExchange {
+  readonly token: Token.UserToken
+  readonly idToken: Option.Option<Redacted.Redacted<string>>
+}
+
+/**
+ * A random value from a cryptographic source (32 hex characters): what `state` and `nonce`
+ * default to.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const randomToken: Effect.Effect<string> = Effect.sync(() => {
   const bytes = new Uint8Array(16)
   globalThis.crypto.getRandomValues(bytes)
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 })
+
+const claimsParameter = (claims: ClaimsRequest): string => {
+  const section = (names: ReadonlyArray<ClaimName> | undefined) =>
+    names === undefined || names.length === 0 ? undefined : Object.fromEntries(names.map((name) => [name, null]))
+  return JSON.stringify({ id_token: section(claims.idToken), userinfo: section(claims.userinfo) })
+}
+
 
 const tokenEndpoint: Endpoint = "POST /oauth2/token"
 const validateEndpoint: Endpoint = "GET /oauth2/validate"
@@ -356,20 +449,26 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             onSome: Effect.succeed
           }
         )
-        const state = options.state ?? (yield* randomState)
+        const state = options.state ?? (yield* randomToken)
         const requested = scopes(options.scopes)
+        const responseType = options.responseType ?? "code"
         const params = new URLSearchParams({
           client_id: config.clientId,
           redirect_uri: redirectUri,
-          response_type: "code",
+          response_type: responseType,
           scope: requested.join(" "),
           state
         })
         if (options.forceVerify === true) params.set("force_verify", "true")
-        return { url: `${config.authUrl}/authorize?${params.toString()}`, state, redirectUri, scopes: requested }
+        if (options.nonce !== undefined) params.set("nonce", options.nonce)
+        if (options.claims !== undefined) params.set("claims", claimsParameter(options.claims))
+        const url = `${config.authUrl}/authorize?${params.toString()}`
+        return options.nonce === undefined
+          ? { url, state, redirectUri, scopes: requested, responseType }
+          : { url, state, redirectUri, scopes: requested, responseType, nonce: options.nonce }
       })
 
-    const exchangeCode: TwitchAuth.Service["exchangeCode"] = (code, options = {}) =>
+    const exchangeCodeWithIdToken: TwitchAuth.Service["exchangeCodeWithIdToken"] = (code, options = {}) =>
       Effect.gen(function*() {
         const secret = yield* requireSecret("exchangeCode")
         const redirectUri = yield* Option.match(
@@ -387,7 +486,21 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             grant_type: "authorization_code",
             redirect_uri: redirectUri
           }),
-          toUserToken(tokenEndpoint),
+          (response) =>
+            Effect.flatMap(decode(Token.TokenResponse, tokenEndpoint)(response), (wire) =>
+              Effect.flatMap(DateTime.now, (now) =>
+                Either.match(Token.userTokenFromWire(wire, now), {
+                  onLeft: (detail) =>
+                    Effect.fail(new MalformedResponse({ endpoint: tokenEndpoint, status: response.status, detail })),
+                  onRight: (token): Effect.Effect<CodeExchange> =>
+                    Effect.succeed({
+                      token,
+                      idToken: Option.map(
+                        Option.filter(Option.fromNullable(wire.id_token), (s) => s.length > 0),
+                        Redacted.make
+                      )
+                    })
+                }))),
           (failure): InvalidAuthorizationCode | RedirectUriMismatch | InvalidClient | MissingClientSecret | UnexpectedResponse =>
             failure.normalized === "invalid authorization code"
               ? new InvalidAuthorizationCode({ twitchMessage: failure.twitchMessage })
@@ -399,6 +512,9 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               )
         )
       }).pipe(Effect.withSpan("TwitchAuth.exchangeCode"))
+
+    const exchangeCode: TwitchAuth.Service["exchangeCode"] = (code, options) =>
+      Effect.map(exchangeCodeWithIdToken(code, options), (exchange) => exchange.token)
 
     const refreshToken: TwitchAuth.Service["refreshToken"] = (refreshToken) =>
       send(
@@ -512,10 +628,23 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
           grant_type: "urn:ietf:params:oauth:grant-type:device_code"
         }),
         toUserToken(tokenEndpoint),
-        (failure): AuthorizationPending | DeviceCodeExpired | InvalidClient | MissingClientSecret | UnexpectedResponse =>
+        (
+          failure
+        ):
+          | AuthorizationPending
+          | SlowDown
+          | AccessDenied
+          | DeviceCodeExpired
+          | InvalidClient
+          | MissingClientSecret
+          | UnexpectedResponse =>
           failure.normalized === "authorization_pending"
             ? new AuthorizationPending()
-            : failure.normalized === "invalid device code"
+            : failure.normalized === "slow_down"
+            ? new SlowDown()
+            : failure.normalized === "access_denied"
+            ? new AccessDenied({ flow: "DeviceCode", description: failure.twitchMessage })
+            : failure.normalized === "invalid device code" || failure.normalized === "expired_token"
             ? new DeviceCodeExpired({ twitchMessage: failure.twitchMessage })
             : Option.getOrElse(
               Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "pollDeviceToken")),
@@ -526,6 +655,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
     return TwitchAuth.of({
       authorizationUrl,
       exchangeCode,
+      exchangeCodeWithIdToken,
       refreshToken,
       validateToken,
       revokeToken,

@@ -24,6 +24,9 @@ export type Endpoint =
   | "GET /oauth2/validate"
   | "POST /oauth2/revoke"
   | "POST /oauth2/device"
+  | "GET /oauth2/keys"
+  | "GET /oauth2/userinfo"
+  | "GET /oauth2/.well-known/openid-configuration"
 
 /** Errors name the endpoint as text: `POST /oauth2/token`, or a Helix route such as `GET /helix/users`. */
 const endpoint = Schema.String
@@ -235,6 +238,125 @@ export class DeviceCodeExpired extends Schema.TaggedError<DeviceCodeExpired>(
 }
 
 /**
+ * Twitch is still waiting for the user in the device code flow and asks the client to poll
+ * less often (`400 slow_down`). Twitch does not document this answer, but RFC 8628 defines it
+ * and clients tolerate it: wait 5 seconds longer between polls from now on. `DeviceFlow`
+ * does this for you.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SlowDown extends Schema.TaggedError<SlowDown>("@effect-twitch/auth/SlowDown")("SlowDown", {}) {
+  override get message(): string {
+    return "Twitch asks to poll for the device token less often; add 5 seconds to the interval"
+  }
+}
+
+/**
+ * The user refused to authorize the application: on the consent page (a redirect with
+ * `error=access_denied`) or, in the device code flow, on the activation page.
+ * Terminal for this attempt; ask the user again only if they want to.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AccessDenied extends Schema.TaggedError<AccessDenied>("@effect-twitch/auth/AccessDenied")(
+  "AccessDenied",
+  {
+    flow: Schema.Literal("AuthorizationCode", "Implicit", "DeviceCode"),
+    /** What Twitch said (`error_description` of the redirect, or the poll's message). */
+    description: Schema.String
+  }
+) {
+  override get message(): string {
+    return `The user did not authorize the application (${this.flow} flow${
+      this.description === "" ? "" : `: ${quote(this.description)}`
+    })`
+  }
+}
+
+/**
+ * The `state` on the redirect is missing or is not the one this authorization request was
+ * made with: the redirect did not come from this request (a forged or replayed callback,
+ * CSRF) and its code or token must not be used. Neither value is kept: a state is a
+ * per-request secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StateMismatch extends Schema.TaggedError<StateMismatch>("@effect-twitch/auth/StateMismatch")(
+  "StateMismatch",
+  {
+    reason: Schema.Literal("Missing", "Different")
+  }
+) {
+  override get message(): string {
+    return this.reason === "Missing"
+      ? "The redirect carries no state; it was not produced by this authorization request, ignore it"
+      : "The redirect's state is not this authorization request's; it may be forged, ignore it"
+  }
+}
+
+/**
+ * Twitch redirected back with an OAuth error other than `access_denied` and
+ * `redirect_mismatch` (which have their own errors), e.g. `invalid_scope`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>(
+  "@effect-twitch/auth/AuthorizationFailed"
+)("AuthorizationFailed", {
+  error: Schema.String,
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `Twitch refused the authorization: ${quote(this.error)}${
+      this.description === "" ? "" : ` (${quote(this.description)})`
+    }`
+  }
+}
+
+/**
+ * A redirect from Twitch that carries neither a result (`code`, `access_token`) nor an
+ * error: not a callback of the flow, or a truncated URL. `detail` names what is missing.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedRedirect extends Schema.TaggedError<MalformedRedirect>(
+  "@effect-twitch/auth/MalformedRedirect"
+)("MalformedRedirect", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `The redirect is not a Twitch authorization callback: ${this.detail}`
+  }
+}
+
+/**
+ * An OpenID Connect ID token was refused: missing from the answer (`Missing`), not a JWT
+ * (`Malformed`), not signed by one of Twitch's keys (`Signature`), issued by someone else
+ * (`Issuer`), for another application (`Audience`), expired (`Expired`), or not carrying
+ * the nonce of this request (`Nonce`). Do not trust anything it says. The token itself is
+ * never kept.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidIdToken extends Schema.TaggedError<InvalidIdToken>("@effect-twitch/auth/InvalidIdToken")(
+  "InvalidIdToken",
+  {
+    reason: Schema.Literal("Missing", "Malformed", "Signature", "Issuer", "Audience", "Expired", "Nonce"),
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    return `The ID token was rejected (${this.reason}): ${this.detail}`
+  }
+}
+
+/**
  * Twitch answered `429 Too Many Requests`. Transient: retried with the configured schedule
  * before it reaches you. `retryAfterSeconds` is taken from Twitch's `Ratelimit-Reset` or
  * `Retry-After` header when present.
@@ -412,6 +534,12 @@ export type TwitchAuthError =
   | InvalidScope
   | AuthorizationPending
   | DeviceCodeExpired
+  | SlowDown
+  | AccessDenied
+  | StateMismatch
+  | AuthorizationFailed
+  | MalformedRedirect
+  | InvalidIdToken
   | RateLimited
   | TwitchUnavailable
   | TransportError

@@ -80,3 +80,41 @@ export * as Retry from "./Retry.js"
  * @since 0.1.0
  */
 export * as TwitchHttpClient from "./TwitchHttpClient.js"
+
+/**
+ * Every scope Twitch documents as a Schema literal, with descriptions; parsing, formatting
+ * and "does this token cover that call" checks.
+ *
+ * @since 0.1.0
+ */
+export * as Scope from "./Scope.js"
+
+/**
+ * The device code flow: start, then poll honouring `interval` and `slow_down` — as an Effect
+ * or as a `Stream` of states for progress displays.
+ *
+ * @since 0.1.0
+ */
+export * as DeviceFlow from "./DeviceFlow.js"
+
+/**
+ * The authorization code flow's callback: `state` checked, error redirects typed, code exchanged.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizationCode from "./AuthorizationCode.js"
+
+/**
+ * The implicit flow: the consent URL with `response_type=token`, and the redirect's fragment parsed.
+ *
+ * @since 0.1.0
+ */
+export * as ImplicitFlow from "./ImplicitFlow.js"
+
+/**
+ * OpenID Connect: `openid`, `nonce` and `claims` on the consent URL, ID tokens verified with
+ * `jose` against Twitch's keys, `userinfo` and discovery.
+ *
+ * @since 0.1.0
+ */
+export * as OpenIdConnect from "./OpenIdConnect.js"

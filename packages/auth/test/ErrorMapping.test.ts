@@ -82,7 +82,17 @@ const tokenTable: ReadonlyArray<Row> = [
   { operation: "refreshToken", status: 400, message: "Invalid grant", tag: "InvalidRefreshToken" },
   { operation: "refreshToken", status: 401, message: "Invalid refresh token", tag: "InvalidRefreshToken" },
   { operation: "pollDeviceToken", status: 400, message: "authorization_pending", tag: "AuthorizationPending" },
-  { operation: "pollDeviceToken", status: 400, message: "invalid device code", tag: "DeviceCodeExpired" }
+  { operation: "pollDeviceToken", status: 400, message: "invalid device code", tag: "DeviceCodeExpired" },
+  // not documented by Twitch: RFC 8628's codes in Twitch's envelope (what our mock answers)
+  { operation: "pollDeviceToken", status: 400, message: "slow_down", tag: "SlowDown" },
+  {
+    operation: "pollDeviceToken",
+    status: 400,
+    message: "access_denied",
+    tag: "AccessDenied",
+    extra: { flow: "DeviceCode", description: "access_denied" }
+  },
+  { operation: "pollDeviceToken", status: 400, message: "expired_token", tag: "DeviceCodeExpired" }
 ]
 
 const validateTable: ReadonlyArray<Row> = [

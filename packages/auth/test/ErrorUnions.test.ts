@@ -2,7 +2,14 @@
  * The error channel of each operation, pinned at the type level: `pnpm check` fails if an
  * operation gains or loses an error, so what a caller sees on hover is exactly this list.
  */
-import type { Token, TwitchAuth, TwitchAuthError as E } from "@effect-twitch/auth"
+import type {
+  AuthorizationCode,
+  DeviceFlow,
+  OpenIdConnect,
+  Token,
+  TwitchAuth,
+  TwitchAuthError as E
+} from "@effect-twitch/auth"
 import { describe, expectTypeOf, it } from "@effect/vitest"
 import type * as Effect from "effect/Effect"
 
@@ -49,8 +56,37 @@ describe("each operation's precise error union", () => {
   it("device flow", () => {
     expectTypeOf<Errors<"startDeviceAuthorization">>().toEqualTypeOf<E.InvalidClient | E.InvalidScope | Transient>()
     expectTypeOf<Errors<"pollDeviceToken">>().toEqualTypeOf<
-      E.AuthorizationPending | E.DeviceCodeExpired | E.InvalidClient | E.MissingClientSecret | Transient
+      | E.AuthorizationPending
+      | E.SlowDown
+      | E.AccessDenied
+      | E.DeviceCodeExpired
+      | E.InvalidClient
+      | E.MissingClientSecret
+      | Transient
     >()
+  })
+  it("exchangeCodeWithIdToken: exchangeCode's errors", () => {
+    expectTypeOf<Errors<"exchangeCodeWithIdToken">>().toEqualTypeOf<Errors<"exchangeCode">>()
+    expectTypeOf<Success<"exchangeCodeWithIdToken">>().toEqualTypeOf<TwitchAuth.CodeExchange>()
+  })
+  it("grant flows", () => {
+    type Err<T> = T extends Effect.Effect<infer _A, infer E, infer _R> ? E : never
+    type Device = Err<ReturnType<typeof DeviceFlow.poll>>
+    expectTypeOf<Device>().toEqualTypeOf<
+      E.DeviceCodeExpired | E.AccessDenied | E.InvalidClient | E.MissingClientSecret | Transient
+    >()
+    expectTypeOf<Err<ReturnType<typeof AuthorizationCode.handleCallback>>>().toEqualTypeOf<
+      | E.StateMismatch
+      | E.AccessDenied
+      | E.RedirectUriMismatch
+      | E.AuthorizationFailed
+      | E.MalformedRedirect
+      | Errors<"exchangeCode">
+    >()
+    type Oidc = OpenIdConnect.OpenIdConnect.Service
+    expectTypeOf<Err<ReturnType<Oidc["verifyIdToken"]>>>().toEqualTypeOf<E.InvalidIdToken | Transient>()
+    expectTypeOf<Err<ReturnType<Oidc["exchangeCode"]>>>().toEqualTypeOf<E.InvalidIdToken | Errors<"exchangeCode">>()
+    expectTypeOf<Err<ReturnType<Oidc["userInfo"]>>>().toEqualTypeOf<E.InvalidAccessToken | E.MissingScope | Transient>()
   })
   it("no operation can fail with a defect-like `unknown` or `never`-widened channel", () => {
     expectTypeOf<Errors<"validateToken">>().not.toBeUnknown()

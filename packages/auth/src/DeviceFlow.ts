@@ -1,0 +1,259 @@
+/**
+ * The device code flow (RFC 8628 as Twitch runs it): for apps without a browser or a
+ * redirect URI — CLIs, TVs, bots. Show the user a code and a URL, then poll
+ * `POST /oauth2/token` until they approve on twitch.tv/activate.
+ *
+ * Polling honours Twitch's `interval` and grows it by 5 seconds on every `slow_down`; it ends
+ * with the token, `DeviceCodeExpired` (the code ran out, ~30 minutes) or `AccessDenied` (the
+ * user refused). Time comes from Effect's `Clock`: `TestClock` drives it in tests.
+ *
+ * Works for public clients (no secret, the only flow Twitch allows them besides implicit)
+ * and confidential ones (the secret is sent when configured).
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import type * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type * as Token from "./Token.js"
+import { TwitchAuth } from "./TwitchAuth.js"
+import type {
+  AccessDenied,
+  DeviceCodeExpired,
+  InvalidClient,
+  InvalidScope,
+  MalformedResponse,
+  MissingClientSecret,
+  RateLimited,
+  TransportError,
+  TwitchUnavailable,
+  UnexpectedResponse
+} from "./TwitchAuthError.js"
+
+/**
+ * Where a device authorization stands, for progress displays:
+ *
+ * - `Pending`: waiting for the user; show `userCode` and `verificationUri`. `polls` is how
+ *   many times Twitch has been asked so far (0 before the first poll).
+ * - `SlowDown`: Twitch asked to poll less often; polls are now `interval` apart.
+ * - `Authorized`: the user approved; `token` is theirs. Always the last state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeviceFlowState = Data.TaggedEnum<{
+  Pending: {
+    readonly userCode: string
+    readonly verificationUri: string
+    readonly expiresAt: DateTime.Utc
+    readonly polls: number
+  }
+  SlowDown: { readonly interval: Duration.Duration }
+  Authorized: { readonly token: Token.UserToken }
+}>
+
+/**
+ * Constructors and matchers of {@link DeviceFlowState}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const DeviceFlowState = Data.taggedEnum<DeviceFlowState>()
+
+/**
+ * How the polling can end other than with a token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type PollError =
+  | DeviceCodeExpired
+  | AccessDenied
+  | InvalidClient
+  | MissingClientSecret
+  | UnexpectedResponse
+  | RateLimited
+  | TwitchUnavailable
+  | TransportError
+  | MalformedResponse
+
+/**
+ * How starting a device authorization can fail.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StartError =
+  | InvalidClient
+  | InvalidScope
+  | UnexpectedResponse
+  | RateLimited
+  | TwitchUnavailable
+  | TransportError
+  | MalformedResponse
+
+/** RFC 8628 §3.5: every `slow_down` adds 5 seconds to the interval, for good. */
+const slowDownIncrement = Duration.seconds(5)
+
+type Step =
+  | { readonly _tag: "Pending" }
+  | { readonly _tag: "SlowDown"; readonly interval: Duration.Duration }
+  | { readonly _tag: "Authorized"; readonly token: Token.UserToken }
+
+/** Waits `interval`, then polls once. */
+const step = (
+  authorization: Token.DeviceAuthorization,
+  interval: Duration.Duration
+): Effect.Effect<Step, PollError, TwitchAuth> =>
+  Effect.flatMap(TwitchAuth, (auth) =>
+    Effect.sleep(interval).pipe(
+      Effect.zipRight(auth.pollDeviceToken(authorization.deviceCode)),
+      Effect.map((token): Step => ({ _tag: "Authorized", token })),
+      Effect.catchTags({
+        AuthorizationPending: () => Effect.succeed<Step>({ _tag: "Pending" }),
+        SlowDown: () => Effect.succeed<Step>({ _tag: "SlowDown", interval: Duration.sum(interval, slowDownIncrement) })
+      })
+    ))
+
+const initialInterval = (authorization: Token.DeviceAuthorization): Duration.Duration =>
+  Duration.seconds(authorization.intervalSeconds)
+
+/**
+ * Starts a device authorization (`POST /oauth2/device` with the scopes in the body). Show
+ * the result's `userCode` and `verificationUri` to the user, then {@link poll}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = (
+  options: { readonly scopes?: Iterable<string> | undefined } = {}
+): Effect.Effect<Token.DeviceAuthorization, StartError, TwitchAuth> =>
+  Effect.flatMap(TwitchAuth, (auth) => auth.startDeviceAuthorization(options))
+
+/**
+ * Polls until the user decides: every `interval` seconds (5 s longer after each
+ * `slow_down`), first poll one interval after the start. Succeeds with the user token.
+ *
+ * @example
+ * ```ts
+ * import { DeviceFlow } from "@effect-twitch/auth"
+ * import { Console, Effect } from "effect"
+ *
+ * const login = Effect.gen(function*() {
+ *   const authorization = yield* DeviceFlow.start({ scopes: ["chat:read"] })
+ *   yield* Console.log(`Open ${authorization.verificationUri} and enter ${authorization.userCode}`)
+ *   return yield* DeviceFlow.poll(authorization)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const poll = (
+  authorization: Token.DeviceAuthorization
+): Effect.Effect<Token.UserToken, PollError, TwitchAuth> => {
+  const loop = (interval: Duration.Duration): Effect.Effect<Token.UserToken, PollError, TwitchAuth> =>
+    Effect.flatMap(step(authorization, interval), (result) => {
+      switch (result._tag) {
+        case "Authorized":
+          return Effect.succeed(result.token)
+        case "Pending":
+          return loop(interval)
+        case "SlowDown":
+          return loop(result.interval)
+      }
+    })
+  return loop(initialInterval(authorization)).pipe(Effect.withSpan("DeviceFlow.poll"))
+}
+
+interface Loop {
+  readonly interval: Duration.Duration
+  readonly polls: number
+  readonly done: boolean
+}
+
+/**
+ * The polling of {@link poll} as a stream of {@link DeviceFlowState}s: `Pending` with
+ * `polls: 0` at once (show the code), then one state per poll — `Pending` again,
+ * `SlowDown`, and finally `Authorized`, after which the stream ends. It fails like
+ * {@link poll}.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const states = (
+  authorization: Token.DeviceAuthorization
+): Stream.Stream<DeviceFlowState, PollError, TwitchAuth> => {
+  const pending = (polls: number) =>
+    DeviceFlowState.Pending({
+      userCode: authorization.userCode,
+      verificationUri: authorization.verificationUri,
+      expiresAt: authorization.expiresAt,
+      polls
+    })
+  const polling = Stream.unfoldEffect(
+    { interval: initialInterval(authorization), polls: 0, done: false } satisfies Loop,
+    (loop): Effect.Effect<Option.Option<readonly [DeviceFlowState, Loop]>, PollError, TwitchAuth> =>
+      loop.done
+        ? Effect.succeedNone
+        : Effect.map(step(authorization, loop.interval), (result) => {
+          const polls = loop.polls + 1
+          switch (result._tag) {
+            case "Authorized":
+              return Option.some([DeviceFlowState.Authorized({ token: result.token }), { ...loop, polls, done: true }])
+            case "Pending":
+              return Option.some([pending(polls), { ...loop, polls }])
+            case "SlowDown":
+              return Option.some([
+                DeviceFlowState.SlowDown({ interval: result.interval }),
+                { ...loop, interval: result.interval, polls }
+              ])
+          }
+        })
+  )
+  return Stream.concat(Stream.succeed(pending(0)), polling)
+}
+
+/**
+ * {@link start}, then {@link states}: the whole flow as one stream. The first element is
+ * `Pending` with the code to show.
+ *
+ * @example
+ * ```ts
+ * import { DeviceFlow } from "@effect-twitch/auth"
+ * import { Console, Effect, Stream } from "effect"
+ *
+ * const login = DeviceFlow.stream({ scopes: ["chat:read"] }).pipe(
+ *   Stream.tap(DeviceFlow.DeviceFlowState.$match({
+ *     Pending: ({ polls, userCode, verificationUri }) =>
+ *       polls === 0 ? Console.log(`Open ${verificationUri}, enter ${userCode}`) : Console.log("waiting…"),
+ *     SlowDown: ({ interval }) => Console.log(`polling every ${interval}`),
+ *     Authorized: () => Console.log("authorized")
+ *   })),
+ *   Stream.runLast
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const stream = (
+  options: { readonly scopes?: Iterable<string> | undefined } = {}
+): Stream.Stream<DeviceFlowState, StartError | PollError, TwitchAuth> =>
+  Stream.unwrap(Effect.map(start(options), states))
+
+/**
+ * The whole flow as one Effect: {@link start}, `onStart` (show the code to the user), then
+ * {@link poll}.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const authorize = <E = never, R = never>(options: {
+  readonly scopes?: Iterable<string> | undefined
+  readonly onStart: (authorization: Token.DeviceAuthorization) => Effect.Effect<void, E, R>
+}): Effect.Effect<Token.UserToken, StartError | PollError | E, TwitchAuth | R> =>
+  Effect.flatMap(start(options), (authorization) => Effect.zipRight(options.onStart(authorization), poll(authorization)))

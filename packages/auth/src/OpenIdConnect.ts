@@ -1,0 +1,533 @@
+/**
+ * OpenID Connect on Twitch: "Sign in with Twitch". Ask for the `openid` scope (with a
+ * `nonce`, and `claims` such as `email`), and the code exchange returns an ID token — a JWT
+ * signed by Twitch (RS256) that says who the user is. This module verifies it with `jose`
+ * against Twitch's keys (`/oauth2/keys`, fetched through your `HttpClient` and cached for an
+ * hour): signature, issuer, audience (your client id), expiry on Effect's `Clock`, and the
+ * nonce. It also reads `/oauth2/userinfo` and the discovery document.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { flow } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Jose from "jose"
+import * as AuthorizationCode from "./AuthorizationCode.js"
+import * as Wire from "./internal/wire.js"
+import type * as Token from "./Token.js"
+import {
+  type AuthorizationRequest,
+  type AuthorizationUrlOptions,
+  randomToken,
+  TwitchAuth
+} from "./TwitchAuth.js"
+import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
+import {
+  type Endpoint,
+  InvalidAccessToken,
+  InvalidIdToken,
+  type MalformedResponse,
+  type MissingRedirectUri,
+  MissingScope,
+  type RateLimited,
+  type TransportError,
+  type TwitchUnavailable,
+  UnexpectedResponse
+} from "./TwitchAuthError.js"
+
+// ---------------------------------------------------------------------------------------
+// wire
+// ---------------------------------------------------------------------------------------
+
+/**
+ * An ID token's payload as Twitch signs it. `aud` may be a string or an array (OIDC).
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const IdTokenPayload = Schema.Struct({
+  iss: Schema.String,
+  sub: Schema.String,
+  aud: Schema.Union(Schema.String, Schema.Array(Schema.String)),
+  exp: Schema.Finite,
+  iat: Schema.Finite,
+  nonce: Schema.optional(Schema.String),
+  azp: Schema.optional(Schema.String),
+  preferred_username: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String),
+  email_verified: Schema.optional(Schema.Boolean),
+  picture: Schema.optional(Schema.String),
+  updated_at: Schema.optional(Schema.String)
+})
+
+/**
+ * The 200 body of `GET /oauth2/userinfo`.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const UserInfoResponse = Schema.Struct({
+  sub: Schema.String,
+  aud: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String))),
+  iss: Schema.optional(Schema.String),
+  preferred_username: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String),
+  email_verified: Schema.optional(Schema.Boolean),
+  picture: Schema.optional(Schema.String),
+  updated_at: Schema.optional(Schema.String)
+})
+
+/**
+ * The discovery document (`GET /oauth2/.well-known/openid-configuration`), the fields this
+ * SDK reads.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const DiscoveryResponse = Schema.Struct({
+  issuer: Schema.String,
+  authorization_endpoint: Schema.String,
+  token_endpoint: Schema.String,
+  userinfo_endpoint: Schema.String,
+  jwks_uri: Schema.String,
+  claims_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  scopes_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  response_types_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  id_token_signing_alg_values_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
+})
+
+/**
+ * A JSON Web Key Set as `GET /oauth2/keys` serves it.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const KeysResponse = Schema.Struct({
+  keys: Schema.Array(
+    Schema.Struct({
+      kty: Schema.String,
+      kid: Schema.optionalWith(Schema.String, { exact: true }),
+      alg: Schema.optionalWith(Schema.String, { exact: true }),
+      use: Schema.optionalWith(Schema.String, { exact: true }),
+      n: Schema.optionalWith(Schema.String, { exact: true }),
+      e: Schema.optionalWith(Schema.String, { exact: true })
+    })
+  )
+})
+
+// ---------------------------------------------------------------------------------------
+// domain
+// ---------------------------------------------------------------------------------------
+
+const optionalClaims = {
+  /** Twitch's display name of the user. */
+  preferredUsername: Schema.OptionFromNullOr(Schema.String),
+  /** Needs the `email` claim and the `user:read:email` scope. */
+  email: Schema.OptionFromNullOr(Schema.String),
+  emailVerified: Schema.OptionFromNullOr(Schema.Boolean),
+  picture: Schema.OptionFromNullOr(Schema.String),
+  updatedAt: Schema.OptionFromNullOr(Schema.String)
+}
+
+/**
+ * The verified claims of an ID token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class IdTokenClaims extends Schema.Class<IdTokenClaims>("@effect-twitch/auth/IdTokenClaims")({
+  /** `sub`: the Twitch user id. */
+  userId: Schema.String,
+  issuer: Schema.String,
+  audience: Schema.Array(Schema.String),
+  /** `azp`: the client the token was issued to. */
+  authorizedParty: Schema.OptionFromNullOr(Schema.String),
+  nonce: Schema.OptionFromNullOr(Schema.String),
+  issuedAt: Schema.DateTimeUtc,
+  expiresAt: Schema.DateTimeUtc,
+  ...optionalClaims
+}) {}
+
+/**
+ * What `GET /oauth2/userinfo` says about the token's user.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class UserInfo extends Schema.Class<UserInfo>("@effect-twitch/auth/UserInfo")({
+  /** `sub`: the Twitch user id. */
+  userId: Schema.String,
+  ...optionalClaims
+}) {}
+
+/**
+ * Twitch's OpenID Connect configuration (the discovery document).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Discovery extends Schema.Class<Discovery>("@effect-twitch/auth/OpenIdDiscovery")({
+  issuer: Schema.String,
+  authorizationEndpoint: Schema.String,
+  tokenEndpoint: Schema.String,
+  userinfoEndpoint: Schema.String,
+  jwksUri: Schema.String,
+  claimsSupported: Schema.Array(Schema.String),
+  scopesSupported: Schema.Array(Schema.String),
+  responseTypesSupported: Schema.Array(Schema.String),
+  signingAlgorithms: Schema.Array(Schema.String)
+}) {}
+
+/**
+ * A signed-in user: their token, and who they are according to the verified ID token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SignIn {
+  readonly token: Token.UserToken
+  readonly idToken: IdTokenClaims
+}
+
+/**
+ * An authorization request with OpenID Connect: the `nonce` the ID token must carry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OpenIdAuthorizationRequest extends AuthorizationRequest {
+  readonly nonce: string
+}
+
+/**
+ * Failures of a request to Twitch that are not about the token or the user.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RequestError = UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
+
+// ---------------------------------------------------------------------------------------
+// service
+// ---------------------------------------------------------------------------------------
+
+/**
+ * OpenID Connect with Twitch.
+ *
+ * @example
+ * ```ts
+ * import { OpenIdConnect } from "@effect-twitch/auth"
+ * import { Effect } from "effect"
+ *
+ * const start = Effect.gen(function*() {
+ *   const oidc = yield* OpenIdConnect.OpenIdConnect
+ *   // keep request.state and request.nonce in the user's session
+ *   return yield* oidc.authorizationUrl({ claims: { idToken: ["email", "picture"] }, scopes: ["user:read:email"] })
+ * })
+ *
+ * const callback = (url: string, state: string, nonce: string) =>
+ *   Effect.flatMap(OpenIdConnect.OpenIdConnect, (oidc) => oidc.handleCallback(url, { state, nonce }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class OpenIdConnect extends Context.Tag("@effect-twitch/auth/OpenIdConnect")<
+  OpenIdConnect,
+  OpenIdConnect.Service
+>() {}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace OpenIdConnect {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /**
+     * The consent URL with `openid` added to the scopes and a `nonce` (random unless given).
+     * Keep the returned `state` and `nonce` for the callback.
+     */
+    readonly authorizationUrl: (
+      options?: AuthorizationUrlOptions
+    ) => Effect.Effect<OpenIdAuthorizationRequest, MissingRedirectUri>
+
+    /**
+     * Verifies an ID token: RS256 signature against Twitch's keys, issuer, audience (the
+     * configured client id), expiry (on Effect's `Clock`) and, when given, the nonce.
+     */
+    readonly verifyIdToken: (
+      idToken: Redacted.Redacted<string>,
+      options?: { readonly nonce?: string | undefined }
+    ) => Effect.Effect<IdTokenClaims, InvalidIdToken | RequestError>
+
+    /**
+     * Exchanges an authorization code and verifies the ID token that comes with it.
+     */
+    readonly exchangeCode: (
+      code: string,
+      options: { readonly nonce: string; readonly redirectUri?: string | undefined }
+    ) => Effect.Effect<SignIn, InvalidIdToken | AuthorizationCode.ExchangeError>
+
+    /**
+     * The callback of an OpenID Connect sign-in: `AuthorizationCode.handleCallback`'s checks,
+     * then {@link exchangeCode}.
+     */
+    readonly handleCallback: (
+      query: AuthorizationCode.CallbackQuery,
+      expected: AuthorizationCode.Expected & { readonly nonce: string }
+    ) => Effect.Effect<SignIn, AuthorizationCode.CallbackError | AuthorizationCode.ExchangeError | InvalidIdToken>
+
+    /**
+     * `GET /oauth2/userinfo`: the claims of the token's user (the token needs `openid`).
+     */
+    readonly userInfo: (
+      accessToken: Redacted.Redacted<string>
+    ) => Effect.Effect<UserInfo, InvalidAccessToken | MissingScope | RequestError>
+
+    /** `GET /oauth2/.well-known/openid-configuration`. */
+    readonly discovery: Effect.Effect<Discovery, RequestError>
+  }
+}
+
+const keysEndpoint: Endpoint = "GET /oauth2/keys"
+const userinfoEndpoint: Endpoint = "GET /oauth2/userinfo"
+const discoveryEndpoint: Endpoint = "GET /oauth2/.well-known/openid-configuration"
+
+const unexpected = (failure: Wire.Failure) =>
+  new UnexpectedResponse({ endpoint: failure.endpoint, status: failure.status, twitchMessage: failure.twitchMessage })
+
+const invalid = (reason: InvalidIdToken["reason"], detail: string) => new InvalidIdToken({ reason, detail })
+
+/** jose's verdict → our reason. Signature checks come before claim checks in `jwtVerify`. */
+const fromJose = (error: unknown): InvalidIdToken => {
+  if (error instanceof Jose.errors.JWTExpired) return invalid("Expired", "its `exp` has passed")
+  if (error instanceof Jose.errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case "iss":
+        return invalid("Issuer", "it was not issued by Twitch (`iss`)")
+      case "aud":
+        return invalid("Audience", "it was issued to another application (`aud`)")
+      default:
+        return invalid("Malformed", `its \`${error.claim}\` claim is not acceptable`)
+    }
+  }
+  if (
+    error instanceof Jose.errors.JWSSignatureVerificationFailed ||
+    error instanceof Jose.errors.JWKSNoMatchingKey ||
+    error instanceof Jose.errors.JWKSMultipleMatchingKeys ||
+    error instanceof Jose.errors.JOSEAlgNotAllowed
+  ) {
+    return invalid("Signature", "it is not signed by one of Twitch's keys")
+  }
+  return invalid("Malformed", "it is not a well-formed signed JWT")
+}
+
+const toAudience = (aud: string | ReadonlyArray<string>): ReadonlyArray<string> => typeof aud === "string" ? [aud] : aud
+
+const fromEpochSeconds = (seconds: number, claim: string) =>
+  Option.match(DateTime.make(seconds * 1000), {
+    onNone: () => Effect.fail(invalid("Malformed", `its \`${claim}\` is not a time`)),
+    onSome: Effect.succeed
+  })
+
+const decodePayload = Schema.decodeUnknownEither(IdTokenPayload)
+
+/**
+ * Builds the service from the configuration, an `HttpClient` and `TwitchAuth`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<
+  OpenIdConnect.Service,
+  never,
+  TwitchAuthConfig | HttpClient.HttpClient | TwitchAuth
+> = Effect.gen(function*() {
+  const config = yield* TwitchAuthConfig
+  const auth = yield* TwitchAuth
+  const client = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
+    HttpClient.transformResponse(Effect.timeout(config.requestTimeout)),
+    HttpClient.retryTransient({ schedule: config.retrySchedule })
+  )
+  const issuer = config.authUrl
+
+  const send = <A, E>(
+    endpoint: Endpoint,
+    request: HttpClientRequest.HttpClientRequest,
+    onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
+    classify: (failure: Wire.Failure) => E
+  ): Effect.Effect<A, E | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> =>
+    client.execute(request).pipe(
+      Effect.mapError((error) => Wire.transportError(endpoint, error)),
+      Effect.flatMap((response): Effect.Effect<A, E | RateLimited | TwitchUnavailable | MalformedResponse> =>
+        response.status >= 200 && response.status < 300
+          ? onSuccess(response)
+          : Wire.failWith(endpoint, response, classify)
+      )
+    )
+
+  const fetchKeys: Effect.Effect<Jose.JSONWebKeySet, RequestError> = send(
+    keysEndpoint,
+    HttpClientRequest.get("/keys"),
+    (response) =>
+      Effect.map(Wire.decodeBody(keysEndpoint, response, KeysResponse), (jwks) => ({
+        keys: jwks.keys.map((key) => ({ ...key }))
+      })),
+    unexpected
+  )
+  // Twitch rotates keys rarely: an hour's cache, dropped when a token names an unknown key.
+  const [cachedKeys, invalidateKeys] = yield* Effect.cachedInvalidateWithTTL(fetchKeys, "1 hour")
+
+  const verifyWith = (jwt: string, keys: Jose.JSONWebKeySet, now: DateTime.Utc) =>
+    Effect.tryPromise({
+      try: () =>
+        Jose.jwtVerify(jwt, Jose.createLocalJWKSet(keys), {
+          issuer,
+          audience: config.clientId,
+          algorithms: ["RS256"],
+          currentDate: DateTime.toDate(now)
+        }),
+      catch: fromJose
+    })
+
+  const verifyIdToken: OpenIdConnect.Service["verifyIdToken"] = (idToken, options = {}) =>
+    Effect.gen(function*() {
+      const jwt = Redacted.value(idToken)
+      const now = yield* DateTime.now
+      const verified = yield* Effect.flatMap(cachedKeys, (keys) => verifyWith(jwt, keys, now)).pipe(
+        Effect.catchIf(
+          (error) => error._tag === "InvalidIdToken" && error.reason === "Signature",
+          (error) =>
+            // Maybe a new key: refetch once, then decide.
+            Effect.zipRight(invalidateKeys, Effect.flatMap(cachedKeys, (keys) => verifyWith(jwt, keys, now))).pipe(
+              Effect.mapError((again) => (again._tag === "InvalidIdToken" ? error : again))
+            )
+        )
+      )
+      const payload = yield* Either.match(decodePayload(verified.payload), {
+        onLeft: (error) => Effect.fail(invalid("Malformed", Wire.describeParseError(error))),
+        onRight: Effect.succeed
+      })
+      const audience = toAudience(payload.aud)
+      if (audience.length > 1 && payload.azp !== config.clientId) {
+        return yield* Effect.fail(invalid("Audience", "it has several audiences and `azp` is not this application"))
+      }
+      if (options.nonce !== undefined && payload.nonce !== options.nonce) {
+        return yield* Effect.fail(
+          invalid("Nonce", payload.nonce === undefined ? "it carries no nonce" : "its nonce is not this request's")
+        )
+      }
+      return new IdTokenClaims({
+        userId: payload.sub,
+        issuer: payload.iss,
+        audience,
+        authorizedParty: Option.fromNullable(payload.azp),
+        nonce: Option.fromNullable(payload.nonce),
+        issuedAt: yield* fromEpochSeconds(payload.iat, "iat"),
+        expiresAt: yield* fromEpochSeconds(payload.exp, "exp"),
+        preferredUsername: Option.fromNullable(payload.preferred_username),
+        email: Option.fromNullable(payload.email),
+        emailVerified: Option.fromNullable(payload.email_verified),
+        picture: Option.fromNullable(payload.picture),
+        updatedAt: Option.fromNullable(payload.updated_at)
+      })
+    }).pipe(Effect.withSpan("OpenIdConnect.verifyIdToken"))
+
+  const authorizationUrl: OpenIdConnect.Service["authorizationUrl"] = (options = {}) =>
+    Effect.gen(function*() {
+      const nonce = options.nonce ?? (yield* randomToken)
+      const scopes = new Set(options.scopes ?? [])
+      const request = yield* auth.authorizationUrl({ ...options, scopes: ["openid", ...scopes], nonce })
+      return { ...request, nonce }
+    })
+
+  const exchangeCode: OpenIdConnect.Service["exchangeCode"] = (code, options) =>
+    Effect.gen(function*() {
+      const exchange = yield* auth.exchangeCodeWithIdToken(code, { redirectUri: options.redirectUri })
+      const idToken = yield* Option.match(exchange.idToken, {
+        onNone: () =>
+          Effect.fail(invalid("Missing", "Twitch sent no ID token; was the `openid` scope requested and granted?")),
+        onSome: Effect.succeed
+      })
+      const claims = yield* verifyIdToken(idToken, { nonce: options.nonce })
+      return { token: exchange.token, idToken: claims }
+    }).pipe(Effect.withSpan("OpenIdConnect.exchangeCode"))
+
+  const handleCallback: OpenIdConnect.Service["handleCallback"] = (query, expected) =>
+    Effect.flatMap(
+      AuthorizationCode.parseCallback(query, expected),
+      (callback) =>
+        exchangeCode(Redacted.value(callback.code), { nonce: expected.nonce, redirectUri: expected.redirectUri })
+    )
+
+  const userInfo: OpenIdConnect.Service["userInfo"] = (accessToken) =>
+    send(
+      userinfoEndpoint,
+      HttpClientRequest.get("/userinfo").pipe(HttpClientRequest.bearerToken(Redacted.value(accessToken))),
+      (response) =>
+        Effect.map(Wire.decodeBody(userinfoEndpoint, response, UserInfoResponse), (wire) =>
+          new UserInfo({
+            userId: wire.sub,
+            preferredUsername: Option.fromNullable(wire.preferred_username),
+            email: Option.fromNullable(wire.email),
+            emailVerified: Option.fromNullable(wire.email_verified),
+            picture: Option.fromNullable(wire.picture),
+            updatedAt: Option.fromNullable(wire.updated_at)
+          })),
+      (failure): InvalidAccessToken | MissingScope | UnexpectedResponse =>
+        failure.status === 401
+          ? new InvalidAccessToken({
+            endpoint: failure.endpoint,
+            status: failure.status,
+            twitchMessage: failure.twitchMessage,
+            token: accessToken
+          })
+          : failure.status === 403 && failure.normalized.includes("scope")
+          ? new MissingScope({ endpoint: failure.endpoint, scope: "openid", twitchMessage: failure.twitchMessage })
+          : unexpected(failure)
+    ).pipe(Effect.withSpan("OpenIdConnect.userInfo"))
+
+  const discovery: OpenIdConnect.Service["discovery"] = send(
+    discoveryEndpoint,
+    HttpClientRequest.get("/.well-known/openid-configuration"),
+    (response) =>
+      Effect.map(Wire.decodeBody(discoveryEndpoint, response, DiscoveryResponse), (wire) =>
+        new Discovery({
+          issuer: wire.issuer,
+          authorizationEndpoint: wire.authorization_endpoint,
+          tokenEndpoint: wire.token_endpoint,
+          userinfoEndpoint: wire.userinfo_endpoint,
+          jwksUri: wire.jwks_uri,
+          claimsSupported: wire.claims_supported,
+          scopesSupported: wire.scopes_supported,
+          responseTypesSupported: wire.response_types_supported,
+          signingAlgorithms: wire.id_token_signing_alg_values_supported
+        })),
+    unexpected
+  )
+
+  return OpenIdConnect.of({ authorizationUrl, verifyIdToken, exchangeCode, handleCallback, userInfo, discovery })
+})
+
+/**
+ * Provides {@link OpenIdConnect}. Needs `TwitchAuth` (for the code exchange), its config and
+ * an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<OpenIdConnect, never, TwitchAuthConfig | HttpClient.HttpClient | TwitchAuth> = Layer
+  .effect(OpenIdConnect, make)

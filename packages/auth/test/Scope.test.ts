@@ -1,0 +1,119 @@
+/**
+ * The scope list (Twitch's scope reference, plus `openid`), its helpers, and unknown scopes
+ * surviving every decoding on the way in.
+ */
+import { Scope, Token } from "@effect-twitch/auth"
+import { FakeTwitch } from "@effect-twitch/testing"
+import { assert, describe, it, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { authWith, confidential, MockLayer, user } from "./utils.js"
+
+describe("Scope", () => {
+  it("lists the 81 scopes of Twitch's scope reference and openid, each with a description", () => {
+    assert.strictEqual(Scope.all.length, 82)
+    assert.strictEqual(new Set(Scope.all).size, 82)
+    assert.deepStrictEqual([...Scope.all], [...Scope.all].sort())
+    for (
+      const scope of [
+        "analytics:read:extensions",
+        "bits:read",
+        "channel:bot",
+        "channel:manage:polls",
+        "channel:read:subscriptions",
+        "chat:edit",
+        "chat:read",
+        "editor:manage:clips",
+        "moderator:manage:warnings",
+        "moderator:read:chatters",
+        "openid",
+        "user:read:email",
+        "user:write:chat",
+        "whispers:read"
+      ]
+    ) {
+      assert.isTrue(Scope.isScope(scope), scope)
+    }
+    // removed from Twitch's reference: not in the list (but still decoded, see below)
+    for (const removed of ["channel_subscriptions", "user:edit:follows", "whispers:edit"]) {
+      assert.isFalse(Scope.isScope(removed), removed)
+    }
+    assert.deepStrictEqual(Object.keys(Scope.descriptions).sort(), [...Scope.all])
+    for (const scope of Scope.all) assert.isAbove(Scope.descriptions[scope].length, 10, scope)
+    assert.strictEqual(Scope.describe("channel:manage:polls"), "Create and end a channel's polls.")
+    assert.isUndefined(Scope.describe("future:scope"))
+  })
+
+  it("decodes documented scopes and refuses others as a literal", () => {
+    assert.strictEqual(Schema.decodeUnknownSync(Scope.Scope)("chat:read"), "chat:read")
+    assert.throws(() => Schema.decodeUnknownSync(Scope.Scope)("chat:write"))
+  })
+
+  it("parses and formats the space-separated form", () => {
+    assert.deepStrictEqual(Scope.parse("  chat:read   chat:edit\tchat:read "), ["chat:read", "chat:edit"])
+    assert.deepStrictEqual(Scope.parse(""), [])
+    assert.strictEqual(Scope.format(["chat:read", "", "chat:edit", "chat:read"]), "chat:read chat:edit")
+    assert.deepStrictEqual(Schema.decodeSync(Scope.FromSpaceSeparated)("bits:read new:scope"), ["bits:read", "new:scope"])
+    assert.strictEqual(Schema.encodeSync(Scope.FromSpaceSeparated)(["bits:read", "new:scope"]), "bits:read new:scope")
+  })
+
+  it("checks that granted scopes cover what a call needs (data-first and data-last)", () => {
+    const granted = ["chat:read", "moderator:read:chatters"]
+    assert.isTrue(Scope.covers(granted, ["chat:read"]))
+    assert.isTrue(Scope.covers(granted, []))
+    assert.isFalse(Scope.covers(granted, ["chat:read", "chat:edit"]))
+    assert.deepStrictEqual(Scope.missing(granted, ["chat:edit", "chat:read", "bits:read"]), ["chat:edit", "bits:read"])
+    assert.isFalse(Scope.covers(["chat:edit"])(granted))
+    assert.deepStrictEqual(Scope.missing(["chat:edit"])(granted), ["chat:edit"])
+  })
+
+  it("partitions known from unknown scopes", () => {
+    assert.deepStrictEqual(Scope.partition(["chat:read", "future:scope", "openid"]), {
+      known: ["chat:read", "openid"],
+      unknown: ["future:scope"]
+    })
+  })
+
+  it("an unknown scope survives decoding of token and validate responses", () => {
+    const token = Schema.decodeUnknownSync(Token.TokenResponse)({
+      access_token: "a",
+      refresh_token: "r",
+      expires_in: 100,
+      scope: ["chat:read", "future:scope"],
+      token_type: "bearer"
+    })
+    assert.deepStrictEqual(token.scope, ["chat:read", "future:scope"])
+    const info = Schema.decodeUnknownSync(Token.ValidateResponse)({
+      client_id: "c",
+      login: "l",
+      user_id: "1",
+      scopes: ["future:scope"],
+      expires_in: 100
+    })
+    assert.deepStrictEqual(info.scopes, ["future:scope"])
+  })
+})
+
+layer(MockLayer, { excludeTestServices: true })("Scope against the mock", (it) => {
+  it.effect("a token whose scopes include one this SDK does not know validates, scope kept", () =>
+    Effect.gen(function*() {
+      const auth = yield* authWith()
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const issued = yield* Effect.orDie(
+        twitch.issueUserToken({
+          clientId: confidential.clientId,
+          userId: user.userId,
+          scopes: ["chat:read", "channel:manage:future_feature"]
+        })
+      )
+      const info = yield* auth.validateToken(Redacted.make(issued.accessToken))
+      assert.deepStrictEqual(info.scopes, ["chat:read", "channel:manage:future_feature"])
+      assert.deepStrictEqual(Scope.partition(info.scopes).unknown, ["channel:manage:future_feature"])
+      assert.isTrue(Scope.covers(info.scopes, ["chat:read"]))
+      const refreshed = yield* auth.refreshToken(Redacted.make(issued.refreshToken))
+      assert.deepStrictEqual(refreshed.scopes, ["chat:read", "channel:manage:future_feature"])
+      assert.strictEqual(Option.getOrNull(info.userId), user.userId)
+    }))
+})
