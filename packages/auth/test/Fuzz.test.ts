@@ -60,6 +60,8 @@ const knownTags: ReadonlySet<string> = new Set([
   "MissingRedirectUri",
   "InvalidScope",
   "AuthorizationPending",
+  "SlowDown",
+  "AccessDenied",
   "DeviceCodeExpired",
   "RateLimited",
   "TwitchUnavailable",
