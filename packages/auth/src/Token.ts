@@ -259,7 +259,8 @@ export const scopesFromWire = (scopes: ReadonlyArray<string> | null | undefined)
   (scopes ?? []).filter((scope) => scope.length > 0)
 
 /**
- * Turns a wire `expires_in` into an expiry instant: absent, `null` and `0` mean "never".
+ * Turns a wire `expires_in` into an expiry instant: absent, `null` and `0` mean "never", and
+ * so does an absurd lifetime of more than a century.
  *
  * @since 0.1.0
  * @category wire
@@ -268,9 +269,12 @@ export const expiresAtFromWire = (
   expiresIn: number | null | undefined,
   now: DateTime.Utc
 ): Option.Option<DateTime.Utc> =>
-  expiresIn === undefined || expiresIn === null || expiresIn === 0
+  expiresIn === undefined || expiresIn === null || expiresIn === 0 || expiresIn > maxExpiresInSeconds
     ? Option.none()
     : Option.some(DateTime.addDuration(now, Duration.seconds(Math.floor(expiresIn))))
+
+/** A lifetime beyond a century is no expiry at all (and would not fit in a date). */
+const maxExpiresInSeconds = 100 * 365 * 24 * 60 * 60
 
 /**
  * Builds a {@link UserToken} from a decoded token response received at `now`. Fails with

@@ -28,12 +28,14 @@ describe("wire quirks", () => {
     }
   })
 
-  it("expires_in absent or 0 means the token never expires", () => {
-    for (const expires of [undefined, 0]) {
+  it("expires_in absent, 0 or beyond a century means the token never expires", () => {
+    for (const expires of [undefined, 0, 1e300]) {
       const wire = decodeToken({ access_token: "a", refresh_token: "r", ...(expires === undefined ? {} : { expires_in: expires }) })
       const token = Either.getOrThrow(Token.userTokenFromWire(wire, now))
       assert.isTrue(Option.isNone(token.expiresAt))
       assert.isFalse(token.isExpired(DateTime.unsafeMake("2100-01-01T00:00:00Z")))
+      // and it can be stored
+      assert.doesNotThrow(() => Schema.encodeSync(Token.UserToken)(token))
     }
   })
 
