@@ -123,6 +123,8 @@ const kinds: Record<string, CliError["kind"]> = {
   // the user did not (or not validly) authorize
   AccessDenied: "AuthorizationFailed",
   StateMismatch: "AuthorizationFailed",
+  AuthorizationFailed: "AuthorizationFailed",
+  MalformedRedirect: "AuthorizationFailed",
   DeviceCodeExpired: "AuthorizationFailed",
   InvalidAuthorizationCode: "AuthorizationFailed",
   AuthorizationPending: "AuthorizationFailed",
@@ -154,6 +156,20 @@ const text = (error: { readonly _tag: string; readonly message: string }): strin
     return `Twitch rejected the refresh token (HTTP ${error.status}: ${
       quote(error.twitchMessage)
     }); it was removed from the profile: run \`twitch-auth login\` again`
+  }
+  if (error instanceof TwitchAuthError.AccessDenied) {
+    const where = error.flow === "DeviceCode" ? "on Twitch's activation page" : "on Twitch's consent page"
+    return `authorization was denied ${where}${error.description === "" ? "" : ` (${error.description})`}`
+  }
+  if (error instanceof TwitchAuthError.StateMismatch) {
+    return `the redirect's state ${
+      error.reason === "Missing" ? "is missing" : "does not match the authorization request"
+    } (a stale or forged redirect): nothing was exchanged; run login again`
+  }
+  if (error instanceof TwitchAuthError.DeviceCodeExpired) {
+    return `the device code expired (or was used) before it was approved (Twitch: ${
+      quote(error.twitchMessage)
+    }); run login --device again`
   }
   return error.message
 }

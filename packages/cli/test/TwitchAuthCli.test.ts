@@ -22,7 +22,24 @@ import {
   user
 } from "./support.js"
 
-const MockLive = MockTwitchServer.layer().pipe(Layer.provideMerge(FakeTwitch.layer()))
+// Device codes polled every second (Twitch says 5), so that the device tests take seconds.
+const MockLive = MockTwitchServer.layer().pipe(Layer.provideMerge(FakeTwitch.layer({ deviceIntervalSeconds: 1 })))
+// ...and device codes that expire after 2 seconds.
+const ShortDeviceCodes = MockTwitchServer.layer().pipe(
+  Layer.provideMerge(FakeTwitch.layer({ deviceIntervalSeconds: 1, deviceCodeTtlSeconds: 2 }))
+)
+
+/** Approves (or denies) a device code through the mock's activation endpoint, as the user would. */
+const activate = (authUrl: string, userCode: string, decision: "approve" | "deny" = "approve") =>
+  Effect.promise(() =>
+    fetch(`${authUrl}/activate`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ user_code: userCode, decision })
+    }).then(async (response) => ({ status: response.status, body: await response.text() }))
+  )
+
+const userCodeLine = /enter the code:\s+(\S+)/
 
 /** The environment pointing `twitch-auth` at the mock, with its own config dir. */
 const mockEnv = Effect.gen(function*() {
@@ -87,6 +104,39 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       // tokens are not printed without --show-token
       assert.notInclude(result.stdout + result.stderr, stored?.accessToken ?? "?")
       assert.notInclude(result.stdout + result.stderr, confidential.clientSecret)
+    }))
+
+  it.effect("login --device: the code and URL are shown; approved on the mock's activation endpoint, the token is stored", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const server = yield* MockTwitchServer.MockTwitchServer
+      const { env, tokenFile } = yield* mockEnv
+      const cli = start(["login", "--device", "--scope", "chat:read", "--json"], env)
+      const [, userCode] = yield* Effect.promise(() => cli.waitForStderr(userCodeLine))
+      assert.include(cli.stderr(), "To authorize, open https://www.twitch.tv/activate")
+      yield* Effect.promise(() => cli.waitForStderr(/waiting for approval \(0 polls\)… code expires in 30m/))
+      const activation = yield* activate(server.authUrl, userCode ?? "")
+      assert.strictEqual(activation.status, 200, activation.body)
+      const result = yield* Effect.promise(() => cli.done)
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.deepInclude(JSON.parse(result.stdout), { flow: "device_code", login: user.login, scopes: ["chat:read"] })
+      assert.strictEqual(fileMode(tokenFile), 0o600)
+      const stored = readTokens(tokenFile)[user.userId]
+      assert.isTrue(yield* twitch.isAccessTokenValid(stored?.accessToken ?? ""))
+      assert.notInclude(Fs.readFileSync(tokenFile, "utf8"), confidential.clientSecret)
+    }))
+
+  it.effect("login --device denied on the activation page: exit 3", () =>
+    Effect.gen(function*() {
+      const server = yield* MockTwitchServer.MockTwitchServer
+      const { env, tokenFile } = yield* mockEnv
+      const cli = start(["login", "--device"], env)
+      const [, userCode] = yield* Effect.promise(() => cli.waitForStderr(userCodeLine))
+      yield* activate(server.authUrl, userCode ?? "", "deny")
+      const result = yield* Effect.promise(() => cli.done)
+      assert.strictEqual(result.code, 3)
+      assert.match(errorLine(result), /^authorization was denied on Twitch's activation page/)
+      assert.isFalse(Fs.existsSync(tokenFile))
     }))
 
   it.effect("validate, refresh, whoami and revoke the stored token, with --json", () =>
@@ -209,7 +259,7 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const { page, result } = yield* codeLogin(env)
       assert.strictEqual(result.code, 3)
       assert.strictEqual(page.status, 400)
-      assert.strictEqual(errorLine(result), "authorization was denied on Twitch's consent page (access_denied: The user denied you access)")
+      assert.strictEqual(errorLine(result), "authorization was denied on Twitch's consent page (The user denied you access)")
       assert.isFalse(Fs.existsSync(tokenFile))
     }))
 
@@ -227,7 +277,10 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const result = yield* Effect.promise(() => cli.done)
       assert.strictEqual(result.code, 3)
       assert.strictEqual(page.status, 400)
-      assert.match(errorLine(result), /state does not match/)
+      assert.strictEqual(
+        errorLine(result),
+        "the redirect's state does not match the authorization request (a stale or forged redirect): nothing was exchanged; run login again"
+      )
       assert.strictEqual(yield* twitch.calls("token"), exchanges) // the code was not exchanged
       assert.isFalse(Fs.existsSync(tokenFile))
     }))
@@ -235,10 +288,16 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
   it.effect("unknown scope: exit 2, before anything is sent", () =>
     Effect.gen(function*() {
       const { env } = yield* mockEnv
-      const result = yield* Effect.promise(() => run(["login", "--no-open", "--scope", "chat:read,CHAT:EDIT"], env))
+      const result = yield* Effect.promise(() => run(["login", "--no-open", "--scope", "chat:read,chat:reed"], env))
       assert.strictEqual(result.code, 2)
       assert.strictEqual(result.stderr.trim().split("\n").length, 1)
-      assert.match(errorLine(result), /^unknown scope "CHAT:EDIT"/)
+      assert.strictEqual(
+        errorLine(result),
+        "unknown scope \"chat:reed\" (did you mean chat:read?): see https://dev.twitch.tv/docs/authentication/scopes/"
+      )
+      const device = yield* Effect.promise(() => run(["login", "--device", "--scope", "not-a-scope"], env))
+      assert.strictEqual(device.code, 2)
+      assert.match(errorLine(device), /^unknown scope "not-a-scope"/)
     }))
 
   it.effect("missing client id: exit 2", () =>
@@ -308,6 +367,20 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
     }))
 })
 
+layer(ShortDeviceCodes, { excludeTestServices: true })("twitch-auth and device codes that expire", (it) => {
+  it.effect("login --device with a code nobody approves: exit 3 once it expires", () =>
+    Effect.gen(function*() {
+      const { env, tokenFile } = yield* mockEnv
+      const result = yield* Effect.promise(() => run(["login", "--device"], env))
+      assert.strictEqual(result.code, 3)
+      assert.strictEqual(
+        errorLine(result),
+        "the device code expired (or was used) before it was approved (Twitch: \"invalid device code\"); run login --device again"
+      )
+      assert.isFalse(Fs.existsSync(tokenFile))
+    }))
+})
+
 layer(Layer.empty)("twitch-auth on its own", (it) => {
   it.effect("--help starts and lists the commands", () =>
     Effect.gen(function*() {
@@ -359,6 +432,7 @@ layer(Layer.empty)("twitch-auth on its own", (it) => {
       for (
         const line of [
           "Logged in as twitchdev (user id 141981764).",
+          "and approves",
           "mode 600, client secret inside: no",
           "The token of profile demo is valid.",
           "GET /helix/users → 401 Invalid OAuth token → refresh → retry → 200: twitchdev",

@@ -1,16 +1,18 @@
 /**
  * The one-shot callback server of `login`: it listens on 127.0.0.1 at the redirect URI's
- * port, takes the first request to the redirect URI's path, checks its `state` against the
- * one in the authorization URL, answers the browser with a short page, and hands the code
+ * port, takes the first request to the redirect URI's path, checks it with the SDK's
+ * `AuthorizationCode.parseCallback` (`state` first, then error redirects, then the code), answers the browser with a short page, and hands the code
  * (or the refusal) to the login flow. It stops when the login's scope closes.
  */
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as AuthorizationCode from "@effect-twitch/auth/AuthorizationCode"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
@@ -62,37 +64,14 @@ const page = (title: string, text: string, status: number) =>
     { status, contentType: "text/html; charset=utf-8" }
   )
 
-const decide = (params: URLSearchParams, expected: Option.Option<string>): Either.Either<Authorized, CliError.CliError> => {
-  const state = params.get("state")
-  const error = params.get("error")
-  if (error !== null) {
-    const description = params.get("error_description") ?? ""
-    const detail = description === "" ? error : `${error}: ${description}`
-    if (error === "access_denied") {
-      return Either.left(CliError.authorizationFailed("AccessDenied", `authorization was denied on Twitch's consent page (${detail})`))
-    }
-    if (error === "redirect_mismatch") {
-      return Either.left(
-        CliError.usage("RedirectUriMismatch", `Twitch refused the redirect URI (${detail}); register it for the application or pass --redirect-uri`)
-      )
-    }
-    return Either.left(CliError.authorizationFailed("AuthorizationError", `Twitch did not authorize the application (${detail})`))
-  }
-  if (Option.isNone(expected) || state !== expected.value) {
-    return Either.left(
-      CliError.authorizationFailed(
-        "StateMismatch",
-        "the redirect's state does not match the authorization request (a stale or forged redirect); run login again"
-      )
-    )
-  }
-  const code = params.get("code")
-  if (code === null || code === "") {
-    return Either.left(CliError.authorizationFailed("MissingCode", "the redirect carried no authorization code"))
-  }
-  const scope = params.get("scope") ?? ""
-  return Either.right({ code, scopes: scope.split(" ").filter((s) => s.length > 0) })
-}
+const decide = (
+  params: URLSearchParams,
+  expected: { readonly state: string; readonly redirectUri: string }
+): Either.Either<Authorized, CliError.CliError> =>
+  Either.match(AuthorizationCode.parseCallback(params, expected), {
+    onLeft: (error) => Either.left(CliError.fromTwitchError(error)),
+    onRight: (callback) => Either.right({ code: Redacted.value(callback.code), scopes: callback.scopes })
+  })
 
 /** Starts listening; the server stops when the scope closes. */
 export const start = (redirectUri: string): Effect.Effect<CallbackServer, CliError.CliError, Scope.Scope> =>
@@ -116,7 +95,10 @@ export const start = (redirectUri: string): Effect.Effect<CallbackServer, CliErr
       if (yield* Deferred.isDone(outcome)) {
         return page("Already done", "twitch-auth already received a redirect; you can close this tab.", 410)
       }
-      const decision = decide(requested.searchParams, yield* Ref.get(expected))
+      const decision = decide(requested.searchParams, {
+        state: Option.getOrElse(yield* Ref.get(expected), () => ""),
+        redirectUri: url.toString()
+      })
       yield* Deferred.complete(outcome, Either.match(decision, { onLeft: Effect.fail, onRight: Effect.succeed }))
       return Either.match(decision, {
         onLeft: (error) => page("Login failed", `${escapeHtml(error.text)}. You can close this tab.`, 400),

@@ -12,12 +12,16 @@ import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchCredentials from "@effect-twitch/auth/TwitchCredentials"
 import * as TwitchHttpClient from "@effect-twitch/auth/TwitchHttpClient"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
+import * as DeviceFlow from "@effect-twitch/auth/DeviceFlow"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import * as Browser from "./browser.js"
@@ -328,33 +332,50 @@ export interface DeviceLoginOptions {
   readonly onCode?: ((device: Token.DeviceAuthorization) => Effect.Effect<void, CliError.CliError>) | undefined
 }
 
-/** `login --device`: the device code flow, with the code, the URL and a countdown. */
+/**
+ * `login --device`: the SDK's `DeviceFlow` (interval honoured, slower after `slow_down`),
+ * with the code, the URL and a live countdown while it waits.
+ */
 export const loginWithDevice = (options: DeviceLoginOptions) =>
   Effect.gen(function*() {
-    const { out } = yield* Cli
-    const auth = yield* TwitchAuth.TwitchAuth
-    const device = yield* auth.startDeviceAuthorization({ scopes: options.scopes })
+    const { mock, out } = yield* Cli
+    const authorization = yield* DeviceFlow.start({ scopes: options.scopes })
     yield* out.info(
-      `To authorize, open ${device.verificationUri}\nand enter the code:  ${device.userCode}\n`
+      `To authorize, open ${authorization.verificationUri}\nand enter the code:  ${authorization.userCode}\n`
     )
-    if (options.onCode !== undefined) yield* Effect.forkScoped(Effect.ignore(options.onCode(device)))
-    const progress = yield* Effect.forkScoped(countdown(device.expiresAt))
-    const attempt = Effect.gen(function*() {
-      yield* Effect.sleep(Duration.seconds(Math.max(1, device.intervalSeconds)))
-      const now = yield* DateTime.now
-      if (!DateTime.lessThan(now, device.expiresAt)) {
-        return yield* Effect.fail(
-          CliError.authorizationFailed(
-            "DeviceCodeExpired",
-            "the device code expired before it was approved; run login --device again"
-          )
-        )
-      }
-      return yield* auth.pollDeviceToken(device.deviceCode)
-    })
-    const poll = Effect.retry(attempt, { while: (error) => error._tag === "AuthorizationPending" })
-    const token = yield* Effect.ensuring(poll, Effect.zipRight(progress.interruptAsFork(progress.id()), clearLine))
-    yield* saveUserToken(token, "device_code")
+    if (Option.isSome(mock) && options.onCode === undefined) {
+      yield* out.info(
+        `(on the mock, approve it with: curl -X POST '${mock.value.authUrl}/activate?user_code=${authorization.userCode}')\n`
+      )
+    }
+    if (options.onCode !== undefined) yield* Effect.forkScoped(Effect.ignore(options.onCode(authorization)))
+    const polls = yield* Ref.make(0)
+    const progress = yield* Effect.forkScoped(countdown(authorization.expiresAt, polls))
+    const now = yield* DateTime.now
+    const left = DateTime.toEpochMillis(authorization.expiresAt) - DateTime.toEpochMillis(now)
+    const last = yield* DeviceFlow.states(authorization).pipe(
+      Stream.tap(DeviceFlow.DeviceFlowState.$match({
+        Pending: (state) => Ref.set(polls, state.polls),
+        SlowDown: ({ interval }) =>
+          Effect.zipRight(
+            clearLine,
+            out.info(`Twitch asked to poll less often: every ${Output.humanDuration(Duration.toMillis(interval))} from now on`)
+          ),
+        Authorized: () => Effect.void
+      })),
+      Stream.runLast,
+      // Twitch answers `invalid device code` once the code expires; this is the backstop.
+      Effect.timeoutFail({
+        duration: Duration.millis(Math.max(0, left) + 10_000),
+        onTimeout: () =>
+          CliError.authorizationFailed("DeviceCodeExpired", "the device code expired before it was approved; run login --device again")
+      }),
+      Effect.ensuring(Effect.zipRight(Fiber.interrupt(progress), clearLine))
+    )
+    if (Option.isNone(last) || last.value._tag !== "Authorized") {
+      return yield* Effect.fail(CliError.failure("DeviceFlowEnded", "the device flow ended without a token"))
+    }
+    yield* saveUserToken(last.value.token, "device_code")
   })
 
 const clearLine = Effect.sync(() => {
@@ -362,7 +383,7 @@ const clearLine = Effect.sync(() => {
 })
 
 /** A live countdown on a terminal (every second); elsewhere a line every minute. */
-const countdown = (expiresAt: DateTime.Utc) =>
+const countdown = (expiresAt: DateTime.Utc, polls: Ref.Ref<number>) =>
   Effect.gen(function*() {
     const tty = process.stderr.isTTY === true
     const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
@@ -370,13 +391,15 @@ const countdown = (expiresAt: DateTime.Utc) =>
     while (true) {
       const now = yield* DateTime.now
       const left = Output.humanDuration(DateTime.toEpochMillis(expiresAt) - DateTime.toEpochMillis(now))
+      const asked = yield* Ref.get(polls)
+      const status = `waiting for approval (${asked} ${asked === 1 ? "poll" : "polls"})… code expires in ${left}`
       if (tty) {
         yield* Effect.sync(() =>
-          process.stderr.write(`\r\x1b[2K${frames[tick % frames.length] ?? ""} waiting for approval… code expires in ${left}`)
+          process.stderr.write(`\r\x1b[2K${frames[tick % frames.length] ?? ""} ${status}`)
         )
         yield* Effect.sleep("1 second")
       } else {
-        yield* Effect.sync(() => process.stderr.write(`waiting for approval… code expires in ${left}\n`))
+        yield* Effect.sync(() => process.stderr.write(`${status}\n`))
         yield* Effect.sleep("1 minute")
       }
       tick++

@@ -145,7 +145,8 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
     const started = yield* Clock.currentTimeMillis
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const mock = yield* startMock({ port: 0 })
+    // polls every second, so that the simulated approval is seen at once
+    const mock = yield* startMock({ port: 0, fake: { deviceIntervalSeconds: 1 } })
     const dir = yield* fs.makeTempDirectoryScoped({ prefix: "twitch-auth-demo-" }).pipe(
       Effect.mapError((error) => CliError.localResource("TempDir", `cannot create a temporary directory: ${error.message}`))
     )
@@ -192,22 +193,32 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
       const leaked = secret !== "" && text.includes(secret)
       yield* note(`token file: ${profile.path}, mode ${mode}, client secret inside: ${leaked ? "YES" : "no"}`)
 
-      yield* step(2, "Ask Twitch about the stored token", "twitch-auth validate --mock")
+      yield* step(2, "Log in with the device code flow (the approval is simulated)", "twitch-auth login --device --scope chat:read --scope user:read:email --mock")
+      yield* Commands.loginWithDevice({
+        scopes: ["chat:read", "user:read:email"],
+        onCode: (authorization) =>
+          Effect.gen(function*() {
+            yield* note(`the user enters ${authorization.userCode} at ${authorization.verificationUri} and approves`)
+            yield* mock.twitch.approveDevice(authorization.userCode).pipe(Effect.orDie)
+          })
+      })
+
+      yield* step(3, "Ask Twitch about the stored token", "twitch-auth validate --mock")
       yield* Commands.validate
 
-      yield* step(3, "A Helix call that hits 401 and recovers through one refresh", "twitch-auth whoami --mock")
+      yield* step(4, "A Helix call that hits 401 and recovers through one refresh", "twitch-auth whoami --mock")
       yield* Effect.scoped(helixRecovers(mock))
 
-      yield* step(4, "The hourly validation Twitch requires, on a simulated clock", "(TwitchSession, in any long-running app)")
+      yield* step(5, "The hourly validation Twitch requires, on a simulated clock", "(TwitchSession, in any long-running app)")
       yield* hourlyValidation(mock, config)
 
-      yield* step(5, "Revoke it", "twitch-auth revoke --mock")
+      yield* step(6, "Revoke it", "twitch-auth revoke --mock")
       const revoked = yield* storedEntry
       yield* Commands.revoke
       const entry = yield* profileToken
       yield* note(`profile file left: ${(yield* fs.exists(profile.path).pipe(Effect.orDie)) ? "yes" : "no"}, token in it: ${Option.isSome(entry) ? "yes" : "no"}`)
 
-      yield* step(6, "The revoked token, validated: a typed error, one line, exit code 4", "twitch-auth validate --mock")
+      yield* step(7, "The revoked token, validated: a typed error, one line, exit code 4", "twitch-auth validate --mock")
       const outcome = yield* Effect.flatMap(TwitchAuth.TwitchAuth, (auth) => auth.validateToken(revoked.token.accessToken)).pipe(
         Effect.mapError(CliError.fromTwitchError),
         Effect.flip,

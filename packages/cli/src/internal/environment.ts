@@ -61,10 +61,13 @@ export const listenError = (what: string, port: number) => (error: HttpServerErr
 export const startMock = (options: {
   readonly port: number
   readonly redirectUris?: ReadonlyArray<string> | undefined
+  readonly fake?: FakeTwitch.FakeTwitch.Options | undefined
 }): Effect.Effect<EmbeddedMock, CliError.CliError, Scope.Scope> =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      MockTwitchServer.layer({ port: options.port, host: "127.0.0.1" }).pipe(Layer.provideMerge(FakeTwitch.layer()))
+      MockTwitchServer.layer({ port: options.port, host: "127.0.0.1" }).pipe(
+        Layer.provideMerge(FakeTwitch.layer(options.fake ?? {}))
+      )
     ).pipe(Effect.mapError(listenError("the mock Twitch", options.port)))
     const twitch = Context.get(context, FakeTwitch.FakeTwitch)
     const server = Context.get(context, MockTwitchServer.MockTwitchServer)

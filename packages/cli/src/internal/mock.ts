@@ -30,6 +30,7 @@ export const serve = (options: {
         clientSecret: mockClient.clientSecret,
         publicClientId: mockPublicClient.clientId,
         redirectUris,
+        activateUrl: `${mock.authUrl}/activate`,
         user: { login: user.login, userId: user.userId }
       }))
     } else {
@@ -43,6 +44,8 @@ export const serve = (options: {
           `  export TWITCH_CLIENT_ID=${mockClient.clientId}`,
           `  export TWITCH_CLIENT_SECRET=${mockClient.clientSecret}`,
           "  twitch-auth login --no-open      # then open the URL it prints: the mock consents at once",
+          "  twitch-auth login --device       # then approve the code it prints:",
+          `    curl -X POST '${mock.authUrl}/activate?user_code=<code>'`,
           "",
           `  redirect URIs:  ${redirectUris.join(", ")}`,
           `  public client:  ${mockPublicClient.clientId} (no secret)`,

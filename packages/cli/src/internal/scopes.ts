@@ -1,22 +1,51 @@
 /**
  * `--scope` values: repeated, or several in one value separated by spaces or commas; each
- * one checked before anything is sent to Twitch.
+ * one checked against the SDK's `Scope` (every scope Twitch documents) before anything is
+ * sent to Twitch, with the nearest known scope suggested for a typo.
  */
+import * as Scope from "@effect-twitch/auth/Scope"
 import * as Effect from "effect/Effect"
 import * as CliError from "../CliError.js"
 
-const shape = /^[a-z0-9_]+(?::[a-z0-9_]+)*$/
+const distance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+/** The documented scope closest to `scope`, if it is close enough to be a typo of it. */
+const nearest = (scope: string): string | undefined => {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const known of Scope.all) {
+    const d = distance(scope.toLowerCase(), known)
+    if (d < bestDistance) {
+      best = known
+      bestDistance = d
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(scope.length / 4)) ? best : undefined
+}
 
 /** Splits, de-duplicates and checks the scopes given with `--scope`. */
 export const parse = (values: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, CliError.CliError> => {
-  const scopes = Array.from(new Set(values.flatMap((value) => value.split(/[\s,]+/)).filter((s) => s.length > 0)))
-  const unknown = scopes.filter((scope) => !shape.test(scope))
-  return unknown.length === 0
-    ? Effect.succeed(scopes)
-    : Effect.fail(
-      CliError.usage(
-        "UnknownScope",
-        `unknown scope${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => JSON.stringify(s)).join(", ")}`
-      )
+  const scopes = Scope.parse(values.join(" ").replace(/,/g, " "))
+  const unknown = scopes.filter((scope) => !Scope.isScope(scope))
+  const [first] = unknown
+  if (first === undefined) return Effect.succeed(scopes)
+  const suggestion = nearest(first)
+  return Effect.fail(
+    CliError.usage(
+      "UnknownScope",
+      `unknown scope ${JSON.stringify(first)}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}` +
+        `${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ""}: see https://dev.twitch.tv/docs/authentication/scopes/`
     )
+  )
 }
