@@ -542,10 +542,67 @@ export const contract = (name: string, adapter: Adapter) =>
     })
 
     describe("device code flow", () => {
-      // What exists on the fake today: the device grant on /oauth2/token, which refuses every
-      // device code. Starting the flow (POST /oauth2/device), approval and polling to a token
-      // (AuthorizationPending, then a UserToken) arrive with the device-flow issue; their
-      // contract cases belong here.
+      test(
+        "start → pending → approved → a user token; the code is then spent",
+        Effect.gen(function*() {
+          const twitch = yield* FakeTwitch.FakeTwitch
+          const auth = yield* asPublicClient
+          const device = yield* auth.startDeviceAuthorization({ scopes: ["chat:read", "chat:edit"] })
+          assert.match(device.userCode, /^[A-Z0-9]{4,}$/)
+          assert.include(device.verificationUri, device.userCode)
+          assert.include(device.verificationUri, "public=true")
+          assert.strictEqual(device.intervalSeconds, 5)
+          assert.deepStrictEqual(device.scopes, ["chat:read", "chat:edit"])
+          const sent = Option.getOrThrow(yield* TwitchAuthTest.lastRequest("device"))
+          assert.strictEqual(sent.params["scopes"], "chat:read chat:edit")
+          assert.isUndefined(sent.params["client_secret"])
+
+          const pending = yield* Effect.flip(auth.pollDeviceToken(device.deviceCode))
+          assert.strictEqual(pending._tag, "AuthorizationPending")
+          yield* Effect.orDie(twitch.approveDevice(device.userCode, user.userId))
+          yield* TestClock.adjust("5 seconds")
+          const token = yield* auth.pollDeviceToken(device.deviceCode)
+          assert.deepStrictEqual(token.scopes, ["chat:read", "chat:edit"])
+          assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(token.accessToken)))
+          const info = yield* auth.validateToken(token.accessToken)
+          assert.deepStrictEqual(info.userId, Option.some(user.userId))
+
+          yield* TestClock.adjust("5 seconds")
+          const spent = yield* Effect.flip(auth.pollDeviceToken(device.deviceCode))
+          assert.strictEqual(spent._tag, "DeviceCodeExpired")
+        })
+      )
+
+      test(
+        "a confidential client sends its secret; a denied code is AccessDenied",
+        Effect.gen(function*() {
+          const twitch = yield* FakeTwitch.FakeTwitch
+          const auth = yield* TwitchAuth.TwitchAuth
+          const device = yield* auth.startDeviceAuthorization({ scopes: ["chat:read"] })
+          assert.notInclude(device.verificationUri, "public=true")
+          yield* Effect.orDie(twitch.denyDevice(device.userCode))
+          const denied = yield* Effect.flip(auth.pollDeviceToken(device.deviceCode))
+          assert.strictEqual(denied._tag, "AccessDenied")
+          const sent = Option.getOrThrow(yield* TwitchAuthTest.lastRequest("token"))
+          assert.strictEqual(sent.params["client_secret"], confidential.clientSecret)
+        })
+      )
+
+      test(
+        "polling faster than the interval is SlowDown; after expiry (TestClock) the code is DeviceCodeExpired",
+        Effect.gen(function*() {
+          const auth = yield* asPublicClient
+          const device = yield* auth.startDeviceAuthorization({ scopes: [] })
+          assert.strictEqual((yield* Effect.flip(auth.pollDeviceToken(device.deviceCode)))._tag, "AuthorizationPending")
+          yield* TestClock.adjust("1 second")
+          assert.strictEqual((yield* Effect.flip(auth.pollDeviceToken(device.deviceCode)))._tag, "SlowDown")
+          const lifetime = millisBetween(yield* DateTime.now, device.expiresAt)
+          assert.strictEqual(lifetime, 1800_000 - 1000)
+          yield* TestClock.adjust(Duration.millis(lifetime))
+          assert.strictEqual((yield* Effect.flip(auth.pollDeviceToken(device.deviceCode)))._tag, "DeviceCodeExpired")
+        })
+      )
+
       test(
         "polling with an unknown device code: DeviceCodeExpired; from an unknown client: InvalidClient",
         Effect.gen(function*() {
