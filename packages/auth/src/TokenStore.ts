@@ -226,7 +226,8 @@ const randomSuffix: Effect.Effect<string> = Effect.map(
  *   the owner's pid) for as long as its effect runs, so processes sharing the file take turns.
  *   A lock left behind by a process that died (its pid is gone, or the lock is older than
  *   `staleLockAfter`, default 60 s) is broken; waiting longer than `lockTimeout` (default
- *   30 s) fails with an `Io` error.
+ *   30 s) fails with an `Io` error. (Two processes breaking the same dead lock at the same
+ *   instant can both get through; that needs a crash and a tie.)
  * - A corrupted file, or one in a newer format, is reported and never overwritten.
  *
  * @since 0.1.0
@@ -327,20 +328,29 @@ export const makeFile = (
       })
     })
 
-    const tryLock: Effect.Effect<boolean, TokenStoreError> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      fs.writeFileString(lockFile, `${internal.currentPid()} ${new Date(now).toISOString()}\n`, {
+    /**
+     * Creates the lock file with its owner's pid in one step: the pid goes to a temporary
+     * file, which is then hard-linked to the lock's name (a link fails if the name exists).
+     * So a lock file is never seen empty, even if its owner is killed while taking it.
+     */
+    const tryLock: Effect.Effect<boolean, TokenStoreError> = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const candidate = paths.join(directory, internal.temporaryName(`${basename}.lock`, yield* randomSuffix))
+      yield* fs.writeFileString(candidate, `${internal.currentPid()} ${new Date(now).toISOString()}\n`, {
         flag: "wx",
         mode: 0o600
-      })).pipe(
-      Effect.as(true),
-      Effect.catchIf(
-        (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
-        () =>
-          Effect.flatMap(isStale, (stale) =>
-            stale ? Effect.as(Effect.ignore(fs.remove(lockFile)), false) : Effect.as(Effect.sleep("20 millis"), false))
-      ),
-      Effect.mapError(ioError("could not create the lock file"))
-    )
+      })
+      return yield* fs.link(candidate, lockFile).pipe(
+        Effect.as(true),
+        Effect.catchIf(
+          (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
+          () =>
+            Effect.flatMap(isStale, (stale) =>
+              stale ? Effect.as(Effect.ignore(fs.remove(lockFile)), false) : Effect.as(Effect.sleep("20 millis"), false))
+        ),
+        Effect.ensuring(Effect.ignore(fs.remove(candidate)))
+      )
+    }).pipe(Effect.mapError(ioError("could not create the lock file")))
 
     const acquireLock = Effect.gen(function*() {
       yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(

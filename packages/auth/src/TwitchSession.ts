@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -13,13 +14,15 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
 import { TokenStore, type TokenStoreError } from "./TokenStore.js"
 import { TwitchAuth } from "./TwitchAuth.js"
@@ -124,8 +127,31 @@ export declare namespace TwitchSession {
      * never ends the session).
      */
     readonly daemonRetry?: Schedule.Schedule<unknown, unknown> | undefined
+    /**
+     * The scheduler that runs the background work. Sessions sharing one (see
+     * {@link makeScheduler}; `TwitchSessions` does this) share one fiber; without one, the
+     * session makes its own.
+     */
+    readonly scheduler?: Scheduler | undefined
   }
 }
+
+/**
+ * A scheduler for the background work of many sessions: one fiber in all, instead of one
+ * per session. Pass it as the `scheduler` option.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeScheduler: Effect.Effect<Scheduler, never, Scope.Scope> = SessionScheduler.make
+
+/**
+ * Runs the background work of sessions (see {@link makeScheduler}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Scheduler extends SessionScheduler.Scheduler {}
 
 interface State {
   readonly token: Token.UserToken
@@ -171,8 +197,15 @@ export const make = (
         }))
       : yield* Effect.as(store.set(key, options.token), options.token)
 
-    const ref = yield* SubscriptionRef.make<State>({ token: initial, ended: Option.none(), persisted: true })
+    const ref = yield* SynchronizedRef.make<State>({ token: initial, ended: Option.none(), persisted: true })
     const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
+    // Created on the first subscription to `changes`: most sessions never have one.
+    const hub = yield* SynchronizedRef.make(Option.none<PubSub.PubSub<Token.UserToken>>())
+    const publish = (token: Token.UserToken) =>
+      Effect.flatMap(SynchronizedRef.get(hub), Option.match({
+        onNone: () => Effect.void,
+        onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
+      }))
 
     const persist = (state: State): Effect.Effect<State, TokenStoreError> =>
       state.persisted ? Effect.succeed(state) : Effect.as(store.set(key, state.token), { ...state, persisted: true })
@@ -233,14 +266,18 @@ export const make = (
       )
 
     const refreshWith = (rejected: Option.Option<Redacted.Redacted<string>>) =>
-      Effect.flatten(SubscriptionRef.modifyEffect(ref, (state) => refreshLocked(state, rejected)))
+      Effect.flatten(SynchronizedRef.modifyEffect(ref, (state) =>
+        Effect.tap(
+          refreshLocked(state, rejected),
+          ([, next]) => next.token === state.token ? Effect.void : publish(next.token)
+        )))
 
     const refresh: TwitchSession.Service["refresh"] = (rejected) =>
       refreshWith(Option.fromNullable(rejected)).pipe(Effect.withSpan("TwitchSession.refresh"))
 
     /** Writes a token that could not be stored earlier; nothing is handed out before that. */
     const ensurePersisted: Effect.Effect<State, TokenStoreError> = Effect.flatten(
-      SubscriptionRef.modifyEffect(ref, (state) =>
+      SynchronizedRef.modifyEffect(ref, (state) =>
         persist(state).pipe(
           Effect.match({
             onFailure: (error): readonly [Exit.Exit<State, TokenStoreError>, State] => [Exit.fail(error), state],
@@ -250,7 +287,7 @@ export const make = (
     )
 
     const token: TwitchSession.Service["token"] = Effect.gen(function*() {
-      const seen = yield* SubscriptionRef.get(ref)
+      const seen = yield* SynchronizedRef.get(ref)
       if (Option.isSome(seen.ended)) return yield* Effect.fail(seen.ended.value)
       const state = seen.persisted ? seen : yield* ensurePersisted
       const now = yield* DateTime.now
@@ -270,7 +307,7 @@ export const make = (
       return info
     }).pipe(Effect.withSpan("TwitchSession.validate"))
 
-    const ended = Effect.map(SubscriptionRef.get(ref), (state) => state.ended)
+    const ended = Effect.map(SynchronizedRef.get(ref), (state) => state.ended)
 
     const logFailure = (what: string) => (error: { readonly _tag: string; readonly message: string }) =>
       Effect.logWarning(`TwitchSession ${JSON.stringify(key)}: ${what} failed: ${error._tag}: ${error.message}`)
@@ -278,35 +315,58 @@ export const make = (
     // Validate at start (Twitch requires it). A failure is logged, not fatal: an outage at
     // start-up must not block the program, and the daemon validates again.
     yield* Effect.catchAll(validate, logFailure("validation at start"))
-    // Then every `validateEvery`, retrying transient failures on the daemon's schedule.
-    yield* Effect.forkScoped(
-      Effect.sleep(validateEvery).pipe(
-        Effect.zipRight(validate.pipe(
-          Effect.retry({ schedule: daemonRetry, while: isTransientError }),
-          Effect.catchAll(logFailure("hourly validation"))
-        )),
-        Effect.forever,
-        Effect.raceFirst(waitUntilEnded(ref))
-      )
-    )
 
-    // Refresh ahead of expiry.
-    const refreshAhead = Effect.gen(function*() {
-      const state = yield* SubscriptionRef.get(ref)
-      const now = yield* DateTime.now
-      const due = Option.map(state.token.expiresAt, (at) => DateTime.subtractDuration(at, margin))
-      if (Option.isNone(due)) return yield* Effect.sleep(validateEvery)
-      if (DateTime.lessThan(now, due.value)) {
-        return yield* Effect.sleep(Duration.millis(DateTime.toEpochMillis(due.value) - DateTime.toEpochMillis(now)))
-      }
-      yield* refreshWith(Option.some(state.token.accessToken)).pipe(
-        Effect.retry({ schedule: daemonRetry, while: isTransientError }),
-        Effect.catchAll(logFailure("refresh ahead of expiry"))
-      )
-    })
-    yield* Effect.forkScoped(
-      refreshAhead.pipe(Effect.forever, Effect.raceFirst(waitUntilEnded(ref)))
+    // Then, in the background: validate every `validateEvery`, refresh `refreshMargin` before
+    // expiry, retrying transient failures on `daemonRetry`. A job on a scheduler — shared by
+    // many sessions, or this session's own — rather than fibers of its own per session.
+    const nextValidation = yield* Ref.make(
+      (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery)
     )
+    const refreshDue = (state: State) =>
+      Option.match(state.token.expiresAt, {
+        onNone: () => Infinity,
+        onSome: (at) => DateTime.toEpochMillis(at) - Duration.toMillis(margin)
+      })
+    const job: SessionScheduler.Job = {
+      dueAt: Effect.gen(function*() {
+        const state = yield* SynchronizedRef.get(ref)
+        if (Option.isSome(state.ended)) return Infinity
+        return Math.min(refreshDue(state), yield* Ref.get(nextValidation))
+      }),
+      run: Effect.gen(function*() {
+        const state = yield* SynchronizedRef.get(ref)
+        if (Option.isSome(state.ended)) return
+        if (refreshDue(state) <= (yield* Clock.currentTimeMillis)) {
+          yield* refreshWith(Option.some(state.token.accessToken)).pipe(
+            Effect.retry({ schedule: daemonRetry, while: isTransientError }),
+            Effect.catchAll(logFailure("refresh ahead of expiry"))
+          )
+        }
+        if ((yield* Ref.get(nextValidation)) <= (yield* Clock.currentTimeMillis)) {
+          yield* validate.pipe(
+            Effect.retry({ schedule: daemonRetry, while: isTransientError }),
+            Effect.catchAll(logFailure("hourly validation"))
+          )
+          yield* Ref.set(nextValidation, (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery))
+        }
+      })
+    }
+    const scheduler = options.scheduler ?? (yield* makeScheduler)
+    yield* scheduler.add(job)
+
+    const changes = Stream.unwrapScoped(Effect.gen(function*() {
+      const pubsub = yield* SynchronizedRef.modifyEffect(hub, (current) =>
+        Option.match(current, {
+          onSome: (pubsub) => Effect.succeed([pubsub, current] as const),
+          onNone: () => Effect.map(PubSub.unbounded<Token.UserToken>(), (pubsub) => [pubsub, Option.some(pubsub)] as const)
+        }))
+      const subscription = yield* PubSub.subscribe(pubsub)
+      const current = yield* SynchronizedRef.get(ref)
+      return Stream.changesWith(
+        Stream.concat(Stream.make(current.token), Stream.fromQueue(subscription)),
+        (a, b) => a === b
+      )
+    }))
 
     return TwitchSession.of({
       key,
@@ -314,23 +374,12 @@ export const make = (
       refresh,
       validate,
       lastValidation: Ref.get(validation),
-      changes: Stream.changesWith(
-        Stream.map(ref.changes, (state) => state.token),
-        (a, b) => a === b
-      ),
+      changes,
       ended,
       accessToken: Effect.map(token, (t) => t.accessToken),
       refreshAccessToken: (rejected) => Effect.map(refresh(rejected), (t) => t.accessToken)
     })
   })
-
-/** Completes when the session has ended (so the daemon stops). */
-const waitUntilEnded = (ref: SubscriptionRef.SubscriptionRef<State>): Effect.Effect<void> =>
-  ref.changes.pipe(
-    Stream.filter((state) => Option.isSome(state.ended)),
-    Stream.take(1),
-    Stream.runDrain
-  )
 
 /**
  * Provides a {@link TwitchSession} for one user, and the same as `TwitchCredentials`, so that

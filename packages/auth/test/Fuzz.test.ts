@@ -137,7 +137,9 @@ describe("fuzzed answers", () => {
         assert.strictEqual(Redacted.value(token.accessToken), wire.access_token)
         assert.strictEqual(Redacted.value(token.refreshToken), wire.refresh_token)
         assert.deepStrictEqual(token.scopes, (wire.scope ?? []).filter((s) => s.length > 0))
-        const never = wire.expires_in === undefined || wire.expires_in === null || wire.expires_in === 0
+        // absent, null, 0, or beyond a century: no expiry (see Token.expiresAtFromWire)
+        const never = wire.expires_in === undefined || wire.expires_in === null || wire.expires_in === 0 ||
+          wire.expires_in > 100 * 365 * 24 * 60 * 60
         assert.strictEqual(Option.isNone(token.expiresAt), never)
       }),
     { timeout: 60_000, fastCheck: { numRuns: 300 } }
