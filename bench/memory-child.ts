@@ -77,6 +77,17 @@ const main = Effect.gen(function*() {
     },
     reset
   )
+  // The same sessions sharing one scheduler for their background work, as TwitchSessions
+  // holds them (a fresh key space, so the store grows the same way).
+  const scheduler = yield* TwitchSession.makeScheduler.pipe(Scope.extend(yield* Scope.make()))
+  const shared = yield* perItem(
+    sessions,
+    (i) => {
+      const token = tokens[i]
+      return token === undefined ? Effect.void : TwitchSession.make({ key: `shared-${i}`, token, scheduler })
+    },
+    reset
+  )
   // Parts of a session, held the same way, to see what dominates.
   const ref = yield* perItem(parts, () => SubscriptionRef.make({ n: 0 }))
   const sleeper = yield* perItem(parts, () => Effect.forkScoped(Effect.sleep("1 hour")))
@@ -91,6 +102,7 @@ const main = Effect.gen(function*() {
   return {
     sessions,
     perSessionBytes: session.bytes,
+    perSharedSessionBytes: shared.bytes,
     parts: {
       subscriptionRef: ref.bytes,
       forkedSleepingFiber: sleeper.bytes,
