@@ -95,6 +95,11 @@ export declare namespace FakeTwitch {
     readonly status: number
     readonly headers: Record<string, string>
     readonly body: string
+    /**
+     * `true`: there is no answer; the transport drops the connection instead (a `Reset`
+     * fault). `status` is then `0` and nothing is sent.
+     */
+    readonly reset?: true
   }
 
   /**
@@ -118,24 +123,47 @@ export declare namespace FakeTwitch {
   /**
    * A fault to inject in place of (or, for `Delay`, before) the next answer.
    *
-   * - `ServerError`: `status` (default 503) with `{"status":503,"message":"Service Unavailable"}`.
+   * - `ServerError`: `status` (default 503) with `{"status":503,"message":"Service Unavailable"}`,
+   *   or with `body` (e.g. a proxy's HTML page) and `contentType` (default `text/html` when a
+   *   body is given).
    * - `RateLimited`: 429 `{"status":429,"message":"Too Many Requests"}` with `ratelimit-limit`,
-   *   `ratelimit-remaining: 0` and `ratelimit-reset` (unix seconds, `resetAfterSeconds` ahead, default 1).
+   *   `ratelimit-remaining: 0` and `ratelimit-reset` (unix seconds, `resetAfterSeconds` ahead,
+   *   default 1); `resetHeader: false` leaves `ratelimit-reset` out.
    * - `Malformed`: 200 with a truncated JSON body (`{"access_tok`) or the given `body`.
+   * - `Raw`: exactly this answer — `status` (default 200), `headers` (give `content-type`
+   *   yourself; the transports label a non-empty body without one `text/plain`) and `body`.
+   *   For wrong content types, empty, truncated or oversized bodies.
    * - `Delay`: sleeps `duration` on Effect's clock, then answers normally.
+   * - `Hang`: never answers (the request is recorded, then nothing: the client's timeout
+   *   must end it).
+   * - `Reset`: no answer; the connection is dropped (`MockTwitchServer` destroys the socket,
+   *   `FakeTwitchHttpClient` fails with a transport `RequestError`, as a reset surfaces).
    *
    * On `helix` the envelopes are Helix's (`{"error":"Too Many Requests","status":429,
    * "message":"Too Many Requests"}`), the default malformed body is `{"data":[{"id`, and every
-   * answer carries the rate-limit headers.
+   * answer but `Raw` carries the rate-limit headers.
    *
    * @since 0.1.0
    * @category models
    */
   export type Fault =
-    | { readonly _tag: "ServerError"; readonly status?: number }
-    | { readonly _tag: "RateLimited"; readonly resetAfterSeconds?: number }
+    | {
+      readonly _tag: "ServerError"
+      readonly status?: number
+      readonly body?: string
+      readonly contentType?: string
+    }
+    | { readonly _tag: "RateLimited"; readonly resetAfterSeconds?: number; readonly resetHeader?: boolean }
     | { readonly _tag: "Malformed"; readonly body?: string }
+    | {
+      readonly _tag: "Raw"
+      readonly status?: number
+      readonly headers?: Readonly<Record<string, string>>
+      readonly body: string
+    }
     | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput }
+    | { readonly _tag: "Hang" }
+    | { readonly _tag: "Reset" }
 
   /**
    * A registered application.
@@ -743,6 +771,16 @@ const grantDeviceCode = (
   }
 }
 
+/**
+ * Twitch's scopes are `area:action(:thing)` in lowercase with underscores
+ * (`moderator:manage:shield_mode`), plus `openid`. The fake does not keep Twitch's list (it
+ * shares nothing with the SDK's `Scope`): anything of that form is accepted.
+ */
+const scopePattern = /^(?:openid|[a-z_]+(?::[a-z_]+){1,2})$/
+
+/** The first requested scope Twitch would refuse, if any. */
+const invalidScope = (scopes: ReadonlyArray<string>): string | undefined => scopes.find((scope) => !scopePattern.test(scope))
+
 const grantClientCredentials = (
   state: State,
   ctx: Ctx,
@@ -751,6 +789,8 @@ const grantClientCredentials = (
 ): readonly [FakeTwitch.WireResponse, State] => {
   const secretFailure = checkSecret(state, client, request)
   if (Option.isSome(secretFailure)) return secretFailure.value
+  const badScope = invalidScope(Wire.parseScopes(param(request, "scope")))
+  if (badScope !== undefined) return fail(state, 400, `invalid scope requested: '${badScope}'`)
   return [
     Wire.json(200, {
       access_token: ctx.fresh.accessToken,
@@ -994,6 +1034,8 @@ const deviceTransition: (request: FakeTwitch.WireRequest) => Transition = (reque
   const client = HashMap.get(state.clients, clientId)
   if (Option.isNone(client)) return fail(state, 400, "invalid client")
   const scopes = Wire.parseScopes((request.bodyParams ?? request.params)["scopes"])
+  const badScope = invalidScope(scopes)
+  if (badScope !== undefined) return fail(state, 400, `invalid scope requested: '${badScope}'`)
   const userCode = ctx.fresh.userCode
   const verificationUri = Wire.withQuery(
     ctx.lifetimes.verificationUri,
@@ -1439,21 +1481,47 @@ const helixTransition: (request: FakeTwitch.HelixRequest) => Transition = (reque
   return [withHeaders(response, headers), charged]
 }
 
-type AnswerFault = Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" }>
+type AnswerFault = Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" | "Hang" }>
+
+/** What a `Reset` fault answers: nothing; the transport drops the connection. */
+const resetAnswer: FakeTwitch.WireResponse = { status: 0, headers: {}, body: "", reset: true }
+
+/** The answer of a `Raw` fault: exactly what the test gave. */
+const rawAnswer = (fault: Extract<AnswerFault, { readonly _tag: "Raw" }>): FakeTwitch.WireResponse => ({
+  status: fault.status ?? 200,
+  headers: { ...fault.headers },
+  body: fault.body
+})
+
+/** A 5xx with the given body (a proxy's page) instead of the envelope. */
+const serverErrorBody = (status: number, body: string, contentType: string | undefined): FakeTwitch.WireResponse => ({
+  status,
+  headers: { "content-type": contentType ?? "text/html; charset=utf-8" },
+  body
+})
 
 /** A fault on Helix: Helix envelopes, and the rate-limit headers like every Helix answer. */
 const helixFault: (request: FakeTwitch.WireRequest) => (fault: AnswerFault) => Transition =
   (request) => (fault) => (state, ctx) => {
+    if (fault._tag === "Reset") return [resetAnswer, state]
+    if (fault._tag === "Raw") return [rawAnswer(fault), state]
     const [rate, charged] = chargeHelix(state, ctx, request)
     switch (fault._tag) {
       case "RateLimited": {
         const reset = Math.floor(ctx.now / 1000) + (fault.resetAfterSeconds ?? 1)
-        const headers = rateLimitHeaders({ limit: rate.limit, remaining: 0, reset })
+        const all = rateLimitHeaders({ limit: rate.limit, remaining: 0, reset })
+        const { "ratelimit-reset": _, ...withoutReset } = all
+        const headers = fault.resetHeader === false ? withoutReset : all
         return [helixError(429, "Too Many Requests", headers), charged]
       }
       case "ServerError": {
         const status = fault.status ?? 503
-        return [helixError(status, Wire.reasonPhrase(status), rateLimitHeaders(rate)), charged]
+        return [
+          fault.body === undefined
+            ? helixError(status, Wire.reasonPhrase(status), rateLimitHeaders(rate))
+            : withHeaders(serverErrorBody(status, fault.body, fault.contentType), rateLimitHeaders(rate)),
+          charged
+        ]
       }
       case "Malformed":
         return [
@@ -1480,18 +1548,24 @@ const faultResponse = (
   switch (fault._tag) {
     case "ServerError": {
       const status = fault.status ?? 503
-      return Wire.error(status, Wire.reasonPhrase(status), includeErrorField)
+      return fault.body === undefined
+        ? Wire.error(status, Wire.reasonPhrase(status), includeErrorField)
+        : serverErrorBody(status, fault.body, fault.contentType)
     }
     case "RateLimited": {
       const reset = Math.floor(now / 1000) + (fault.resetAfterSeconds ?? 1)
       return Wire.error(429, "Too Many Requests", includeErrorField, {
         "ratelimit-limit": "800",
         "ratelimit-remaining": "0",
-        "ratelimit-reset": String(reset)
+        ...(fault.resetHeader === false ? {} : { "ratelimit-reset": String(reset) })
       })
     }
     case "Malformed":
       return { status: 200, headers: { "content-type": "application/json" }, body: fault.body ?? "{\"access_tok" }
+    case "Raw":
+      return rawAnswer(fault)
+    case "Reset":
+      return resetAnswer
   }
 }
 
@@ -1576,6 +1650,9 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           const f = fault.value
           if (f._tag === "Delay") {
             yield* Effect.sleep(f.duration)
+          } else if (f._tag === "Hang") {
+            // Recorded, then no answer ever: the client's timeout (or interruption) ends it.
+            return yield* Effect.never
           } else {
             run = onFault(f)
           }

@@ -1,6 +1,8 @@
 /**
  * An `HttpClient` that answers from {@link FakeTwitch} in memory: no sockets, no server, and
  * everything runs in the calling fiber, so `TestClock` drives token expiry and `Delay` faults.
+ * A `Hang` fault never answers (a timeout on the `Clock` ends it) and a `Reset` fault fails
+ * with a transport `RequestError` whose cause has the code `ECONNRESET`.
  *
  * Whatever the host, a path `/oauth2/{authorize,token,validate,revoke,device,activate,keys,
  * userinfo}` or `/oauth2/.well-known/openid-configuration` (or the same under `/auth/`) goes
@@ -109,6 +111,23 @@ const toWebResponse = (
       })
   })
 
+/** What Node reports when the peer drops the connection. */
+class ConnectionResetError extends Error {
+  readonly code = "ECONNRESET"
+  constructor() {
+    super("socket hang up")
+  }
+}
+
+/** A `Reset` fault, surfacing as it does over a socket: a transport `RequestError`. */
+const connectionReset = (request: HttpClientRequest.HttpClientRequest) =>
+  new HttpClientError.RequestError({
+    request,
+    reason: "Transport",
+    cause: new ConnectionResetError(),
+    description: "the connection was reset before an answer arrived"
+  })
+
 /**
  * The in-memory client over the FakeTwitch in context.
  *
@@ -134,6 +153,7 @@ export const make: Effect.Effect<HttpClient.HttpClient, never, FakeTwitch.FakeTw
           headers,
           body: isForm ? Option.map(body, (b) => b.bytes) : Option.none()
         })
+        if (wire.reset === true) return yield* Effect.fail(connectionReset(request))
         return HttpClientResponse.fromWeb(request, yield* toWebResponse(request, wire))
       })
     )

@@ -14,6 +14,7 @@ import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -70,6 +71,12 @@ export const httpApp: Effect.Effect<
     headers,
     body
   })
+  if (wire.reset === true) {
+    // A `Reset` fault: drop the connection without a byte of answer. Closing the response
+    // interrupts this fiber (the platform does so when a client goes away).
+    yield* Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket.destroy())
+    return yield* Effect.never
+  }
   return toResponse(wire)
 }).pipe(
   Effect.catchTag("RequestError", () => Effect.succeed(toResponse(Transport.jsonError(400, "malformed request body"))))

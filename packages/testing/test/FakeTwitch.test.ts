@@ -671,6 +671,87 @@ describe("faults", () => {
     }))
 })
 
+describe("new faults", () => {
+  it.effect("ServerError with a body: the page as given, text/html unless told otherwise", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      yield* twitch.failNext("token", { _tag: "ServerError", status: 502, body: "<html>Bad Gateway</html>" })
+      yield* twitch.failNext("token", { _tag: "ServerError", status: 500, body: "oops", contentType: "text/plain" })
+      const html = yield* twitch.token(post(clientCredentials))
+      assert.deepStrictEqual([html.status, html.headers["content-type"], html.body], [
+        502,
+        "text/html; charset=utf-8",
+        "<html>Bad Gateway</html>"
+      ])
+      const plain = yield* twitch.token(post(clientCredentials))
+      assert.deepStrictEqual([plain.status, plain.headers["content-type"], plain.body], [500, "text/plain", "oops"])
+    }))
+
+  it.effect("RateLimited without ratelimit-reset", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      yield* twitch.failNext("validate", { _tag: "RateLimited", resetHeader: false })
+      const response = yield* twitch.validate(bearer("x"))
+      expectError(response, 429, "Too Many Requests")
+      assert.isUndefined(response.headers["ratelimit-reset"])
+      assert.strictEqual(response.headers["ratelimit-remaining"], "0")
+    }))
+
+  it.effect("Raw: exactly the status, headers and body given", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      yield* twitch.failNext("token", { _tag: "Raw", body: "" })
+      yield* twitch.failNext("token", { _tag: "Raw", status: 418, headers: { "content-type": "text/csv", "x-a": "b" }, body: "a,b" })
+      assert.deepStrictEqual(yield* twitch.token(post(clientCredentials)), { status: 200, headers: {}, body: "" })
+      assert.deepStrictEqual(yield* twitch.token(post(clientCredentials)), {
+        status: 418,
+        headers: { "content-type": "text/csv", "x-a": "b" },
+        body: "a,b"
+      })
+      assert.strictEqual((yield* twitch.token(post(clientCredentials))).status, 200)
+    }))
+
+  it.effect("Hang: the call is recorded and never answered", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      yield* twitch.failNext("token", { _tag: "Hang" })
+      const fiber = yield* Effect.fork(twitch.token(post(clientCredentials)))
+      yield* TestClock.adjust(Duration.days(365))
+      assert.isTrue((yield* Fiber.poll(fiber))._tag === "None")
+      assert.strictEqual(yield* twitch.calls("token"), 1)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual((yield* twitch.token(post(clientCredentials))).status, 200)
+    }))
+
+  it.effect("Reset: an answer marked `reset`, with nothing to send", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      yield* twitch.failNext("validate", { _tag: "Reset" })
+      assert.deepStrictEqual(yield* twitch.validate(bearer("x")), { status: 0, headers: {}, body: "", reset: true })
+      assert.isUndefined((yield* twitch.validate(bearer("x"))).reset)
+    }))
+})
+
+describe("scopes", () => {
+  it.effect("client credentials and /oauth2/device refuse a scope that is not Twitch's form", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      expectError(
+        yield* twitch.token(post({ ...clientCredentials, scope: "chat:read not_a_scope" })),
+        400,
+        "invalid scope requested: 'not_a_scope'"
+      )
+      expectError(
+        yield* twitch.device(post({ client_id: clientCredentials.client_id, scopes: "Chat:Read" })),
+        400,
+        "invalid scope requested: 'Chat:Read'"
+      )
+      const ok = ["chat:read", "moderator:manage:shield_mode", "openid"].join(" ")
+      assert.strictEqual((yield* twitch.token(post({ ...clientCredentials, scope: ok }))).status, 200)
+      assert.strictEqual((yield* twitch.device(post({ client_id: clientCredentials.client_id, scopes: ok }))).status, 200)
+    }))
+})
+
 describe("layer", () => {
   it.effect("provides a fresh seeded FakeTwitch", () =>
     Effect.gen(function*() {

@@ -57,6 +57,34 @@ describe("FakeTwitchHttpClient", () => {
       assert.strictEqual(response.status, 200)
     }).pipe(Effect.provide(FakeTwitchHttpClient.layerTest)))
 
+  it.effect("a Hang fault never answers: only a timeout on the Clock ends the call", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      yield* twitch.failNext("token", { _tag: "Hang" })
+      const fiber = yield* Effect.fork(Effect.timeout(send(tokenRequest), "10 seconds"))
+      yield* TestClock.adjust(Duration.seconds(9))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust(Duration.seconds(1))
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "TimeoutException")
+      assert.strictEqual(yield* twitch.calls("token"), 1)
+      assert.strictEqual((yield* send(tokenRequest)).status, 200)
+    }).pipe(Effect.provide(FakeTwitchHttpClient.layerTest)))
+
+  it.effect("a Reset fault fails like a dropped connection: a transport RequestError (ECONNRESET)", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      yield* twitch.failNext("any", { _tag: "Reset" })
+      const error = yield* Effect.flip(send(tokenRequest))
+      assert.strictEqual(error._tag, "RequestError")
+      if (error._tag === "RequestError") {
+        assert.strictEqual(error.reason, "Transport")
+        assert.propertyVal(error.cause, "code", "ECONNRESET")
+      }
+      assert.strictEqual(yield* twitch.calls("token"), 1)
+      assert.strictEqual((yield* send(tokenRequest)).status, 200)
+    }).pipe(Effect.provide(FakeTwitchHttpClient.layerTest)))
+
   it.effect("a Delay fault on helix too", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch

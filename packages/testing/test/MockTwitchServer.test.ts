@@ -288,3 +288,40 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       assert.strictEqual((yield* twitch.calls("token")) - before, 4)
     }))
 })
+
+// Real time: a hang is ended by a real timeout.
+layer(TestLayer, { excludeTestServices: true })("MockTwitchServer socket faults", (it) => {
+  it.effect("a reset drops the connection, a hang never answers, raw bodies go out as given", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const url = yield* urlOf("/oauth2/token")
+      const request = HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(clientCredentials))
+      const before = yield* twitch.calls("token")
+
+      yield* twitch.failNext("token", { _tag: "Reset" })
+      const reset = yield* Effect.flip(send(request))
+      assert.strictEqual(reset._tag, "RequestError")
+      assert.strictEqual(reset._tag === "RequestError" ? reset.reason : undefined, "Transport")
+
+      yield* twitch.failNext("token", { _tag: "Hang" })
+      const hung = yield* Effect.flip(Effect.timeout(send(request), "300 millis"))
+      assert.strictEqual(hung._tag, "TimeoutException")
+
+      const big = "x".repeat(5 * 1024 * 1024)
+      yield* twitch.failNext("token", { _tag: "Raw", headers: { "content-type": "application/json" }, body: "" })
+      yield* twitch.failNext("token", { _tag: "Raw", headers: { "content-type": "application/json" }, body: big })
+      yield* twitch.failNext("token", { _tag: "ServerError", status: 502, body: "<html>Bad Gateway</html>" })
+      const empty = yield* send(request)
+      assert.deepStrictEqual([empty.status, empty.headers["content-type"], empty.text], [200, "application/json", ""])
+      const oversized = yield* send(request)
+      assert.strictEqual(oversized.text.length, big.length)
+      const html = yield* send(request)
+      assert.deepStrictEqual([html.status, html.headers["content-type"], html.text], [
+        502,
+        "text/html; charset=utf-8",
+        "<html>Bad Gateway</html>"
+      ])
+      assert.strictEqual((yield* send(request)).status, 200)
+      assert.strictEqual((yield* twitch.calls("token")) - before, 6)
+    }))
+})
