@@ -41,6 +41,10 @@ import {
   UnexpectedResponse
 } from "./TwitchAuthError.js"
 
+
+/** Spans name the operation; no stack trace is captured on the hot path. */
+const spanOptions = { captureStackTrace: false } as const
+
 /**
  * The Twitch authentication client.
  *
@@ -391,7 +395,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
       HttpClient.transformResponse(Effect.timeout(config.requestTimeout)),
-      HttpClient.retryTransient({ schedule: config.retrySchedule })
+      HttpClient.transformResponse(Wire.retryTransient(config.retrySchedule, Wire.isRetriedStatus))
     )
 
     const send = <A, E>(
@@ -511,7 +515,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
                 () => unexpected(failure)
               )
         )
-      }).pipe(Effect.withSpan("TwitchAuth.exchangeCode"))
+      }).pipe(Effect.withSpan("TwitchAuth.exchangeCode", spanOptions))
 
     const exchangeCode: TwitchAuth.Service["exchangeCode"] = (code, options) =>
       Effect.map(exchangeCodeWithIdToken(code, options), (exchange) => exchange.token)
@@ -533,7 +537,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "refreshToken")),
               () => unexpected(failure)
             )
-      ).pipe(Effect.withSpan("TwitchAuth.refreshToken"))
+      ).pipe(Effect.withSpan("TwitchAuth.refreshToken", spanOptions))
 
     const validateToken: TwitchAuth.Service["validateToken"] = (accessToken) =>
       send(
@@ -556,13 +560,13 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               token: accessToken
             })
             : unexpected(failure)
-      ).pipe(Effect.withSpan("TwitchAuth.validateToken"))
+      ).pipe(Effect.withSpan("TwitchAuth.validateToken", spanOptions))
 
     const revokeToken: TwitchAuth.Service["revokeToken"] = (accessToken) =>
       send(
         revokeEndpoint,
         postForm("/revoke", { client_id: config.clientId, token: Redacted.value(accessToken) }),
-        () => Effect.void,
+        (response) => Wire.emptyBody(revokeEndpoint, response),
         (failure): InvalidAccessToken | InvalidClient | UnexpectedResponse =>
           failure.normalized === "invalid token" || failure.normalized === "missing oauth token"
             ? new InvalidAccessToken({
@@ -572,7 +576,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               token: accessToken
             })
             : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
-      ).pipe(Effect.withSpan("TwitchAuth.revokeToken"))
+      ).pipe(Effect.withSpan("TwitchAuth.revokeToken", spanOptions))
 
     const appToken: TwitchAuth.Service["appToken"] = (options = {}) =>
       Effect.gen(function*() {
@@ -599,7 +603,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
                 () => unexpected(failure)
               )
         )
-      }).pipe(Effect.withSpan("TwitchAuth.appToken"))
+      }).pipe(Effect.withSpan("TwitchAuth.appToken", spanOptions))
 
     const startDeviceAuthorization: TwitchAuth.Service["startDeviceAuthorization"] = (options = {}) => {
       const requested = scopes(options.scopes)
@@ -616,7 +620,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
           failure.normalized.startsWith("invalid scope")
             ? new InvalidScope({ twitchMessage: failure.twitchMessage })
             : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
-      ).pipe(Effect.withSpan("TwitchAuth.startDeviceAuthorization"))
+      ).pipe(Effect.withSpan("TwitchAuth.startDeviceAuthorization", spanOptions))
     }
 
     const pollDeviceToken: TwitchAuth.Service["pollDeviceToken"] = (deviceCode) =>
@@ -650,7 +654,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "pollDeviceToken")),
               () => unexpected(failure)
             )
-      ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken"))
+      ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken", spanOptions))
 
     return TwitchAuth.of({
       authorizationUrl,

@@ -38,6 +38,10 @@ import {
 } from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
 
+
+/** Spans name the operation; no stack trace is captured on the hot path. */
+const spanOptions = { captureStackTrace: false } as const
+
 /**
  * What refreshing a user token can fail with. `InvalidRefreshToken` ends the session.
  *
@@ -273,7 +277,7 @@ export const make = (
         )))
 
     const refresh: TwitchSession.Service["refresh"] = (rejected) =>
-      refreshWith(Option.fromNullable(rejected)).pipe(Effect.withSpan("TwitchSession.refresh"))
+      refreshWith(Option.fromNullable(rejected)).pipe(Effect.withSpan("TwitchSession.refresh", spanOptions))
 
     /** Writes a token that could not be stored earlier; nothing is handed out before that. */
     const ensurePersisted: Effect.Effect<State, TokenStoreError> = Effect.flatten(
@@ -305,7 +309,7 @@ export const make = (
       )
       yield* Ref.set(validation, Option.some(info))
       return info
-    }).pipe(Effect.withSpan("TwitchSession.validate"))
+    }).pipe(Effect.withSpan("TwitchSession.validate", spanOptions))
 
     const ended = Effect.map(SynchronizedRef.get(ref), (state) => state.ended)
 
