@@ -316,6 +316,21 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
         assert.strictEqual(e2._tag, "InvalidClient")
         if (e2._tag === "InvalidClient") assert.strictEqual(e2.reason, "UnknownClient")
       }))
+
+    it.effect("a scope Twitch does not know is InvalidScope, for app tokens and device codes alike", () =>
+      Effect.gen(function*() {
+        const auth = yield* authWith()
+        const app = yield* Effect.flip(auth.appToken({ scopes: ["chat:read", "chat-read"] }))
+        const device = yield* Effect.flip(auth.startDeviceAuthorization({ scopes: ["NotAScope"] }))
+        assert.deepStrictEqual([app._tag, app._tag === "InvalidScope" ? app.twitchMessage : ""], [
+          "InvalidScope",
+          "invalid scope requested: 'chat-read'"
+        ])
+        assert.deepStrictEqual([device._tag, device._tag === "InvalidScope" ? device.twitchMessage : ""], [
+          "InvalidScope",
+          "invalid scope requested: 'NotAScope'"
+        ])
+      }))
   })
 
   describe("retries", () => {
