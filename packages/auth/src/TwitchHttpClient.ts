@@ -2,14 +2,16 @@
  * `TwitchHttpClient`: an `HttpClient` for the Helix API that carries the credentials for
  * you. Every attempt gets the Helix base URL, `Client-Id`, and
  * `Authorization: Bearer <current token>` — read afresh per attempt, so the retry after a
- * refresh carries the new token. Helix's 401 answers become typed errors; an invalid token
- * is refreshed (once for all concurrent callers) and the request retried; a 429 waits until
+ * refresh carries the new token. Each attempt may take the configured `requestTimeout`; 5xx
+ * answers, resets and timeouts of idempotent requests are retried on the configured
+ * `retrySchedule`. Helix's 401 answers become typed errors; an invalid token is refreshed
+ * (once for all concurrent callers) and the request retried; a 429 waits until
  * `Ratelimit-Reset` and retries.
  *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
@@ -20,6 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Wire from "./internal/wire.js"
 import * as Retry from "./Retry.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import { HelixUnauthorized, InvalidAccessToken, MissingScope, RateLimited } from "./TwitchAuthError.js"
@@ -72,6 +75,11 @@ export interface Options {
   /** Passed to `withTokenRefresh`. Default: one refresh, one retry. */
   readonly refresh?: Retry.WithTokenRefreshOptions | undefined
 }
+
+/** Methods that may be sent twice: a POST or PATCH that timed out may have been applied. */
+const idempotent: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+
+const isServerError = (status: number): boolean => status === 500 || status === 502 || status === 503 || status === 504
 
 const HelixErrorBody = Schema.parseJson(Schema.Struct({
   error: Schema.optional(Schema.String),
@@ -183,6 +191,23 @@ export const make = (
       // Read per attempt: a retry after a refresh carries the new token.
       HttpClient.mapRequestEffect((request) =>
         Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
+      ),
+      // One attempt may take `requestTimeout`; then it is a transport failure like a reset.
+      HttpClient.transform((attempt, request) =>
+        Effect.timeoutFail(attempt, {
+          duration: config.requestTimeout,
+          onTimeout: () =>
+            new HttpClientError.RequestError({
+              request,
+              reason: "Transport",
+              description: `no answer within the request timeout (${Duration.format(config.requestTimeout)})`
+            })
+        })
+      ),
+      // 5xx answers, resets and timeouts of idempotent requests are retried on the configured
+      // schedule (429 has its own wait below); each retry reads the token again.
+      HttpClient.transformResponse(
+        Wire.retryTransient(config.retrySchedule, isServerError, (request) => idempotent.has(request.method))
       ),
       HttpClient.transformResponse(Effect.flatMap((response): Effect.Effect<
         HttpClientResponse.HttpClientResponse,

@@ -3,14 +3,17 @@
  * Everything here is careful never to put a credential into an error: request bodies are
  * never inspected, and decoding failures are described by field names only.
  */
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Token from "../Token.js"
 import {
@@ -142,3 +145,68 @@ export const decodeBody = <A, I>(
       })
     }
   )
+
+/**
+ * Reads a 2xx answer that Twitch sends without a body (revocation): a body there (a proxy's
+ * page, a portal's login form) means Twitch did not answer, so nothing can be assumed done.
+ */
+export const emptyBody = (
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<void, MalformedResponse> =>
+  Effect.flatMap(
+    Effect.mapError(
+      response.text,
+      () => new MalformedResponse({ endpoint, status: response.status, detail: "the body could not be read" })
+    ),
+    (text) =>
+      text.trim() === ""
+        ? Effect.void
+        : Effect.fail(
+          new MalformedResponse({ endpoint, status: response.status, detail: "the body should be empty, and is not" })
+        )
+  )
+
+/** A transient answer carried through the retry as a failure, and given back when retries run out. */
+class TransientAnswer extends Data.TaggedError("TransientAnswer")<{
+  readonly response: HttpClientResponse.HttpClientResponse
+}> {}
+
+const isTransientAnswer = (u: unknown): u is TransientAnswer => u instanceof TransientAnswer
+
+/**
+ * Retries an HTTP attempt on one `schedule`, whatever mix of transient failures it meets:
+ * answers whose status `isTransientStatus` accepts, transport failures (a `RequestError`
+ * with reason `Transport`: refused, reset, timed out when the caller maps its timeout so)
+ * and per-attempt `TimeoutException`s. (The platform's `retryTransient` runs a schedule for
+ * answers inside another for failures, so alternating 503s and resets could take up to
+ * (n+1)² attempts.) `canRetry` can exclude requests (by method, say). When the schedule ends
+ * on a transient answer, that answer is returned, not an error.
+ */
+export const retryTransient = (
+  schedule: Schedule.Schedule<unknown, unknown>,
+  isTransientStatus: (status: number) => boolean,
+  canRetry: (request: HttpClientRequest.HttpClientRequest) => boolean = () => true
+) =>
+<E, R>(
+  attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
+  attempt.pipe(
+    Effect.flatMap((response) =>
+      isTransientStatus(response.status) ? Effect.fail(new TransientAnswer({ response })) : Effect.succeed(response)
+    ),
+    Effect.retry({
+      schedule,
+      while: (error) =>
+        isTransientAnswer(error)
+          ? canRetry(error.response.request)
+          : Cause.isTimeoutException(error) ||
+            (HttpClientError.isHttpClientError(error) && error._tag === "RequestError" &&
+              error.reason === "Transport" && canRetry(error.request))
+    }),
+    Effect.catchIf(isTransientAnswer, (error) => Effect.succeed(error.response))
+  )
+
+/** The answers id.twitch.tv calls are retried on: 408, 429, 500, 502, 503 and 504 (as the platform's `retryTransient`). */
+export const isRetriedStatus = (status: number): boolean =>
+  status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504
