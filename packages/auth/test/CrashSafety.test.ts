@@ -7,7 +7,7 @@ import { TokenStore } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
-import { assert, layer } from "@effect/vitest"
+import { afterAll, assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { recordFigures } from "./figures.js"
 import { issueToken, refreshCount } from "./lifecycle.js"
 import { confidential, publicClient, user } from "./utils.js"
 
@@ -63,6 +64,10 @@ const Env = Layer.mergeAll(
   NodeContext.layer
 )
 
+/** What the runs survived: SIGKILLs, and refreshes by two processes on one file. */
+const survived = { kills: 0, sharedFileRefreshes: 0 }
+afterAll(() => recordFigures("crash-safety", survived))
+
 layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
   it.scoped("SIGKILL at random points: the file always decodes and holds a token Twitch accepts", () =>
     Effect.gen(function*() {
@@ -89,6 +94,7 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
         const stored = Option.getOrThrow(yield* store.get(user.userId))
         assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(stored.accessToken)), `after kill ${i + 1}`)
         assert.isTrue(yield* twitch.isRefreshTokenValid(Redacted.value(stored.refreshToken)), `after kill ${i + 1}`)
+        survived.kills++
       }
       assert.isAtLeast(yield* refreshCount, kills, "the children really refreshed")
       // no temporary file is left behind for long: at most the one a kill interrupted
@@ -118,5 +124,6 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
       assert.isTrue(yield* twitch.isRefreshTokenValid(Redacted.value(stored.refreshToken)))
       assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(stored.accessToken)))
       assert.isAtLeast(yield* refreshCount, 300)
+      survived.sharedFileRefreshes += 600
     }), 180_000)
 })

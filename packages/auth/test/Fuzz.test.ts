@@ -5,7 +5,7 @@
  * defect, and never an error that carries the secrets it was called with.
  */
 import { Token, type TwitchAuth, type TwitchAuthError } from "@effect-twitch/auth"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -14,6 +14,7 @@ import * as FastCheck from "effect/FastCheck"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import { recordFigures } from "./figures.js"
 import { stubbed } from "./utils.js"
 
 const secret = "41vpdji4e9gif29md0ouet6fktd2mk"
@@ -97,12 +98,18 @@ const resetHeaders = FastCheck.option(FastCheck.oneof(FastCheck.string(), FastCh
   nil: undefined
 })
 
+/** Inputs each property was run with (fast-check's runs, shrinking included). */
+const inputs = { answers: 0, tokenBodies: 0 }
+
 describe("fuzzed answers", () => {
+  afterAll(() => recordFigures("fuzz", inputs))
+
   it.live.prop(
     "every operation ends in its value or a typed error, never a defect or a leaked secret",
     [FastCheck.constantFrom(...operations), statuses, bodies, resetHeaders],
     ([operation, status, body, reset]) =>
       Effect.gen(function*() {
+        inputs.answers++
         const { auth } = yield* stubbed(
           { status, body, ...(reset === undefined ? {} : { headers: { "ratelimit-reset": reset } }) },
           { retrySchedule: Schedule.recurs(1) }
@@ -128,6 +135,7 @@ describe("fuzzed answers", () => {
     [Arbitrary.make(Token.TokenResponse)],
     ([wire]) =>
       Effect.gen(function*() {
+        inputs.tokenBodies++
         const { auth } = yield* stubbed({ status: 200, body: JSON.stringify(wire) })
         const exit = yield* Effect.exit(auth.refreshToken(Redacted.make(refreshToken)))
         if (wire.refresh_token === undefined || wire.refresh_token.length === 0) {

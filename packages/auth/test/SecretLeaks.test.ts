@@ -29,6 +29,7 @@ import type * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Tracer from "effect/Tracer"
 import * as NodeUtil from "node:util"
+import { recordFigures } from "./figures.js"
 import { issueToken, overSockets } from "./lifecycle.js"
 import { confidential, user } from "./utils.js"
 
@@ -138,7 +139,15 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
       const info = yield* auth.validateToken(refreshed.accessToken)
       const app = yield* auth.appToken()
       secrets.push(...secretsOf(exchanged), ...secretsOf(refreshed), Redacted.value(app.accessToken))
-      printed.push(exchanged, refreshed, info, app)
+      printed.push(exchanged, refreshed, info, app, yield* auth.validateToken(app.accessToken))
+
+      // the device flow: the device code is a secret too
+      const device = yield* auth.startDeviceAuthorization({ scopes: ["chat:read"] })
+      secrets.push(Redacted.value(device.deviceCode))
+      yield* Effect.orDie(twitch.approveDevice(device.userCode))
+      const polled = yield* auth.pollDeviceToken(device.deviceCode)
+      secrets.push(...secretsOf(polled))
+      printed.push(device, polled, yield* Effect.flip(auth.pollDeviceToken(device.deviceCode)))
 
       // a session: start-up validation, a Helix call, a 401 storm, an ended session
       yield* Effect.scoped(Effect.gen(function*() {
@@ -198,7 +207,19 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
       ]
       assert.isAbove(transcript.length, 10, "the logger and tracer saw the run")
       assert.isTrue(transcript.some((t) => t.startsWith("span TwitchAuth.refreshToken")))
-      const leaked = secrets.flatMap(variants).filter((s) => s.length > 0 && texts.some((t) => t.includes(s)))
+      const checked = secrets.flatMap(variants).filter((s) => s.length > 0)
+      const leaked = checked.filter((s) => texts.some((t) => t.includes(s)))
+      // every kind of model went through util.inspect, String and JSON above
+      const kinds = new Set(printed.map((value) => (value instanceof Error ? "error" : value?.constructor?.name)))
+      for (const model of ["UserToken", "AppToken", "TokenInfo", "DeviceAuthorization"]) assert.isTrue(kinds.has(model), model)
+      // URL encoding changes the refresh tokens, so their encoded forms were checked too
+      assert.isTrue(secrets.some((s) => encodeURIComponent(s) !== s))
+      recordFigures("secret-leaks", {
+        secrets: secrets.length,
+        formsChecked: checked.length,
+        textsSearched: texts.length,
+        leaked: leaked.length
+      })
       assert.deepStrictEqual(leaked, [])
     }).pipe(Effect.provide(Layer.merge(overSockets(), Observed))))
 })

@@ -1,0 +1,221 @@
+/**
+ * `pnpm reliability`: runs the reliability suites (fault matrix, fuzzed decoding, secret
+ * leaks, crash safety) with Vitest's JSON reporter, collects what each suite measured (they
+ * write it to `RELIABILITY_FIGURES` when that is set), and rewrites the generated sections of
+ * docs/reliability.md: the figures and the matrix. Exits 1 when a test failed (the figures
+ * are written anyway: they say so).
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+const docPath = Path.join(root, "docs/reliability.md")
+const command = "pnpm reliability"
+
+const suites = [
+  "packages/auth/test/FaultMatrix.test.ts",
+  "packages/auth/test/Fuzz.test.ts",
+  "packages/auth/test/SecretLeaks.test.ts",
+  "packages/auth/test/CrashSafety.test.ts"
+] as const
+
+// ---------------------------------------------------------------------------------------------
+// what the suites write
+// ---------------------------------------------------------------------------------------------
+
+const Report = Schema.Struct({
+  numTotalTests: Schema.Number,
+  numPassedTests: Schema.Number,
+  numFailedTests: Schema.Number,
+  numPendingTests: Schema.Number,
+  testResults: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    assertionResults: Schema.Array(Schema.Struct({ status: Schema.String }))
+  }))
+})
+
+const MatrixCell = Schema.Struct({
+  row: Schema.String,
+  column: Schema.String,
+  variant: Schema.Literal("recovers", "exhausts", "once"),
+  injected: Schema.Number,
+  attempts: Schema.Number,
+  faultsHit: Schema.Number,
+  outcome: Schema.String,
+  expected: Schema.String
+})
+
+const Matrix = Schema.Struct({
+  rows: Schema.Array(Schema.String),
+  columns: Schema.Array(Schema.String),
+  maxAttempts: Schema.Number,
+  requestTimeout: Schema.String,
+  cells: Schema.Array(MatrixCell)
+})
+
+const Fuzz = Schema.Struct({ answers: Schema.Number, tokenBodies: Schema.Number })
+const Leaks = Schema.Struct({
+  secrets: Schema.Number,
+  formsChecked: Schema.Number,
+  textsSearched: Schema.Number,
+  leaked: Schema.Number
+})
+const Crash = Schema.Struct({ kills: Schema.Number, sharedFileRefreshes: Schema.Number })
+
+const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>) =>
+  Effect.try(() => Fs.readFileSync(file, "utf8")).pipe(
+    Effect.flatMap(Schema.decodeUnknown(Schema.parseJson(schema))),
+    Effect.option
+  )
+
+// ---------------------------------------------------------------------------------------------
+// running Vitest
+// ---------------------------------------------------------------------------------------------
+
+const runVitest = (figuresDir: string, reportFile: string) =>
+  Effect.async<number>((resume) => {
+    const vitest = Path.join(root, "node_modules/.bin/vitest")
+    const child = ChildProcess.spawn(
+      vitest,
+      ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`, ...suites],
+      { cwd: root, stdio: "inherit", env: { ...process.env, RELIABILITY_FIGURES: figuresDir } }
+    )
+    child.on("exit", (code) => resume(Effect.succeed(code ?? 1)))
+    child.on("error", () => resume(Effect.succeed(1)))
+  })
+
+// ---------------------------------------------------------------------------------------------
+// rendering
+// ---------------------------------------------------------------------------------------------
+
+const replaceBetween = (text: string, name: string, body: string): string => {
+  const start = `<!-- ${name}:start -->`
+  const end = `<!-- ${name}:end -->`
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  return from === -1 || to === -1 || to < from
+    ? `${text.trimEnd()}\n\n${start}\n${body}\n${end}\n`
+    : `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`
+}
+
+const count = (n: number) => n.toLocaleString("en-US")
+
+const renderMatrix = (matrix: typeof Matrix.Type): string => {
+  const header = `| fault (injected) | ${matrix.rows.map((r) => `\`${r}\``).join(" | ")} |`
+  const rule = `|---|${matrix.rows.map(() => "---").join("|")}|`
+  const lines: Array<string> = [header, rule]
+  for (const column of matrix.columns) {
+    for (const variant of ["recovers", "exhausts", "once"] as const) {
+      const cells = matrix.rows.map((row) =>
+        matrix.cells.find((c) => c.row === row && c.column === column && c.variant === variant)
+      )
+      const first = cells.find((c) => c !== undefined)
+      if (first === undefined) continue
+      const label = variant === "recovers"
+        ? `${column}, ${first.injected}× (recovers)`
+        : variant === "exhausts"
+        ? `${column}, ${first.injected}× (exhausts)`
+        : `${column}`
+      const rendered = cells.map((c) =>
+        c === undefined
+          ? "—"
+          : `${c.outcome === c.expected ? "✓" : "✗"} ${c.outcome === "success" ? "ok" : c.outcome} (${c.attempts})`
+      )
+      lines.push(`| ${label} | ${rendered.join(" | ")} |`)
+    }
+  }
+  return [
+    `Each cell: ✓ when the outcome is the expected one, the outcome (\`ok\` or the error's tag; for the`,
+    `Helix client, the platform error and its reason after the caller's \`filterStatusOk\` and`,
+    `\`schemaBodyJson\`), and in brackets the attempts Twitch saw (at most ${matrix.maxAttempts}: the schedule's`,
+    `3 retries). Request timeout ${matrix.requestTimeout}.`,
+    "",
+    ...lines
+  ].join("\n")
+}
+
+const program = Effect.gen(function*() {
+  const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "reliability-"))
+  const figuresDir = Path.join(work, "figures")
+  const reportFile = Path.join(work, "report.json")
+  const started = Date.now()
+  const code = yield* runVitest(figuresDir, reportFile)
+  const seconds = Math.round((Date.now() - started) / 1000)
+
+  const report = yield* readJson(reportFile, Report)
+  const matrix = yield* readJson(Path.join(figuresDir, "fault-matrix.json"), Matrix)
+  const fuzz = yield* readJson(Path.join(figuresDir, "fuzz.json"), Fuzz)
+  const leaks = yield* readJson(Path.join(figuresDir, "secret-leaks.json"), Leaks)
+  const crash = yield* readJson(Path.join(figuresDir, "crash-safety.json"), Crash)
+
+  const missing = "not measured (the suite did not run to the end)"
+  const rows: Array<readonly [string, string]> = []
+  if (report._tag === "Some") {
+    const r = report.value
+    rows.push(["test cases run", count(r.numTotalTests)])
+    rows.push(["passed / failed / skipped", `${count(r.numPassedTests)} / ${count(r.numFailedTests)} / ${count(r.numPendingTests)}`])
+  } else {
+    rows.push(["test cases run", missing])
+  }
+  if (matrix._tag === "Some") {
+    const m = matrix.value
+    const passed = m.cells.filter((c) => c.outcome === c.expected && c.attempts <= m.maxAttempts)
+    const injected = m.cells.reduce((n, c) => n + c.faultsHit, 0)
+    const survived = passed.reduce((n, c) => n + c.faultsHit, 0)
+    rows.push(["fault matrix cells (rows × columns)", `${count(m.cells.length)} (${m.rows.length} × ${m.columns.length} faults, recovering and exhausting)`])
+    rows.push(["fault matrix cells as expected", count(passed.length)])
+    rows.push(["faults injected / survived", `${count(injected)} / ${count(survived)}`])
+    rows.push(["most attempts in any cell (allowed)", `${Math.max(0, ...m.cells.map((c) => c.attempts))} (${m.maxAttempts})`])
+  } else {
+    rows.push(["fault matrix", missing])
+  }
+  rows.push([
+    "inputs fuzzed",
+    fuzz._tag === "Some"
+      ? `${count(fuzz.value.answers + fuzz.value.tokenBodies)} (${count(fuzz.value.answers)} random answers to every operation, ${
+        count(fuzz.value.tokenBodies)
+      } valid token bodies)`
+      : missing
+  ])
+  rows.push([
+    "leaks found",
+    leaks._tag === "Some"
+      ? `${count(leaks.value.leaked)} (${leaks.value.secrets} secrets in ${leaks.value.formsChecked} forms, raw and URL-encoded, searched in ${
+        count(leaks.value.textsSearched)
+      } log lines, spans and printed values)`
+      : missing
+  ])
+  rows.push([
+    "crash kills survived",
+    crash._tag === "Some"
+      ? `${crash.value.kills} SIGKILLs mid-refresh; ${count(crash.value.sharedFileRefreshes)} refreshes by two processes on one file`
+      : missing
+  ])
+  rows.push(["wall time", `${seconds} s`])
+
+  const date = new Date().toISOString().slice(0, 10)
+  const figures = [
+    `Last run: ${date}, \`${command}\` (Node ${process.version}, ${Os.cpus().length} CPUs)${
+      code === 0 ? "" : " — **some tests failed**"
+    }.`,
+    "",
+    "| figure | value |",
+    "|---|---|",
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`)
+  ].join("\n")
+
+  const before = Fs.existsSync(docPath) ? Fs.readFileSync(docPath, "utf8") : "# Reliability\n"
+  let doc = replaceBetween(before, "reliability:figures", figures)
+  if (matrix._tag === "Some") doc = replaceBetween(doc, "reliability:matrix", renderMatrix(matrix.value))
+  Fs.writeFileSync(docPath, doc)
+  Fs.rmSync(work, { recursive: true, force: true })
+  process.stdout.write(`\n${figures}\n\nwrote ${Path.relative(root, docPath)}\n`)
+  process.exitCode = code === 0 ? 0 : 1
+})
+
+Effect.runPromise(program)
