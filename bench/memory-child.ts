@@ -79,7 +79,8 @@ const main = Effect.gen(function*() {
   )
   // The same sessions sharing one scheduler for their background work, as TwitchSessions
   // holds them (a fresh key space, so the store grows the same way).
-  const scheduler = yield* TwitchSession.makeScheduler.pipe(Scope.extend(yield* Scope.make()))
+  const schedulerScope = yield* Scope.make()
+  const scheduler = yield* TwitchSession.makeScheduler.pipe(Scope.extend(schedulerScope))
   const shared = yield* perItem(
     sessions,
     (i) => {
@@ -88,6 +89,7 @@ const main = Effect.gen(function*() {
     },
     reset
   )
+  yield* Scope.close(schedulerScope, Exit.void)
   // Parts of a session, held the same way, to see what dominates.
   const ref = yield* perItem(parts, () => SubscriptionRef.make({ n: 0 }))
   const sleeper = yield* perItem(parts, () => Effect.forkScoped(Effect.sleep("1 hour")))

@@ -205,11 +205,16 @@ export const make = (
     const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
     // Created on the first subscription to `changes`: most sessions never have one.
     const hub = yield* SynchronizedRef.make(Option.none<PubSub.PubSub<Token.UserToken>>())
+    /** Set once the background job is registered: tells the scheduler the token changed. */
+    const rescheduleJob = yield* Ref.make<Effect.Effect<void>>(Effect.void)
     const publish = (token: Token.UserToken) =>
-      Effect.flatMap(SynchronizedRef.get(hub), Option.match({
-        onNone: () => Effect.void,
-        onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
-      }))
+      Effect.zipRight(
+        Effect.flatten(Ref.get(rescheduleJob)),
+        Effect.flatMap(SynchronizedRef.get(hub), Option.match({
+          onNone: () => Effect.void,
+          onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
+        }))
+      )
 
     const persist = (state: State): Effect.Effect<State, TokenStoreError> =>
       state.persisted ? Effect.succeed(state) : Effect.as(store.set(key, state.token), { ...state, persisted: true })
@@ -357,6 +362,7 @@ export const make = (
     }
     const scheduler = options.scheduler ?? (yield* makeScheduler)
     yield* scheduler.add(job)
+    yield* Ref.set(rescheduleJob, scheduler.reschedule(job))
 
     const changes = Stream.unwrapScoped(Effect.gen(function*() {
       const pubsub = yield* SynchronizedRef.modifyEffect(hub, (current) =>
