@@ -76,6 +76,37 @@ describe("TwitchSessions", () => {
     }).pipe(Effect.provide(inMemory())))
 })
 
+describe("a shared scheduler", () => {
+  it.scoped("runs the hourly validation and the refresh ahead of expiry of many sessions, with one fiber", () =>
+    Effect.gen(function*() {
+      const scheduler = yield* TwitchSession.makeScheduler
+      const count = 50
+      const sessions = yield* Effect.forEach(
+        Array.from({ length: count }, (_, i) => i),
+        (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token, scheduler })),
+        { concurrency: 8 }
+      )
+      assert.strictEqual(yield* callsOf("validate"), count, "validated at start")
+      yield* TestClock.adjust("1 hour")
+      assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 2 * count)))
+      assert.strictEqual(yield* refreshCount, 0)
+      // at 2 h a caller refreshes the first session's token: its refresh moves to 5 h 55 m
+      yield* TestClock.adjust("1 hour")
+      const first = sessions[0]
+      assert.isDefined(first)
+      if (first !== undefined) yield* first.refresh((yield* first.token).accessToken)
+      assert.strictEqual(yield* refreshCount, 1)
+      // user tokens live 4 hours: the others are refreshed 5 minutes before, by the scheduler
+      yield* TestClock.adjust("115 minutes")
+      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === count)))
+      yield* TestClock.adjust("119 minutes")
+      yield* settle
+      assert.strictEqual(yield* refreshCount, count, "the first session is not due yet")
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === count + 1)))
+    }).pipe(Effect.provide(inMemory())), 60_000)
+})
+
 describe("AppTokenSession", () => {
   it.scoped("concurrent first calls share one client-credentials request", () =>
     Effect.gen(function*() {

@@ -13,7 +13,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Token from "../Token.js"
 import {
@@ -190,22 +190,33 @@ export const retryTransient = (
 ) =>
 <E, R>(
   attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
-): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
-  attempt.pipe(
-    Effect.flatMap((response) =>
-      isTransientStatus(response.status) ? Effect.fail(new TransientAnswer({ response })) : Effect.succeed(response)
-    ),
-    Effect.retry({
-      schedule,
-      while: (error) =>
-        isTransientAnswer(error)
-          ? canRetry(error.response.request)
-          : Cause.isTimeoutException(error) ||
-            (HttpClientError.isHttpClientError(error) && error._tag === "RequestError" &&
-              error.reason === "Transport" && canRetry(error.request))
-    }),
-    Effect.catchIf(isTransientAnswer, (error) => Effect.succeed(error.response))
-  )
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> => {
+  const checked = Effect.flatMap(attempt, (response) =>
+    isTransientStatus(response.status) ? Effect.fail(new TransientAnswer({ response })) : Effect.succeed(response))
+  const retriable = (error: E | TransientAnswer): boolean =>
+    isTransientAnswer(error)
+      ? canRetry(error.response.request)
+      : Cause.isTimeoutException(error) ||
+        (HttpClientError.isHttpClientError(error) && error._tag === "RequestError" &&
+          error.reason === "Transport" && canRetry(error.request))
+  // The schedule's driver is made only after a first transient failure: the common path (one
+  // attempt, a good answer) pays for no retry machinery.
+  return Effect.catchAll(checked, (first) =>
+    retriable(first)
+      ? Effect.flatMap(Schedule.driver(schedule), (driver) => {
+        const again = (
+          error: E | TransientAnswer
+        ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | TransientAnswer, R> =>
+          Effect.matchEffect(driver.next(error), {
+            onFailure: () => Effect.fail(error),
+            onSuccess: () => Effect.catchAll(checked, (next) => retriable(next) ? again(next) : Effect.fail(next))
+          })
+        return again(first)
+      })
+      : Effect.fail(first)).pipe(
+      Effect.catchIf(isTransientAnswer, (error) => Effect.succeed(error.response))
+    )
+}
 
 /** The answers id.twitch.tv calls are retried on: 408, 429, 500, 502, 503 and 504 (as the platform's `retryTransient`). */
 export const isRetriedStatus = (status: number): boolean =>
