@@ -4,10 +4,11 @@
  * values are tokens), encoding tokens back, and the checks on keys.
  */
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import { UserToken } from "../Token.js"
+import * as Wire from "./wire.js"
 
 /** The format version this code reads and writes. */
 export const currentVersion = 1 as const
@@ -30,31 +31,13 @@ export interface DecodeFailure {
   readonly detail: string
 }
 
-const maxIssues = 5
-
 /**
  * Describes a decoding failure by the paths of the offending fields, never by their values
- * (which are tokens). Paths are JSON object keys: the keys of `tokens` are the store's keys
- * (user ids), not secrets.
+ * (which are tokens), at most five of them. Paths are JSON object keys: the keys of `tokens`
+ * are the store's keys (user ids), not secrets.
  */
-export const describeParseError = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const parts = Array.from(
-    new Set(issues.map((issue) => {
-      const where = issue.path.length === 0 ? "the top level" : `\`${issue.path.map(String).join(".")}\``
-      switch (issue._tag) {
-        case "Missing":
-          return `${where} is missing`
-        case "Unexpected":
-          return `${where} is not expected`
-        default:
-          return `${where} has the wrong type or value`
-      }
-    }))
-  )
-  const shown = parts.slice(0, maxIssues).join("; ")
-  return parts.length > maxIssues ? `${shown}; and ${parts.length - maxIssues} more` : shown
-}
+export const describeParseError = (error: ParseResult.ParseError): string =>
+  Wire.describeParseError(error, { root: "the top level", max: 5 })
 
 const decodeJson = Schema.decodeUnknownEither(Schema.parseJson())
 const decodeFile = Schema.decodeUnknownEither(StoreFileFromJson, { errors: "all" })

@@ -38,22 +38,31 @@ const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(Token.ErrorRe
 
 /**
  * Describes a decoding failure by the paths of the offending fields, never by their values
- * (which may be tokens).
+ * (which may be tokens). `root` names the whole input (for an issue with an empty path);
+ * at most `max` distinct issues are listed, then how many more there are.
  */
-export const describeParseError = (error: ParseResult.ParseError): string => {
+export const describeParseError = (
+  error: ParseResult.ParseError,
+  options: { readonly root?: string; readonly max?: number } = {}
+): string => {
+  const root = options.root ?? "the body"
+  const max = options.max ?? Infinity
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const parts = issues.map((issue) => {
-    const path = issue.path.length === 0 ? "the body" : `\`${issue.path.map(String).join(".")}\``
-    switch (issue._tag) {
-      case "Missing":
-        return `${path} is missing`
-      case "Unexpected":
-        return `${path} is not expected`
-      default:
-        return `${path} has the wrong type or value`
-    }
-  })
-  return Array.from(new Set(parts)).join("; ")
+  const parts = Array.from(
+    new Set(issues.map((issue) => {
+      const path = issue.path.length === 0 ? root : `\`${issue.path.map(String).join(".")}\``
+      switch (issue._tag) {
+        case "Missing":
+          return `${path} is missing`
+        case "Unexpected":
+          return `${path} is not expected`
+        default:
+          return `${path} has the wrong type or value`
+      }
+    }))
+  )
+  const shown = parts.slice(0, max).join("; ")
+  return parts.length > max ? `${shown}; and ${parts.length - max} more` : shown
 }
 
 const causeText = (cause: unknown): string => {
