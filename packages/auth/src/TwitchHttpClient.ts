@@ -214,6 +214,8 @@ export const make = (
     }
 
     return (yield* HttpClient.HttpClient).pipe(
+      // an attempt's scope aborts its request when it closes (see Exchange.timed)
+      HttpClient.withScope,
       HttpClient.mapRequest(flow(
         HttpClientRequest.prependUrl(config.helixUrl),
         HttpClientRequest.setHeader("client-id", config.clientId),
@@ -241,6 +243,8 @@ export const make = (
               : Effect.succeed(response)
         )
       ),
+      // each attempt's end aborts its request: a connection is never left behind
+      HttpClient.transformResponse(Effect.scoped),
       // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
       // on the configured schedule (429 has its own wait below); each retry reads the token
       // again.

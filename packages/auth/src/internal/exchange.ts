@@ -213,7 +213,10 @@ export interface Options {
  *   connection failed mid-body. Twitch has acted on the request by then, so callers do not
  *   send it again.
  *
- * Every error's request is redacted.
+ * Every error's request is redacted. Build the client with `HttpClient.withScope` and close
+ * a scope around each attempt (`HttpClient.transformResponse(Effect.scoped)` right after
+ * this): its end aborts the request, so a body refused at its declared length, or not read,
+ * drops the connection at once instead of when the response is garbage-collected.
  */
 export const timed = (options: Options) =>
 <E, R>(

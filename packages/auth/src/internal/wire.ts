@@ -334,6 +334,7 @@ export const authClient = (
   config: TwitchAuthConfig.Service
 ): HttpClient.HttpClient.With<HttpClientError.HttpClientError> =>
   client.pipe(
+    HttpClient.withScope,
     HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
     HttpClient.transform(Exchange.timed({
       timeout: config.requestTimeout,
@@ -341,6 +342,8 @@ export const authClient = (
       // a transient answer is retried or becomes its error by status alone
       readBodyOf: (status) => !isRetriedStatus(status)
     })),
+    // each attempt's end aborts its request: a connection is never left behind
+    HttpClient.transformResponse(Effect.scoped),
     HttpClient.transformResponse(retryTransient(config.retrySchedule, isRetriedStatus))
   )
 
