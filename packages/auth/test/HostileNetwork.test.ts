@@ -236,9 +236,9 @@ const figures: Record<string, unknown> = {}
 // issue 11 #4: one deadline covers the whole exchange, body included
 // ---------------------------------------------------------------------------------------------
 
-describe("issue 11 #4: a body that never ends times out within requestTimeout", () => {
-  afterAll(() => recordFigures("hostile-network", figures))
+afterAll(() => recordFigures("hostile-network", figures))
 
+describe("issue 11 #4: a body that never ends times out within requestTimeout", () => {
   for (const operation of operations) {
     it.scopedLive(`${operation}: headers at once, then a byte every 50 ms → TransportError Timeout, sent once`, () =>
       Effect.gen(function*() {
