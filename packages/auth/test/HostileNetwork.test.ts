@@ -21,6 +21,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -157,11 +158,13 @@ const clientId = "hostileclient000000000000000000"
 
 /** undici over its global dispatcher: a layer provided to one `make` outlives it. */
 const Undici = NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(NodeHttpClient.dispatcherLayerGlobal))
-/** Short, so that the deadline is seen to pass; the guards below are generous. */
-const requestTimeout = "400 millis"
+/** Short, where the deadline is to pass (a body that never ends); the guards are generous. */
+const shortTimeout: Duration.DurationInput = "400 millis"
+/** Long, where an answer is to arrive in time, even on a loaded machine. */
+const longTimeout: Duration.DurationInput = "10 seconds"
 const guard = "30 seconds"
 
-const configFor = (server: Hostile) =>
+const configFor = (server: Hostile, requestTimeout: Duration.DurationInput = longTimeout) =>
   Layer.orDie(TwitchAuthConfig.layer({
     clientId,
     clientSecret: secrets.clientSecret,
@@ -172,8 +175,8 @@ const configFor = (server: Hostile) =>
     retrySchedule: fastRetry
   }))
 
-const authFor = (server: Hostile) =>
-  TwitchAuth.make.pipe(Effect.provide(Layer.merge(configFor(server), Undici)))
+const authFor = (server: Hostile, requestTimeout?: Duration.DurationInput) =>
+  TwitchAuth.make.pipe(Effect.provide(Layer.merge(configFor(server, requestTimeout), Undici)))
 
 const operations = [
   "exchangeCode",
@@ -243,7 +246,7 @@ describe("issue 11 #4: a body that never ends times out within requestTimeout", 
     it.scopedLive(`${operation}: headers at once, then a byte every 50 ms → TransportError Timeout, sent once`, () =>
       Effect.gen(function*() {
         const server = yield* hostile(trickle)
-        const auth = yield* authFor(server)
+        const auth = yield* authFor(server, shortTimeout)
         const error = failureOf(yield* Effect.exit(run(auth, operation).pipe(Effect.timeout(guard))))
         assert.strictEqual(error._tag, "TransportError")
         assert.strictEqual(Reflect.get(error, "reason"), "Timeout")
@@ -257,7 +260,7 @@ describe("issue 11 #4: a body that never ends times out within requestTimeout", 
   it.scopedLive("a Helix call: the body is read within the deadline too → ResponseError Decode (BodyTimeout)", () =>
     Effect.gen(function*() {
       const server = yield* hostile(trickle)
-      const helix = yield* helixFor(server)
+      const helix = yield* helixFor(server, {}, shortTimeout)
       const error = failureOf(
         yield* Effect.exit(
           helix.client.get("/users").pipe(Effect.flatMap((r) => r.json), Effect.timeout(guard))
@@ -280,7 +283,7 @@ describe("issue 11 #4: a body that never ends times out within requestTimeout", 
           ? json(response, 200, { client_id: clientId, login: "u", user_id: "1", scopes: [], expires_in: 100 })
           : trickle(seen, response, written)
       )
-      const { error, stored, token } = yield* sessionRefresh(server)
+      const { error, stored, token } = yield* sessionRefresh(server, shortTimeout)
       assert.strictEqual(error._tag, "TransportError")
       assert.isTrue(Option.isSome(stored) && Redacted.value(stored.value.refreshToken) === Redacted.value(token.refreshToken))
     }))
@@ -361,7 +364,7 @@ const proxy401: Handler = (_seen, response) => {
 }
 
 /** A session whose token is due: reading it refreshes, through the hostile server. */
-const sessionRefresh = (server: Hostile) =>
+const sessionRefresh = (server: Hostile, requestTimeout?: Duration.DurationInput) =>
   Effect.gen(function*() {
     const now = yield* DateTime.now
     const token = new Token.UserToken({
@@ -383,7 +386,7 @@ const sessionRefresh = (server: Hostile) =>
       Effect.scoped,
       Effect.provide(
         Layer.mergeAll(
-          TwitchAuth.layer.pipe(Layer.provide(Layer.merge(configFor(server), Undici))),
+          TwitchAuth.layer.pipe(Layer.provide(Layer.merge(configFor(server, requestTimeout), Undici))),
           TokenStore.layerMemory
         )
       )
@@ -454,7 +457,7 @@ describe("issue 11 #7: a proxy's 401 page never kills a token", () => {
 // ---------------------------------------------------------------------------------------------
 
 /** A TwitchHttpClient over fixed credentials, counting refreshes. */
-const helixFor = (server: Hostile, options: TwitchHttpClient.Options = {}) =>
+const helixFor = (server: Hostile, options: TwitchHttpClient.Options = {}, requestTimeout?: Duration.DurationInput) =>
   Effect.gen(function*() {
     const refreshes = yield* Ref.make(0)
     const credentials = TwitchCredentials.TwitchCredentials.of({
@@ -463,7 +466,7 @@ const helixFor = (server: Hostile, options: TwitchHttpClient.Options = {}) =>
     })
     const client = yield* TwitchHttpClient.make(options).pipe(
       Effect.provideService(TwitchCredentials.TwitchCredentials, credentials),
-      Effect.provide(Layer.merge(configFor(server), Undici))
+      Effect.provide(Layer.merge(configFor(server, requestTimeout), Undici))
     )
     return { client, refreshes: Ref.get(refreshes) }
   })
@@ -489,9 +492,10 @@ describe("issue 11 #6: no error or response of TwitchHttpClient holds the bearer
         }
       })
       const helix = yield* helixFor(server, { maxBodyBytes: 1024 })
+      const hanging = yield* helixFor(server, {}, shortTimeout)
       const refused = yield* helixFor({ url: "http://127.0.0.1:1", requests: [], closed: [] })
       const errors: Array<unknown> = [
-        failureOf(yield* Effect.exit(helix.client.get("/hang"))),
+        failureOf(yield* Effect.exit(hanging.client.get("/hang"))),
         failureOf(yield* Effect.exit(helix.client.get("/500").pipe(Effect.flatMap(HttpClientResponse.filterStatusOk)))),
         failureOf(yield* Effect.exit(helix.client.get("/html").pipe(Effect.flatMap((r) => r.json)))),
         failureOf(yield* Effect.exit(helix.client.get("/html").pipe(Effect.flatMap(HttpClientResponse.schemaBodyJson(Users))))),

@@ -58,7 +58,7 @@ const hostile = (handler: Handler) =>
   }))
 
 /** A profile holding a token, and the environment pointing `twitch-auth` at `url`. */
-const profileAt = (url: string) =>
+const profileAt = (url: string, requestTimeout = "10 seconds") =>
   Effect.gen(function*() {
     const home = tempDir()
     const configDir = Path.join(home, "tokens")
@@ -82,7 +82,7 @@ const profileAt = (url: string) =>
       TWITCH_CLIENT_ID: "hostileclient000000000000000000",
       TWITCH_CLIENT_SECRET: secrets.clientSecret,
       TWITCH_AUTH_CONFIG_DIR: configDir,
-      TWITCH_REQUEST_TIMEOUT: "500 millis"
+      TWITCH_REQUEST_TIMEOUT: requestTimeout
     }
     const storedRefreshToken = () =>
       Fs.existsSync(file) ? String(JSON.parse(Fs.readFileSync(file, "utf8")).tokens["12345"]?.refreshToken) : undefined
@@ -133,7 +133,7 @@ describe("twitch-auth against a hostile id.twitch.tv", () => {
         const timer = setInterval(() => response.write("x"), 50)
         response.on("close", () => clearInterval(timer))
       })
-      const { env } = yield* profileAt(url)
+      const { env } = yield* profileAt(url, "500 millis")
       const result = yield* Effect.promise(() => run(["validate"], env))
       assert.strictEqual(result.code, 5, result.stderr)
       assert.match(errorLine(result), /timed out: the answer did not arrive in full within the request timeout/)
