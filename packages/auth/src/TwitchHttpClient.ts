@@ -85,8 +85,9 @@ export interface Options {
   /** Passed to `withTokenRefresh`. Default: one refresh, one retry. */
   readonly refresh?: Retry.WithTokenRefreshOptions | undefined
   /**
-   * The most of an answer's body that is read, in bytes. Default {@link defaultMaxBodyBytes}.
-   * A longer body ends the attempt with a `ResponseError` (`Decode`) whose `cause` says so.
+   * The most of an answer's body that is read, in bytes (`Infinity` for no cap). Default
+   * {@link defaultMaxBodyBytes}. A longer body ends the attempt, unread past the cap, with a
+   * `ResponseError` (`Decode`) that says so; it is not retried.
    */
   readonly maxBodyBytes?: number | undefined
 }
@@ -198,7 +199,10 @@ export const make = (
     const credentials = yield* TwitchCredentials
     const retries = Math.max(0, Math.floor(options.rateLimitRetries ?? 3))
     const maxWait = Duration.decode(options.maxRateLimitWait ?? "60 seconds")
-    const maxBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
+    const maxBytes = options.maxBodyBytes !== undefined && options.maxBodyBytes >= 0
+      ? options.maxBodyBytes
+      : defaultMaxBodyBytes
+    const exchange = Exchange.timed({ timeout: config.requestTimeout, maxBytes, readBodyOf: () => true })
 
     const waitOutRateLimit = <E, R>(
       effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R>
@@ -231,7 +235,7 @@ export const make = (
       // Helix's own 401s and 429s become typed errors here, where the token sent is known.
       HttpClient.transform((attempt, request) =>
         Effect.flatMap(
-          Exchange.timed({ timeout: config.requestTimeout, maxBytes, readBodyOf: () => true })(attempt, request),
+          exchange(attempt, request),
           (response): Effect.Effect<
             HttpClientResponse.HttpClientResponse,
             InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited

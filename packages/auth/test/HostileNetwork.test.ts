@@ -21,7 +21,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -247,7 +247,9 @@ describe("issue 11 #4: a body that never ends times out within requestTimeout", 
       Effect.gen(function*() {
         const server = yield* hostile(trickle)
         const auth = yield* authFor(server, shortTimeout)
-        const error = failureOf(yield* Effect.exit(run(auth, operation).pipe(Effect.timeout(guard))))
+        const [elapsed, exit] = yield* Effect.timed(Effect.exit(run(auth, operation).pipe(Effect.timeout(guard))))
+        figures[`endlessBodyFailedAfterMillis.${operation}`] = Math.round(Duration.toMillis(elapsed))
+        const error = failureOf(exit)
         assert.strictEqual(error._tag, "TransportError")
         assert.strictEqual(Reflect.get(error, "reason"), "Timeout")
         // Twitch has acted on a request it began to answer: it is not sent again.
