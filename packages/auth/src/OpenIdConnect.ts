@@ -10,12 +10,10 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -357,27 +355,10 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const config = yield* TwitchAuthConfig
   const auth = yield* TwitchAuth
-  const client = (yield* HttpClient.HttpClient).pipe(
-    HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
-    HttpClient.transformResponse(Effect.timeout(config.requestTimeout)),
-    HttpClient.retryTransient({ schedule: config.retrySchedule })
-  )
+  // The id.twitch.tv pipeline TwitchAuth uses: one deadline per attempt, body included, and
+  // the 64 KiB cap on what is read.
+  const send = Wire.makeSend(Wire.authClient(yield* HttpClient.HttpClient, config), config)
   const issuer = config.authUrl
-
-  const send = <A, E>(
-    endpoint: Endpoint,
-    request: HttpClientRequest.HttpClientRequest,
-    onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
-    classify: (failure: Wire.Failure) => E
-  ): Effect.Effect<A, E | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> =>
-    client.execute(request).pipe(
-      Effect.mapError((error) => Wire.transportError(endpoint, error)),
-      Effect.flatMap((response): Effect.Effect<A, E | RateLimited | TwitchUnavailable | MalformedResponse> =>
-        response.status >= 200 && response.status < 300
-          ? onSuccess(response)
-          : Wire.failWith(endpoint, response, classify)
-      )
-    )
 
   const fetchKeys: Effect.Effect<Jose.JSONWebKeySet, RequestError> = send(
     keysEndpoint,
@@ -497,7 +478,8 @@ export const make: Effect.Effect<
           })
           : failure.status === 403 && failure.normalized.includes("scope")
           ? new MissingScope({ endpoint: failure.endpoint, scope: "openid", twitchMessage: failure.twitchMessage })
-          : unexpected(failure)
+          : unexpected(failure),
+      [accessToken]
     ).pipe(Effect.withSpan("OpenIdConnect.userInfo"))
 
   const discovery: OpenIdConnect.Service["discovery"] = send(

@@ -12,7 +12,6 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -380,6 +379,9 @@ const missingSecretFromTwitch = (failure: Wire.Failure, operation: string): Opti
     ? Option.some(new MissingClientSecret({ operation, source: "Twitch" }))
     : Option.none()
 
+/** What Twitch says, in its envelope, of a refresh token that is dead. */
+const deadRefreshToken: ReadonlySet<string> = new Set(["invalid refresh token", "missing refresh token", "invalid grant"])
+
 const scopes = (input: Iterable<string> | undefined): ReadonlyArray<string> =>
   input === undefined ? [] : Array.from(input)
 
@@ -392,26 +394,7 @@ const scopes = (input: Iterable<string> | undefined): ReadonlyArray<string> =>
 export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | HttpClient.HttpClient> = Effect.gen(
   function*() {
     const config = yield* TwitchAuthConfig
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
-      HttpClient.transformResponse(Effect.timeout(config.requestTimeout)),
-      HttpClient.transformResponse(Wire.retryTransient(config.retrySchedule, Wire.isRetriedStatus))
-    )
-
-    const send = <A, E>(
-      endpoint: Endpoint,
-      request: HttpClientRequest.HttpClientRequest,
-      onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
-      classify: (failure: Wire.Failure) => E
-    ): Effect.Effect<A, E | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> =>
-      client.execute(request).pipe(
-        Effect.mapError((error) => Wire.transportError(endpoint, error)),
-        Effect.flatMap((response): Effect.Effect<A, E | RateLimited | TwitchUnavailable | MalformedResponse> =>
-          response.status >= 200 && response.status < 300
-            ? onSuccess(response)
-            : Wire.failWith(endpoint, response, classify)
-        )
-      )
+    const send = Wire.makeSend(Wire.authClient(yield* HttpClient.HttpClient, config), config)
 
     const decode = <A, I>(schema: Schema.Schema<A, I>, endpoint: Endpoint) =>
     (response: HttpClientResponse.HttpClientResponse) => Wire.decodeBody(endpoint, response, schema)
@@ -513,7 +496,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               : Option.getOrElse(
                 Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "exchangeCode")),
                 () => unexpected(failure)
-              )
+              ),
+          [code]
         )
       }).pipe(Effect.withSpan("TwitchAuth.exchangeCode", spanOptions))
 
@@ -530,13 +514,15 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         }),
         toUserToken(tokenEndpoint),
         (failure): InvalidRefreshToken | InvalidClient | MissingClientSecret | UnexpectedResponse =>
-          failure.normalized === "invalid refresh token" || failure.normalized === "missing refresh token" ||
-            failure.normalized === "invalid grant" || failure.status === 401
+          // Only Twitch's words: a 401 from anyone else (a proxy's login page) says nothing
+          // about the refresh token, which must then be kept.
+          deadRefreshToken.has(failure.normalized)
             ? new InvalidRefreshToken({ status: failure.status, twitchMessage: failure.twitchMessage })
             : Option.getOrElse(
               Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "refreshToken")),
               () => unexpected(failure)
-            )
+            ),
+        [refreshToken]
       ).pipe(Effect.withSpan("TwitchAuth.refreshToken", spanOptions))
 
     const validateToken: TwitchAuth.Service["validateToken"] = (accessToken) =>
@@ -551,6 +537,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             DateTime.now,
             Token.tokenInfoFromWire
           ),
+        // Reached only with Twitch's own envelope (`{"status":401,"message":"invalid access
+        // token"}`): a bare 401 (a proxy's page, an empty body) is an UnexpectedResponse.
         (failure): InvalidAccessToken | UnexpectedResponse =>
           failure.status === 401
             ? new InvalidAccessToken({
@@ -559,7 +547,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               twitchMessage: failure.twitchMessage,
               token: accessToken
             })
-            : unexpected(failure)
+            : unexpected(failure),
+        [accessToken]
       ).pipe(Effect.withSpan("TwitchAuth.validateToken", spanOptions))
 
     const revokeToken: TwitchAuth.Service["revokeToken"] = (accessToken) =>
@@ -575,7 +564,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
               twitchMessage: failure.twitchMessage,
               token: accessToken
             })
-            : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
+            : Option.getOrElse(clientFailure(failure), () => unexpected(failure)),
+        [accessToken]
       ).pipe(Effect.withSpan("TwitchAuth.revokeToken", spanOptions))
 
     const appToken: TwitchAuth.Service["appToken"] = (options = {}) =>
@@ -653,7 +643,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             : Option.getOrElse(
               Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "pollDeviceToken")),
               () => unexpected(failure)
-            )
+            ),
+        [deviceCode]
       ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken", spanOptions))
 
     return TwitchAuth.of({

@@ -397,8 +397,11 @@ export class TwitchUnavailable extends Schema.TaggedError<TwitchUnavailable>(
 }
 
 /**
- * The request did not complete: the connection failed or the request timed out.
- * Transient: retried with the configured schedule before it reaches you.
+ * The request did not complete: the connection failed or the request timed out
+ * (`requestTimeout` covers the whole exchange, the answer's body included). Transient:
+ * retried with the configured schedule before it reaches you — except when the failure came
+ * after Twitch had begun to answer (a body cut off or too slow), since Twitch has acted on
+ * the request then, and a refresh token may already be spent.
  *
  * @since 0.1.0
  * @category errors
@@ -420,8 +423,8 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
 
 /**
  * Twitch's answer did not have the documented shape: a body that is not JSON, a missing or
- * mistyped field. `detail` names the fields at fault, never their values (they may be
- * tokens).
+ * mistyped field, or a body longer than the 64 KiB read from id.twitch.tv (reading stops
+ * there). `detail` names the fields at fault, never their values (they may be tokens).
  *
  * @since 0.1.0
  * @category errors
@@ -439,8 +442,11 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
 }
 
 /**
- * Twitch refused the request with an error this library does not recognise. `status` and
- * `twitchMessage` are what Twitch said.
+ * Twitch refused the request with an error this library does not recognise, or the answer
+ * was not Twitch's at all. `status` is the HTTP status; `twitchMessage` is Twitch's message
+ * (at most 200 characters, every secret of the request replaced by `<redacted>`), or `""`
+ * when the body was not Twitch's JSON error envelope — a proxy's or a captive portal's page,
+ * which never says anything about a token: the token is kept.
  *
  * @since 0.1.0
  * @category errors
@@ -453,7 +459,9 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>(
   twitchMessage: Schema.String
 }) {
   override get message(): string {
-    return `${this.endpoint} answered HTTP ${this.status}: ${quote(this.twitchMessage)}`
+    return this.twitchMessage === ""
+      ? `${this.endpoint} answered HTTP ${this.status} with a body that is not Twitch's error envelope (a proxy or a captive portal?)`
+      : `${this.endpoint} answered HTTP ${this.status}: ${quote(this.twitchMessage)}`
   }
 }
 

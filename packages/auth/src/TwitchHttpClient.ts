@@ -2,16 +2,25 @@
  * `TwitchHttpClient`: an `HttpClient` for the Helix API that carries the credentials for
  * you. Every attempt gets the Helix base URL, `Client-Id`, and
  * `Authorization: Bearer <current token>` — read afresh per attempt, so the retry after a
- * refresh carries the new token. Each attempt may take the configured `requestTimeout`; 5xx
- * answers, resets and timeouts of idempotent requests are retried on the configured
- * `retrySchedule`. Helix's 401 answers become typed errors; an invalid token is refreshed
- * (once for all concurrent callers) and the request retried; a 429 waits until
- * `Ratelimit-Reset` and retries.
+ * refresh carries the new token. One deadline, the configured `requestTimeout`, covers each
+ * attempt whole: the answer's headers and its body, which is read before the response is
+ * handed to you (at most `maxBodyBytes` of it, {@link defaultMaxBodyBytes} by default), so
+ * reading it cannot hang. 5xx answers, resets and timeouts before an answer of idempotent
+ * requests are retried on the configured `retrySchedule`. Helix's own 401 answers become
+ * typed errors; an invalid token is refreshed (once for all concurrent callers) and the
+ * request retried; a 429 waits until `Ratelimit-Reset` and retries.
+ *
+ * Nothing that leaves this client carries the token: the responses it gives, and every
+ * error (the platform's `RequestError`/`ResponseError`, including those you make from a
+ * response, such as with `filterStatusOk` or `schemaBodyJson`), hold a copy of the request
+ * whose `Authorization` header reads `Bearer <redacted>`. That holds outside a fiber too
+ * (`JSON.stringify`, `util.inspect`, an unhandled rejection), where the platform's own
+ * redaction does not apply.
  *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
@@ -22,6 +31,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Exchange from "./internal/exchange.js"
 import * as Wire from "./internal/wire.js"
 import * as Retry from "./Retry.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
@@ -74,7 +84,22 @@ export interface Options {
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** Passed to `withTokenRefresh`. Default: one refresh, one retry. */
   readonly refresh?: Retry.WithTokenRefreshOptions | undefined
+  /**
+   * The most of an answer's body that is read, in bytes (`Infinity` for no cap). Default
+   * {@link defaultMaxBodyBytes}. A longer body ends the attempt, unread past the cap, with a
+   * `ResponseError` (`Decode`) that says so; it is not retried.
+   */
+  readonly maxBodyBytes?: number | undefined
 }
+
+/**
+ * The most of a Helix answer's body that is read by default: 8 MiB. A page of Helix's
+ * largest objects (100 videos, clips or streams) is a few hundred KB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxBodyBytes = 8 * 1024 * 1024
 
 /** Methods that may be sent twice: a POST or PATCH that timed out may have been applied. */
 const idempotent: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
@@ -83,7 +108,7 @@ const isServerError = (status: number): boolean => status === 500 || status === 
 
 const HelixErrorBody = Schema.parseJson(Schema.Struct({
   error: Schema.optional(Schema.String),
-  status: Schema.optional(Schema.Number),
+  status: Schema.Number,
   message: Schema.String
 }))
 const decodeHelixError = Schema.decodeUnknownOption(HelixErrorBody)
@@ -103,17 +128,24 @@ const bearerOf = (request: HttpClientRequest.HttpClientRequest): Option.Option<R
     : Option.none()
 }
 
-/** Turns a Helix 401 into the error a caller acts on. */
+/**
+ * Turns Helix's own 401 (its JSON envelope, `status` 401 and a `message`) into the error a
+ * caller acts on. Any other 401 — a proxy's page, a portal's form — says nothing about the
+ * token: it is handed back as the response it is, and nothing is refreshed.
+ */
 const unauthorized = (
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<never, InvalidAccessToken | MissingScope | HelixUnauthorized> =>
+  response: HttpClientResponse.HttpClientResponse,
+  token: Option.Option<Redacted.Redacted<string>>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, InvalidAccessToken | MissingScope | HelixUnauthorized> =>
   Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text): Effect.Effect<
-    never,
+    HttpClientResponse.HttpClientResponse,
     InvalidAccessToken | MissingScope | HelixUnauthorized
   > => {
+    const body = Option.filter(decodeHelixError(text), (body) => body.status === 401)
+    if (Option.isNone(body)) return Effect.succeed(response)
     const endpoint = endpointOf(response.request)
-    const twitchMessage = Option.match(decodeHelixError(text), { onNone: () => "", onSome: (body) => body.message })
-    const normalized = twitchMessage.trim().toLowerCase()
+    const twitchMessage = Wire.bound(body.value.message, Option.toArray(token))
+    const normalized = Wire.bound(body.value.message, [], 4 * Wire.maxMessageLength).trim().toLowerCase()
     if (normalized.startsWith("missing scope")) {
       const scope = twitchMessage.slice(twitchMessage.indexOf(":") + 1).trim()
       return Effect.fail(new MissingScope({ endpoint, scope, twitchMessage }))
@@ -127,8 +159,7 @@ const unauthorized = (
     if (normalized === "client id is missing") {
       return Effect.fail(new HelixUnauthorized({ reason: "MissingClientId", endpoint, twitchMessage }))
     }
-    // "Invalid OAuth token", or a 401 we do not recognise: refreshing once is the right move.
-    const token = bearerOf(response.request)
+    // "Invalid OAuth token", or a 401 of Helix's we do not recognise: refreshing once is the right move.
     return Effect.fail(
       new InvalidAccessToken(
         Option.isSome(token)
@@ -168,6 +199,10 @@ export const make = (
     const credentials = yield* TwitchCredentials
     const retries = Math.max(0, Math.floor(options.rateLimitRetries ?? 3))
     const maxWait = Duration.decode(options.maxRateLimitWait ?? "60 seconds")
+    const maxBytes = options.maxBodyBytes !== undefined && options.maxBodyBytes >= 0
+      ? options.maxBodyBytes
+      : defaultMaxBodyBytes
+    const exchange = Exchange.timed({ timeout: config.requestTimeout, maxBytes, readBodyOf: () => true })
 
     const waitOutRateLimit = <E, R>(
       effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R>
@@ -183,6 +218,8 @@ export const make = (
     }
 
     return (yield* HttpClient.HttpClient).pipe(
+      // an attempt's scope aborts its request when it closes (see Exchange.timed)
+      HttpClient.withScope,
       HttpClient.mapRequest(flow(
         HttpClientRequest.prependUrl(config.helixUrl),
         HttpClientRequest.setHeader("client-id", config.clientId),
@@ -192,33 +229,32 @@ export const make = (
       HttpClient.mapRequestEffect((request) =>
         Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
       ),
-      // One attempt may take `requestTimeout`; then it is a transport failure like a reset.
+      // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
+      // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure
+      // like a reset. The response and every error from here on carry a redacted request.
+      // Helix's own 401s and 429s become typed errors here, where the token sent is known.
       HttpClient.transform((attempt, request) =>
-        Effect.timeoutFail(attempt, {
-          duration: config.requestTimeout,
-          onTimeout: () =>
-            new HttpClientError.RequestError({
-              request,
-              reason: "Transport",
-              description: `no answer within the request timeout (${Duration.format(config.requestTimeout)})`
-            })
-        })
+        Effect.flatMap(
+          exchange(attempt, request),
+          (response): Effect.Effect<
+            HttpClientResponse.HttpClientResponse,
+            InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
+          > =>
+            response.status === 401
+              ? unauthorized(response, bearerOf(request))
+              : response.status === 429
+              ? rateLimited(response)
+              : Effect.succeed(response)
+        )
       ),
-      // 5xx answers, resets and timeouts of idempotent requests are retried on the configured
-      // schedule (429 has its own wait below); each retry reads the token again.
+      // each attempt's end aborts its request: a connection is never left behind
+      HttpClient.transformResponse(Effect.scoped),
+      // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
+      // on the configured schedule (429 has its own wait below); each retry reads the token
+      // again.
       HttpClient.transformResponse(
         Wire.retryTransient(config.retrySchedule, isServerError, (request) => idempotent.has(request.method))
       ),
-      HttpClient.transformResponse(Effect.flatMap((response): Effect.Effect<
-        HttpClientResponse.HttpClientResponse,
-        InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
-      > =>
-        response.status === 401
-          ? unauthorized(response)
-          : response.status === 429
-          ? rateLimited(response)
-          : Effect.succeed(response)
-      )),
       HttpClient.transformResponse(waitOutRateLimit),
       HttpClient.transformResponse((effect) =>
         effect.pipe(Retry.withTokenRefresh(options.refresh), Effect.provideService(TwitchCredentials, credentials))

@@ -164,11 +164,11 @@ describe("error mapping: status-level answers", () => {
       assert.strictEqual(yield* calls, 4)
     }))
 
-  it.live("401 with an empty body on validate (the Twitch CLI mock's way) is InvalidAccessToken", () =>
+  it.live("issue 11 #7: a 401 with an empty body on validate is UnexpectedResponse (only Twitch's envelope says a token is dead)", () =>
     Effect.gen(function*() {
       const { auth } = yield* stubbed({ status: 401, body: "" })
       const error = yield* Effect.flip(auth.validateToken(Redacted.make("t")))
-      assert.strictEqual(error._tag, "InvalidAccessToken")
+      assert.strictEqual(error._tag, "UnexpectedResponse")
     }))
 
   it.live("an unknown 4xx message is UnexpectedResponse carrying Twitch's words", () =>
@@ -199,5 +199,55 @@ describe("error mapping: status-level answers", () => {
       const e3 = yield* Effect.flip(noClient.auth.validateToken(Redacted.make("t")))
       assert.strictEqual(e3._tag, "MalformedResponse")
       assert.include(e3.message, "`client_id` is missing")
+    }))
+})
+
+const allOperations: ReadonlyArray<Operation> = [
+  "exchangeCode",
+  "refreshToken",
+  "appToken",
+  "pollDeviceToken",
+  "validateToken",
+  "revokeToken"
+]
+
+/** 401s and 400s that did not come from Twitch: a proxy's login page, a gateway's JSON, an envelope whose status lies. */
+const notTwitch: ReadonlyArray<{ readonly name: string; readonly status: number; readonly body: string }> = [
+  { name: "a proxy's 401 HTML page", status: 401, body: "<html><body><h1>401 Authorization Required</h1></body></html>" },
+  { name: "a gateway's 401 JSON without status", status: 401, body: JSON.stringify({ message: "Unauthorized" }) },
+  { name: "an empty 401", status: 401, body: "" },
+  {
+    name: "Twitch's words under another status",
+    status: 401,
+    body: JSON.stringify({ status: 400, message: "Invalid refresh token" })
+  },
+  { name: "Twitch's words without a status", status: 400, body: JSON.stringify({ message: "Invalid refresh token" }) }
+]
+
+describe("issue 11 #7: only Twitch's own envelope classifies a token as dead", () => {
+  for (const answer of notTwitch) {
+    for (const operation of allOperations) {
+      it.live(`${operation} ← ${answer.name} → UnexpectedResponse, asked once`, () =>
+        Effect.gen(function*() {
+          const { auth, calls } = yield* stubbed(answer)
+          const error = yield* Effect.flip(run(auth, operation))
+          assert.strictEqual(error._tag, "UnexpectedResponse")
+          assert.strictEqual(yield* calls, 1)
+        }))
+    }
+  }
+
+  it.live("refreshToken ← Twitch's 401 envelope with a message it does not use for dead tokens → UnexpectedResponse", () =>
+    Effect.gen(function*() {
+      const { auth } = yield* stubbed({ status: 401, body: envelope(401, "Unauthorized") })
+      const error = yield* Effect.flip(auth.refreshToken(Redacted.make("some-token")))
+      assert.strictEqual(error._tag, "UnexpectedResponse")
+    }))
+
+  it.live("refreshToken ← Twitch's 401 envelope saying \"Invalid refresh token\" → InvalidRefreshToken (as before)", () =>
+    Effect.gen(function*() {
+      const { auth } = yield* stubbed({ status: 401, body: envelope(401, "Invalid refresh token") })
+      const error = yield* Effect.flip(auth.refreshToken(Redacted.make("some-token")))
+      assert.strictEqual(error._tag, "InvalidRefreshToken")
     }))
 })

@@ -155,4 +155,72 @@ describe("fuzzed answers", () => {
       }),
     { timeout: 60_000, fastCheck: { numRuns: 300 } }
   )
+
+  it.live.prop(
+    "issue 11 #8: a body nested up to 20,000 deep, in any field, is a typed error on every operation",
+    [FastCheck.constantFrom(...operations), FastCheck.integer({ min: 1, max: 20_000 }), FastCheck.constantFrom(200, 400, 401), FastCheck.constantFrom("[", "{\"a\":")],
+    ([operation, depth, status, open]) =>
+      Effect.gen(function*() {
+        const close = open === "[" ? "]" : "}"
+        const nested = open.repeat(depth) + "0" + close.repeat(depth)
+        const body = status === 200
+          ? `{"access_token":${nested},"client_id":${nested},"device_code":${nested}}`
+          : `{"status":${status},"message":${nested}}`
+        const { auth } = yield* stubbed({ status, body }, { retrySchedule: Schedule.recurs(0) })
+        const exit = yield* Effect.exit(run(auth, operation))
+        assert.isTrue(Exit.isFailure(exit))
+        if (Exit.isFailure(exit)) {
+          const error = Cause.failureOption(exit.cause)
+          assert.isTrue(Option.isSome(error), `not a typed failure: ${Cause.pretty(exit.cause)}`)
+          if (Option.isSome(error)) assert.isTrue(knownTags.has(error.value._tag), error.value._tag)
+        }
+      }),
+    { timeout: 60_000, fastCheck: { numRuns: 200 } }
+  )
+
+  it.live.prop(
+    "issue 11 #10: whatever message an answer carries, with the request's secrets in any encoding, the error shows none and at most 200 characters of it",
+    [
+      FastCheck.constantFrom(...operations),
+      FastCheck.array(
+        FastCheck.tuple(
+          FastCheck.string({ maxLength: 20 }),
+          FastCheck.constantFrom(secret, accessToken, refreshToken, "fuzzcode"),
+          FastCheck.constantFrom("raw", "uri", "form", "lower")
+        ),
+        { maxLength: 6 }
+      ),
+      FastCheck.string({ maxLength: 400 })
+    ],
+    ([operation, pieces, tail]) =>
+      Effect.gen(function*() {
+        const encode = (value: string, form: string) =>
+          form === "raw"
+            ? value
+            : form === "uri"
+            ? encodeURIComponent(value)
+            : form === "form"
+            ? new URLSearchParams({ s: value }).toString().slice(2)
+            : encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())
+        const message = pieces.map(([text, value, form]) => text + encode(value, form)).join("") + tail
+        const { auth } = yield* stubbed({ status: 400, body: JSON.stringify({ status: 400, message }) })
+        const error = yield* Effect.flip(run(auth, operation))
+        const twitchMessage = Reflect.get(error, "twitchMessage") ?? Reflect.get(error, "description") ?? ""
+        assert.isAtMost(Array.from(String(twitchMessage)).length, 201)
+        const text = [error.message, JSON.stringify(error), String(error)].join("\n")
+        // fuzzcode is the code exchangeCode sends: a secret only there
+        const sent = operation === "exchangeCode" ? ["fuzzcode"] : []
+        for (const s of [secret, accessToken, refreshToken, ...sent]) {
+          for (const form of ["raw", "uri", "form", "lower"]) {
+            const shown = encode(s, form)
+            // a secret the operation did not send is not the caller's: only check those it sent
+            const carried = s === secret || s === "fuzzcode" ||
+              (s === accessToken && (operation === "validateToken" || operation === "revokeToken")) ||
+              (s === refreshToken && (operation === "refreshToken" || operation === "pollDeviceToken"))
+            if (carried) assert.notInclude(text, shown)
+          }
+        }
+      }),
+    { timeout: 60_000, fastCheck: { numRuns: 500 } }
+  )
 })

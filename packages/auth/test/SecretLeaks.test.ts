@@ -15,6 +15,7 @@ import {
   TwitchSession
 } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
@@ -222,4 +223,45 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
       })
       assert.deepStrictEqual(leaked, [])
     }).pipe(Effect.provide(Layer.merge(overSockets(), Observed))))
+})
+
+describe("issue 11 #6: what leaves TwitchHttpClient holds no bearer token, outside a fiber too", () => {
+  it.live("a response, a reset, a 503, an HTML body and an unhandled rejection, printed every way", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const token = yield* issueToken()
+      const secrets = secretsOf(token)
+      const printed = yield* Effect.scoped(Effect.gen(function*() {
+        const session = yield* TwitchSession.make({ key: user.userId, token })
+        const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+        const response = yield* helix.get("/users")
+        yield* twitch.failNext("helix", { _tag: "Reset" }, 4)
+        const reset = yield* Effect.flip(helix.get("/users"))
+        yield* twitch.failNext("helix", { _tag: "ServerError", status: 503 }, 4)
+        const unavailable = yield* Effect.flip(Effect.flatMap(helix.get("/users"), HttpClientResponse.filterStatusOk))
+        yield* twitch.failNext("helix", { _tag: "Raw", headers: { "content-type": "text/html" }, body: "<html>" })
+        const notJson = yield* Effect.flip(Effect.flatMap(helix.get("/users"), (r) => r.json))
+        yield* twitch.failNext("helix", { _tag: "ServerError", status: 503 }, 4)
+        const rejection: unknown = yield* Effect.promise(() =>
+          Effect.runPromise(Effect.flatMap(helix.get("/users"), HttpClientResponse.filterStatusOk)).then(
+            () => "resolved",
+            (reason: unknown) => reason
+          )
+        )
+        return [response, reset, unavailable, notJson, rejection]
+      }))
+      assert.deepStrictEqual(
+        printed.slice(1, 4).map((e) => (e instanceof Error ? e.name : "")),
+        ["RequestError", "ResponseError", "ResponseError"]
+      )
+      const texts = printed.flatMap((value) => [
+        String(value),
+        render(value),
+        NodeUtil.inspect(value, { depth: Infinity }),
+        value instanceof Error ? Cause.pretty(Cause.fail(value), { renderErrorCause: true }) : ""
+      ])
+      const leaked = secrets.flatMap(variants).filter((s) => s.length > 0 && texts.some((t) => t.includes(s)))
+      assert.deepStrictEqual(leaked, [])
+      assert.isTrue(texts.some((t) => t.includes("Bearer <redacted>")), "the header is shown, redacted")
+    }).pipe(Effect.provide(overSockets())))
 })

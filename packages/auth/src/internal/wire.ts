@@ -1,68 +1,191 @@
 /**
  * Sending requests to id.twitch.tv and turning its answers into values or typed errors.
  * Everything here is careful never to put a credential into an error: request bodies are
- * never inspected, and decoding failures are described by field names only.
+ * never inspected, decoding failures are described by field names only, and what Twitch
+ * (or whoever answered in its place) says is bounded and scrubbed of every secret the
+ * request carried before it reaches an error.
  */
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { flow } from "effect/Function"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Token from "../Token.js"
+import type { TwitchAuthConfig } from "../TwitchAuthConfig.js"
 import {
   type Endpoint,
   MalformedResponse,
   RateLimited,
   TransportError,
-  TwitchUnavailable
+  TwitchUnavailable,
+  UnexpectedResponse
 } from "../TwitchAuthError.js"
+import * as Exchange from "./exchange.js"
+
+/**
+ * The most of an id.twitch.tv answer that is read: 64 KiB. Twitch's answers are a few
+ * hundred bytes (a token, a validation, a key set of about 1 KB); past this, reading stops and
+ * the call fails with `MalformedResponse`.
+ */
+export const maxAuthBodyBytes = 64 * 1024
+
+/** The most of Twitch's `message` that an error repeats, in characters. */
+export const maxMessageLength = 200
 
 /** What Twitch said when it refused a request. */
 export interface Failure {
   readonly endpoint: Endpoint
   readonly status: number
-  /** Twitch's `message`, or `""` when the body was not Twitch's error envelope. */
+  /**
+   * Twitch's `message` (bounded to {@link maxMessageLength} characters, every secret of the
+   * request scrubbed), or `""` when the body was not Twitch's error envelope.
+   */
   readonly twitchMessage: string
   /** The same, lower-cased and trimmed, for matching. */
   readonly normalized: string
+  /**
+   * Whether the body is Twitch's own error envelope: a JSON object whose `status` is the
+   * answer's HTTP status, with a `message`. Only such an answer may say that a token is
+   * dead; a proxy's or a portal's page (HTML, or JSON of another shape) never does.
+   */
+  readonly fromTwitch: boolean
 }
 
 const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(Token.ErrorResponse))
 
+/** A secret as it may be echoed back: raw, URL-encoded, form-encoded, JSON-escaped. */
+const variantsOf = (secret: string): ReadonlyArray<string> => [
+  secret,
+  encodeURIComponent(secret),
+  new URLSearchParams({ s: secret }).toString().slice(2),
+  JSON.stringify(secret).slice(1, -1)
+]
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/** Secrets shorter than this are not scrubbed (they would match ordinary words). */
+const minSecretLength = 4
+
+/**
+ * `text` with every occurrence of every secret — raw, URL-encoded (`%2F`, either case),
+ * form-encoded (`+` for a space) or JSON-escaped — replaced by `<redacted>`.
+ */
+export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string> | string>): string => {
+  const variants = new Set<string>()
+  for (const secret of secrets) {
+    const value = Redacted.isRedacted(secret) ? Redacted.value(secret) : secret
+    if (value.length >= minSecretLength) for (const variant of variantsOf(value)) variants.add(variant)
+  }
+  if (variants.size === 0) return text
+  const pattern = Array.from(variants).sort((a, b) => b.length - a.length).map(escapeRegExp).join("|")
+  return text.replace(new RegExp(pattern, "gi"), "<redacted>")
+}
+
+/** C0 and C1 controls, and the Unicode marks that reorder text on a terminal. */
+const isUnprintable = (code: number): boolean =>
+  code <= 0x1f || (code >= 0x7f && code <= 0x9f) || code === 0x200e || code === 0x200f ||
+  (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)
+
+/**
+ * A remote party's text made fit for an error: scrubbed of `secrets`, control characters
+ * replaced by spaces, and at most `max` characters (then `…`).
+ */
+export const bound = (
+  text: string,
+  secrets: ReadonlyArray<Redacted.Redacted<string> | string>,
+  max: number = maxMessageLength
+): string => {
+  const clean = scrub(text, secrets)
+  const characters = Array.from(
+    clean.length > 4 * max ? clean.slice(0, 4 * max) : clean,
+    (character) => (isUnprintable(character.codePointAt(0) ?? 0) ? " " : character)
+  )
+  return characters.length > max ? `${characters.slice(0, max).join("")}…` : characters.join("")
+}
+
+/** A path segment as shown: JSON keys are short, but one from a hostile body need not be. */
+const segment = (key: PropertyKey): string => {
+  const text = String(key)
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text
+}
+
+const describePath = (path: ReadonlyArray<PropertyKey>, root: string): string => {
+  if (path.length === 0) return root
+  const shown = path.length > 8 ? [...path.slice(0, 8).map(segment), "…"] : path.map(segment)
+  return `\`${shown.join(".")}\``
+}
+
+const pathOf = (path: ParseResult.Path): ReadonlyArray<PropertyKey> => (isNonEmpty(path) ? path : [path])
+
+const issuesOf = (issues: ParseResult.SingleOrNonEmpty<ParseResult.ParseIssue>): ReadonlyArray<ParseResult.ParseIssue> =>
+  isNonEmpty(issues) ? issues : [issues]
+
+const isNonEmpty = <A>(value: ParseResult.SingleOrNonEmpty<A>): value is readonly [A, ...Array<A>] =>
+  Array.isArray(value)
+
 /**
  * Describes a decoding failure by the paths of the offending fields, never by their values
  * (which may be tokens). `root` names the whole input (for an issue with an empty path);
- * at most `max` distinct issues are listed, then how many more there are.
+ * at most `max` distinct issues are listed (default 5), then how many more there are.
+ *
+ * The issue tree is walked with an explicit stack and no value is ever formatted: Effect's
+ * formatters render each offending value, recursively, and a body nested a few thousand
+ * levels deep overflowed the stack there.
  */
 export const describeParseError = (
   error: ParseResult.ParseError,
   options: { readonly root?: string; readonly max?: number } = {}
 ): string => {
   const root = options.root ?? "the body"
-  const max = options.max ?? Infinity
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const parts = Array.from(
-    new Set(issues.map((issue) => {
-      const path = issue.path.length === 0 ? root : `\`${issue.path.map(String).join(".")}\``
-      switch (issue._tag) {
-        case "Missing":
-          return `${path} is missing`
-        case "Unexpected":
-          return `${path} is not expected`
-        default:
-          return `${path} has the wrong type or value`
+  const max = options.max ?? 5
+  const parts = new Set<string>()
+  const stack: Array<{ readonly path: ReadonlyArray<PropertyKey>; readonly issue: ParseResult.ParseIssue }> = [
+    { path: [], issue: error.issue }
+  ]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { issue, path } = next
+    switch (issue._tag) {
+      case "Missing":
+        parts.add(`${describePath(path, root)} is missing`)
+        break
+      case "Unexpected":
+        parts.add(`${describePath(path, root)} is not expected`)
+        break
+      case "Type":
+      case "Forbidden":
+        parts.add(`${describePath(path, root)} has the wrong type or value`)
+        break
+      case "Pointer":
+        stack.push({ path: path.concat(pathOf(issue.path)), issue: issue.issue })
+        break
+      case "Refinement":
+      case "Transformation":
+        stack.push({ path, issue: issue.issue })
+        break
+      case "Composite": {
+        const issues = issuesOf(issue.issues)
+        // pushed in reverse, so that they are described in order
+        for (let i = issues.length - 1; i >= 0; i--) {
+          const child = issues[i]
+          if (child !== undefined) stack.push({ path, issue: child })
+        }
+        break
       }
-    }))
-  )
-  const shown = parts.slice(0, max).join("; ")
-  return parts.length > max ? `${shown}; and ${parts.length - max} more` : shown
+    }
+  }
+  const all = Array.from(parts)
+  const shown = all.slice(0, max).join("; ")
+  return all.length > max ? `${shown}; and ${all.length - max} more` : shown
 }
 
 const causeText = (cause: unknown): string => {
@@ -76,18 +199,30 @@ const causeText = (cause: unknown): string => {
   return parts.join(": ")
 }
 
-/** Maps a platform failure (or a per-attempt timeout) to a `TransportError`. */
-export const transportError = (
+/**
+ * Maps a failed exchange (see `Exchange.timed`) to the error a caller acts on: no answer is
+ * a `TransportError` (`Timeout` when the deadline passed, before the headers or during the
+ * body), a body past the cap is a `MalformedResponse`. `secrets` are scrubbed from the text.
+ */
+export const exchangeError = (
   endpoint: Endpoint,
-  error: HttpClientError.HttpClientError | Cause.TimeoutException
-): TransportError => {
+  error: HttpClientError.HttpClientError | Cause.TimeoutException,
+  secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
+): TransportError | MalformedResponse => {
   if (error._tag === "TimeoutException") {
     return new TransportError({ endpoint, reason: "Timeout", detail: "no answer within the request timeout" })
   }
-  const detail = [error.reason, error.description, causeText(error.cause)]
+  const cause = error.cause
+  if (cause instanceof Exchange.RequestTimeout || cause instanceof Exchange.BodyTimeout) {
+    return new TransportError({ endpoint, reason: "Timeout", detail: cause.message })
+  }
+  if (cause instanceof Exchange.BodyTooLarge && error._tag === "ResponseError") {
+    return new MalformedResponse({ endpoint, status: error.response.status, detail: cause.message })
+  }
+  const detail = [error.reason, error.description, causeText(cause)]
     .filter((s): s is string => s !== undefined && s.length > 0)
     .join(": ")
-  return new TransportError({ endpoint, reason: "Network", detail })
+  return new TransportError({ endpoint, reason: "Network", detail: bound(detail, secrets, 300) })
 }
 
 const retryAfterSeconds = (response: HttpClientResponse.HttpClientResponse, nowMillis: number) => {
@@ -98,14 +233,17 @@ const retryAfterSeconds = (response: HttpClientResponse.HttpClientResponse, nowM
 }
 
 /**
- * Reads a non-2xx answer. 429 and 5xx become the transient errors; anything else is handed
- * to `classify` with Twitch's message.
+ * Reads a non-2xx answer. 429 and 5xx become the transient errors. Anything else is handed
+ * to `classify` when it is Twitch's own error envelope (see {@link Failure.fromTwitch}), and
+ * is an `UnexpectedResponse` when it is not: only Twitch can say that a token is dead.
+ * Twitch's message is bounded and scrubbed of `secrets`.
  */
 export const failWith = <E>(
   endpoint: Endpoint,
   response: HttpClientResponse.HttpClientResponse,
-  classify: (failure: Failure) => E
-): Effect.Effect<never, E | RateLimited | TwitchUnavailable> =>
+  classify: (failure: Failure) => E,
+  secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
+): Effect.Effect<never, E | UnexpectedResponse | RateLimited | TwitchUnavailable> =>
   Effect.gen(function*() {
     if (response.status === 429) {
       const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -118,13 +256,20 @@ export const failWith = <E>(
       return yield* Effect.fail(new TwitchUnavailable({ endpoint, status: response.status }))
     }
     const text = yield* Effect.orElseSucceed(response.text, () => "")
-    const twitchMessage = Option.match(decodeEnvelope(text), {
-      onNone: () => "",
-      onSome: (envelope) => envelope.message
-    })
-    return yield* Effect.fail(
-      classify({ endpoint, status: response.status, twitchMessage, normalized: twitchMessage.trim().toLowerCase() })
-    )
+    const envelope = Option.filter(decodeEnvelope(text), (envelope) => envelope.status === response.status)
+    if (Option.isNone(envelope)) {
+      return yield* Effect.fail(new UnexpectedResponse({ endpoint, status: response.status, twitchMessage: "" }))
+    }
+    const message = envelope.value.message
+    const twitchMessage = bound(message, secrets)
+    return yield* Effect.fail(classify({
+      endpoint,
+      status: response.status,
+      twitchMessage,
+      // matched on Twitch's words (they are short), shown only scrubbed
+      normalized: bound(message, [], 4 * maxMessageLength).trim().toLowerCase(),
+      fromTwitch: true
+    }))
   })
 
 /** Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. */
@@ -175,6 +320,60 @@ export const emptyBody = (
           new MalformedResponse({ endpoint, status: response.status, detail: "the body should be empty, and is not" })
         )
   )
+
+/**
+ * The id.twitch.tv pipeline `TwitchAuth` and `OpenIdConnect` share: the base URL and
+ * `Accept: application/json` on every request; one deadline (`requestTimeout`) per attempt
+ * covering the answer's headers and its whole body, read up to {@link maxAuthBodyBytes};
+ * transient answers and failures before an answer retried on `retrySchedule` (an answer
+ * whose body then fails is not sent again: Twitch has acted on it, and a refresh token may
+ * be spent already).
+ */
+export const authClient = (
+  client: HttpClient.HttpClient,
+  config: TwitchAuthConfig.Service
+): HttpClient.HttpClient.With<HttpClientError.HttpClientError> =>
+  client.pipe(
+    HttpClient.withScope,
+    HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
+    HttpClient.transform(Exchange.timed({
+      timeout: config.requestTimeout,
+      maxBytes: maxAuthBodyBytes,
+      // a transient answer is retried or becomes its error by status alone
+      readBodyOf: (status) => !isRetriedStatus(status)
+    })),
+    // each attempt's end aborts its request: a connection is never left behind
+    HttpClient.transformResponse(Effect.scoped),
+    HttpClient.transformResponse(retryTransient(config.retrySchedule, isRetriedStatus))
+  )
+
+/**
+ * Sends requests through {@link authClient}: a 2xx answer goes to `onSuccess`, any other to
+ * `classify` (through {@link failWith}); a failed exchange becomes a `TransportError` or a
+ * `MalformedResponse`. `secrets` are what the request carries (the client secret is always
+ * added): they are scrubbed from every error's text.
+ */
+export const makeSend = (client: HttpClient.HttpClient.With<HttpClientError.HttpClientError>, config: TwitchAuthConfig.Service) =>
+<A, E>(
+  endpoint: Endpoint,
+  request: HttpClientRequest.HttpClientRequest,
+  onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
+  classify: (failure: Failure) => E,
+  secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
+): Effect.Effect<A, E | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> => {
+  const all = Option.match(config.clientSecret, { onNone: () => secrets, onSome: (secret) => [...secrets, secret] })
+  return client.execute(request).pipe(
+    Effect.mapError((error) => exchangeError(endpoint, error, all)),
+    Effect.flatMap((response): Effect.Effect<
+      A,
+      E | UnexpectedResponse | RateLimited | TwitchUnavailable | MalformedResponse
+    > =>
+      response.status >= 200 && response.status < 300
+        ? onSuccess(response)
+        : failWith(endpoint, response, classify, all)
+    )
+  )
+}
 
 /** A transient answer carried through the retry as a failure, and given back when retries run out. */
 class TransientAnswer extends Data.TaggedError("TransientAnswer")<{
