@@ -32,7 +32,10 @@ export const defaultAuthUrl = "https://id.twitch.tv/oauth2"
 export const defaultHelixUrl = "https://api.twitch.tv/helix"
 
 /**
- * How long one HTTP attempt may take before it counts as a (transient) timeout: 10 seconds.
+ * How long one HTTP attempt may take, from sending the request to the last byte of the
+ * answer's body, before it counts as a timeout: 10 seconds. A deadline passed before the
+ * answer's headers is transient (retried); one passed while the body arrives is not (Twitch
+ * has acted on the request by then).
  *
  * @since 0.1.0
  * @category constants
