@@ -337,8 +337,9 @@ export class MalformedRedirect extends Schema.TaggedError<MalformedRedirect>(
 /**
  * An OpenID Connect ID token was refused: missing from the answer (`Missing`), not a JWT
  * (`Malformed`), not signed by one of Twitch's keys (`Signature`), issued by someone else
- * (`Issuer`), for another application (`Audience`), expired (`Expired`), or not carrying
- * the nonce of this request (`Nonce`). Do not trust anything it says. The token itself is
+ * (`Issuer`), for another application (`Audience`: `aud` does not name this client;
+ * `AuthorizedParty`: `azp` names another client, or is missing with several audiences),
+ * expired (`Expired`), or not carrying the nonce of this request (`Nonce`). Do not trust anything it says. The token itself is
  * never kept.
  *
  * @since 0.1.0
@@ -347,7 +348,16 @@ export class MalformedRedirect extends Schema.TaggedError<MalformedRedirect>(
 export class InvalidIdToken extends Schema.TaggedError<InvalidIdToken>("@effect-twitch/auth/InvalidIdToken")(
   "InvalidIdToken",
   {
-    reason: Schema.Literal("Missing", "Malformed", "Signature", "Issuer", "Audience", "Expired", "Nonce"),
+    reason: Schema.Literal(
+      "Missing",
+      "Malformed",
+      "Signature",
+      "Issuer",
+      "Audience",
+      "AuthorizedParty",
+      "Expired",
+      "Nonce"
+    ),
     detail: Schema.String
   }
 ) {

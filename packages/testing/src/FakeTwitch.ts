@@ -17,6 +17,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Wire from "./internal/wire.js"
 
 /**
@@ -275,8 +276,9 @@ export declare namespace FakeTwitch {
   /**
    * How the next ID token the fake issues (or one minted with `mintIdToken`) departs from a
    * good one: `claims` are merged over the real claims (a claim set to `undefined` is
-   * removed), and `key: "foreign"` signs it with a key that is not in `/oauth2/keys` (same
-   * `kid`, so only the signature check can catch it).
+   * removed), `key: "foreign"` signs it with a key that is not in `/oauth2/keys` (same
+   * `kid`, so only the signature check can catch it), and `kid` puts another key id in its
+   * header (one the key set may not have: a verifier then refetches `/oauth2/keys`).
    *
    * @since 0.1.0
    * @category models
@@ -284,6 +286,7 @@ export declare namespace FakeTwitch {
   export interface IdTokenOverrides {
     readonly claims?: Readonly<Record<string, unknown>>
     readonly key?: "twitch" | "foreign"
+    readonly kid?: string
   }
 
   /**
@@ -365,6 +368,11 @@ export declare namespace FakeTwitch {
       input: { readonly clientId: string; readonly userId: string; readonly nonce?: string },
       overrides?: IdTokenOverrides
     ) => Effect.Effect<string>
+    /**
+     * Twitch rotates its signing key: a new RSA key with the next `kid` ("2", "3", …) signs
+     * the ID tokens from now on, and `/oauth2/keys` serves only it.
+     */
+    readonly rotateSigningKey: () => Effect.Effect<void>
 
     /** Registers (or replaces) an application. */
     readonly registerClient: (input?: ClientInput) => Effect.Effect<Client>
@@ -592,6 +600,7 @@ interface NeedsIdToken {
   readonly _tag: "NeedsIdToken"
   readonly claims: Readonly<Record<string, unknown>>
   readonly key: "twitch" | "foreign"
+  readonly kid: string | undefined
   readonly respond: (idToken: string) => FakeTwitch.WireResponse
 }
 
@@ -1152,12 +1161,12 @@ const rsaAlgorithm = {
   hash: "SHA-256"
 } as const
 
-const generateSigningKey = async (): Promise<SigningKey> => {
+const generateSigningKey = async (kid: string = signingKid): Promise<SigningKey> => {
   const pair = await globalThis.crypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])
   const exported = await globalThis.crypto.subtle.exportKey("jwk", pair.publicKey)
   return {
     privateKey: pair.privateKey,
-    jwk: { alg: "RS256", e: exported.e ?? "", kid: signingKid, kty: "RSA", n: exported.n ?? "", use: "sig" }
+    jwk: { alg: "RS256", e: exported.e ?? "", kid, kty: "RSA", n: exported.n ?? "", use: "sig" }
   }
 }
 
@@ -1168,8 +1177,12 @@ const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("ba
  * A compact RS256 JWS. Written here on WebCrypto, not with the SDK's JOSE library, so that
  * the fake shares no code with the verifier it tests.
  */
-const signJwt = async (key: SigningKey, claims: Readonly<Record<string, unknown>>): Promise<string> => {
-  const header = base64Url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT", kid: key.jwk.kid })))
+const signJwt = async (
+  key: SigningKey,
+  claims: Readonly<Record<string, unknown>>,
+  kid: string = key.jwk.kid
+): Promise<string> => {
+  const header = base64Url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT", kid })))
   const payload = base64Url(encoder.encode(JSON.stringify(claims)))
   const input = `${header}.${payload}`
   const signature = await globalThis.crypto.subtle.sign(rsaAlgorithm.name, key.privateKey, encoder.encode(input))
@@ -1266,7 +1279,7 @@ const withIdToken = (
 ): readonly [Reply, State] => {
   const overrides = state.idTokenOverrides
   return [
-    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", respond },
+    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", kid: overrides?.kid, respond },
     { ...state, idTokenOverrides: undefined }
   ]
 }
@@ -1594,10 +1607,19 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
     }
     const defaultIssuer = options.issuer ?? defaults.issuer
     // RSA key generation takes tens of milliseconds: done once, on the first OIDC request.
-    const twitchKey = yield* Effect.cached(Effect.promise(generateSigningKey))
-    const foreignKey = yield* Effect.cached(Effect.promise(generateSigningKey))
-    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign") =>
-      Effect.flatMap(key === "foreign" ? foreignKey : twitchKey, (signing) => Effect.promise(() => signJwt(signing, claims)))
+    // `rotateSigningKey` replaces the current one with a key of the next `kid`.
+    const currentKey = yield* SynchronizedRef.make<Option.Option<SigningKey>>(Option.none())
+    const twitchKey = SynchronizedRef.modifyEffect(currentKey, (current) =>
+      Option.match(current, {
+        onSome: (key) => Effect.succeed([key, current] as const),
+        onNone: () => Effect.map(Effect.promise(() => generateSigningKey()), (key) => [key, Option.some(key)] as const)
+      }))
+    const foreignKey = yield* Effect.cached(Effect.promise(() => generateSigningKey()))
+    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign", kid: string | undefined) =>
+      Effect.flatMap(
+        key === "foreign" ? foreignKey : twitchKey,
+        (signing) => Effect.promise(() => signJwt(signing, claims, kid ?? signing.jwk.kid))
+      )
     const serial = yield* Ref.make(0)
     const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
     const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
@@ -1667,7 +1689,7 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
         const issuer = request.baseUrl ?? defaultIssuer
         const reply = yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes, issuer }))
-        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key)) : reply
+        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key, reply.kid)) : reply
       })
 
     const requireClient = (state: State, clientId: string) =>
@@ -1735,8 +1757,15 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             fresh: { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
           }
           const claims = idTokenClaims(state, ctx, clientId, userId, [], { ...noOidc, nonce })
-          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch")
+          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch", overrides.kid)
         }),
+      rotateSigningKey: () =>
+        SynchronizedRef.updateEffect(currentKey, (current) =>
+          Effect.gen(function*() {
+            const previous = Option.isSome(current) ? Number(current.value.jwk.kid) : Number(signingKid)
+            const next = yield* Effect.promise(() => generateSigningKey(String(previous + 1)))
+            return Option.some(next)
+          })),
 
       registerClient: (input = {}) =>
         Effect.gen(function*() {
