@@ -219,8 +219,10 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
 }
 
 /**
- * The device code is unknown, expired or already used (`400 invalid device code`).
- * Start the device flow again.
+ * The device code is unknown, expired or already used: Twitch said so
+ * (`400 invalid device code`, with `twitchMessage`), or `DeviceFlow` reached the code's
+ * `expiresAt` and stopped without asking Twitch again (no `twitchMessage`). Start the device
+ * flow again.
  *
  * @since 0.1.0
  * @category errors
@@ -228,12 +230,14 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
 export class DeviceCodeExpired extends Schema.TaggedError<DeviceCodeExpired>(
   "@effect-twitch/auth/DeviceCodeExpired"
 )("DeviceCodeExpired", {
-  twitchMessage: Schema.String
+  twitchMessage: Schema.optionalWith(Schema.String, { exact: true })
 }) {
   override get message(): string {
-    return `Twitch rejected the device code (${
-      quote(this.twitchMessage)
-    }); it expired or was used already, start the device flow again`
+    return this.twitchMessage === undefined
+      ? "The device code expired (its expires_in has passed) before the user approved it; start the device flow again"
+      : `Twitch rejected the device code (${
+        quote(this.twitchMessage)
+      }); it expired or was used already, start the device flow again`
   }
 }
 

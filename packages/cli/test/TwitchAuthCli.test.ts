@@ -375,7 +375,7 @@ layer(ShortDeviceCodes, { excludeTestServices: true })("twitch-auth and device c
       assert.strictEqual(result.code, 3)
       assert.strictEqual(
         errorLine(result),
-        "the device code expired (or was used) before it was approved (Twitch: \"invalid device code\"); run login --device again"
+        "the device code expired before it was approved; run login --device again"
       )
       assert.isFalse(Fs.existsSync(tokenFile))
     }))
