@@ -18,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import { RequestLog } from "./internal/requestLog.js"
 import * as Wire from "./internal/wire.js"
 
 /**
@@ -271,6 +272,13 @@ export declare namespace FakeTwitch {
     readonly issuer?: string
     /** The activation page in `verification_uri`. Default `https://www.twitch.tv/activate`. */
     readonly verificationUri?: string
+    /**
+     * How many requests per endpoint the log keeps for `requests` and `lastRequest` (the
+     * latest ones; older ones are dropped). `calls` counts every request regardless.
+     * Default 1000: a long-running `pnpm mock` keeps a bounded history, and recording a
+     * request costs the same whatever came before.
+     */
+    readonly requestLogLimit?: number
   }
 
   /**
@@ -407,9 +415,14 @@ export declare namespace FakeTwitch {
     readonly isAccessTokenValid: (accessToken: string) => Effect.Effect<boolean>
     /** Whether a refresh token would be accepted now. */
     readonly isRefreshTokenValid: (refreshToken: string) => Effect.Effect<boolean>
-    /** How many requests an endpoint received (faulted ones included). */
+    /** How many requests an endpoint received (faulted ones included), exactly. */
     readonly calls: (endpoint: Endpoint) => Effect.Effect<number>
-    /** The requests an endpoint received, oldest first. */
+    /** How many `POST /oauth2/token` requests carried this `grant_type`, exactly. */
+    readonly grantCalls: (grantType: string) => Effect.Effect<number>
+    /**
+     * The latest requests an endpoint received, oldest first: at most `requestLogLimit`
+     * (default 1000); `calls` tells how many there were in all.
+     */
     readonly requests: (endpoint: Endpoint) => Effect.Effect<ReadonlyArray<WireRequest>>
     /** The latest request an endpoint received, if any. */
     readonly lastRequest: (endpoint: Endpoint) => Effect.Effect<Option.Option<WireRequest>>
@@ -470,7 +483,8 @@ export const defaults = {
   deviceIntervalSeconds: 5,
   idTokenTtlSeconds: 900,
   issuer: "https://id.twitch.tv/oauth2",
-  verificationUri: "https://www.twitch.tv/activate"
+  verificationUri: "https://www.twitch.tv/activate",
+  requestLogLimit: 1000
 } as const
 
 // ---------------------------------------------------------------------------------------------
@@ -554,7 +568,6 @@ interface State {
   readonly consentingUser: string | undefined
   readonly denyNext: boolean
   readonly quirks: FakeTwitch.Quirks
-  readonly recorded: Readonly<Record<FakeTwitch.Endpoint, ReadonlyArray<FakeTwitch.WireRequest>>>
   readonly faults: ReadonlyArray<PendingFault>
   /** Keyed by the `Client-Id` header ("" when absent). */
   readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
@@ -608,18 +621,8 @@ type Reply = FakeTwitch.WireResponse | NeedsIdToken
 
 type Transition = (state: State, ctx: Ctx) => readonly [Reply, State]
 
-const emptyRecorded: State["recorded"] = {
-  token: [],
-  validate: [],
-  revoke: [],
-  authorize: [],
-  helix: [],
-  device: [],
-  activate: [],
-  keys: [],
-  userinfo: [],
-  discovery: []
-}
+/** The request log's label of a token request: its `grant_type`. */
+const grantLabel = (grantType: string | undefined): string => `grant_type=${grantType ?? ""}`
 
 const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
   const value = request.params[name]
@@ -1625,6 +1628,11 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
     const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
     const freshRefreshToken = Effect.map(freshId(40), (base) => base + Wire.refreshTokenSuffix)
 
+    // The request log lives beside the model's state, not in it: recording is O(1) and never
+    // copies the history (a copy per request made a long `pnpm mock` slower with each one).
+    const log = yield* Effect.sync(() =>
+      new RequestLog<FakeTwitch.Endpoint, FakeTwitch.WireRequest>(options.requestLogLimit ?? defaults.requestLogLimit)
+    )
     const ref = yield* Ref.make<State>({
       clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
       users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
@@ -1639,7 +1647,6 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         emptyScopes: options.emptyScopes ?? "empty",
         refreshFailureStatus: options.refreshFailureStatus ?? 400
       },
-      recorded: emptyRecorded,
       faults: [],
       helixBuckets: HashMap.empty(),
       deviceCodes: HashMap.empty(),
@@ -1657,15 +1664,17 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       onFault: (fault: AnswerFault) => Transition = oauthFault
     ) =>
       Effect.gen(function*() {
+        yield* Effect.sync(() =>
+          log.record(endpoint, request, endpoint === "token" ? grantLabel(request.params["grant_type"]) : undefined)
+        )
         const fault = yield* Ref.modify(ref, (state): readonly [Option.Option<FakeTwitch.Fault>, State] => {
-          const recorded = { ...state.recorded, [endpoint]: [...state.recorded[endpoint], request] }
           const index = state.faults.findIndex((f) => f.endpoint === endpoint || f.endpoint === "any")
           const pending = state.faults[index]
-          if (pending === undefined) return [Option.none(), { ...state, recorded }]
+          if (pending === undefined) return [Option.none(), state]
           const faults = pending.remaining <= 1
             ? state.faults.filter((_, i) => i !== index)
             : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
-          return [Option.some(pending.fault), { ...state, recorded, faults }]
+          return [Option.some(pending.fault), { ...state, faults }]
         })
         let run = transition
         if (Option.isSome(fault)) {
@@ -1866,11 +1875,11 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             onSome: (record) => refreshTokenAlive(record, now)
           })
         }),
-      calls: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint].length),
-      requests: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint]),
-      lastRequest: (endpoint) =>
-        Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.recorded[endpoint].at(-1))),
-      resetCounters: () => Ref.update(ref, (state) => ({ ...state, recorded: emptyRecorded })),
+      calls: (endpoint) => Effect.sync(() => log.count(endpoint)),
+      grantCalls: (grantType) => Effect.sync(() => log.tally(grantLabel(grantType))),
+      requests: (endpoint) => Effect.sync(() => log.entries(endpoint)),
+      lastRequest: (endpoint) => Effect.sync(() => Option.fromNullable(log.last(endpoint))),
+      resetCounters: () => Effect.sync(() => log.reset()),
       failNext: (endpoint, fault, times = 1) =>
         times <= 0
           ? Effect.void
