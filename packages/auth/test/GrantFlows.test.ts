@@ -257,6 +257,24 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
         assert.notInclude(JSON.stringify(error), "eyJ")
       }))
 
+    it.effect("issue 11 #12: an azp of another client, this client the only audience: InvalidIdToken AuthorizedParty", () =>
+      rejected("AuthorizedParty", Effect.flatMap(twitch, (t) => t.nextIdToken({ claims: { azp: "someone-else" } }))))
+
+    it.effect("issue 11 #12: 100 forged ID tokens over HTTP: one fetch of /oauth2/keys, not one per token", () =>
+      Effect.gen(function*() {
+        const { oidc } = yield* clients
+        const before = yield* Effect.flatMap(twitch, (t) => t.calls("keys"))
+        const forged = Redacted.make(
+          yield* Effect.flatMap(twitch, (t) =>
+            t.mintIdToken({ clientId: confidential.clientId, userId: user.userId, nonce: "n" }, { key: "foreign" }))
+        )
+        for (let i = 0; i < 100; i++) {
+          const error = yield* Effect.flip(oidc.verifyIdToken(forged, { nonce: "n" }))
+          assert.strictEqual(error._tag === "InvalidIdToken" ? error.reason : error._tag, "Signature")
+        }
+        assert.strictEqual((yield* Effect.flatMap(twitch, (t) => t.calls("keys"))) - before, 1)
+      }))
+
     it.effect("another issuer: InvalidIdToken Issuer", () =>
       rejected("Issuer", Effect.flatMap(twitch, (t) => t.nextIdToken({ claims: { iss: "https://id.example.com/oauth2" } }))))
 
