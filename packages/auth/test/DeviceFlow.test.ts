@@ -139,6 +139,9 @@ describe("DeviceFlow on the in-memory Twitch (TestClock, no real waiting)", () =
       const authorization = yield* DeviceFlow.start()
       assert.strictEqual(authorization.intervalSeconds, 0)
       const polled = yield* Effect.fork(DeviceFlow.poll(authorization))
+      // let the poller run before any time passes: it must be asleep, not polling
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      assert.strictEqual(yield* tokenCalls, 0)
       yield* TestClock.adjust("999 millis")
       assert.strictEqual(yield* tokenCalls, 0)
       yield* TestClock.adjust("1 millis")
