@@ -387,10 +387,13 @@ interface KeySetCache {
   readonly keys: Option.Option<Jose.JSONWebKeySet>
   /** When `keys` was fetched (Clock milliseconds). */
   readonly fetchedAt: number
+  /** When a fetch was last tried, successful or not. */
+  readonly attemptedAt: number
 }
 
 /**
- * How long the key set from `/oauth2/keys` is used before it is fetched again: one hour.
+ * How long the key set from `/oauth2/keys` is used before it is fetched again: one hour. If
+ * that fetch fails, the old set stays in use (retried every {@link keySetRefetchInterval}).
  *
  * @since 0.1.0
  * @category constants
@@ -398,11 +401,13 @@ interface KeySetCache {
 export const keySetTtl: Duration.Duration = Duration.hours(1)
 
 /**
- * The least time between two fetches of `/oauth2/keys` caused by ID tokens naming a `kid`
- * the cached set lacks: 30 seconds. A token signed with a key Twitch has just rotated in is
- * accepted once the set is refetched (at worst 30 seconds after the previous fetch); a
- * flood of forged tokens naming unknown `kid`s costs at most one fetch per 30 seconds, and
- * a bad signature under a known `kid` none at all.
+ * The least time between two attempts to refetch `/oauth2/keys` (for ID tokens naming a
+ * `kid` the cached set lacks, or a set past {@link keySetTtl}), failed attempts included:
+ * 30 seconds. A token signed with a key Twitch has just rotated in is accepted once the set
+ * is refetched (at worst 30 seconds after the previous attempt); a flood of forged tokens
+ * naming unknown `kid`s costs at most one fetch per 30 seconds, even while the endpoint
+ * fails, and a bad signature under a known `kid` none at all. Only a service that has never
+ * obtained the key set fetches it on every verification until it succeeds.
  *
  * @since 0.1.0
  * @category constants
@@ -454,20 +459,38 @@ export const make: Effect.Effect<
     unexpected
   )
   // The key set is fetched on first use and kept for `keySetTtl`. A token naming a `kid` the
-  // set lacks (Twitch rotated its key) refetches it, at most once per `keySetRefetchInterval`:
-  // a bad signature under a known key never refetches, so forged tokens cannot make this
-  // service hammer `/oauth2/keys`. One fetch at a time; concurrent verifications share it.
-  const keySet = yield* SynchronizedRef.make<KeySetCache>({ keys: Option.none(), fetchedAt: 0 })
+  // set lacks (Twitch rotated its key), or a set past its TTL, refetches it — at most once per
+  // `keySetRefetchInterval`, counting failed attempts: a bad signature under a known key
+  // never refetches, so forged tokens cannot make this service hammer `/oauth2/keys`, not
+  // even while it fails. A set past its TTL that cannot be refreshed keeps being used (the
+  // keys it holds are still Twitch's). One fetch at a time; concurrent verifications share it.
+  const keySet = yield* SynchronizedRef.make<KeySetCache>({ keys: Option.none(), fetchedAt: 0, attemptedAt: 0 })
   const keysFor = (kid: string | undefined): Effect.Effect<Jose.JSONWebKeySet, RequestError> =>
-    SynchronizedRef.modifyEffect(keySet, (cache) =>
+    Effect.flatten(SynchronizedRef.modifyEffect(keySet, (cache) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const age = now - cache.fetchedAt
-        if (Option.isSome(cache.keys) && age < Duration.toMillis(keySetTtl)) {
-          const known = kid === undefined || cache.keys.value.keys.some((key) => key.kid === kid)
-          if (known || age < Duration.toMillis(keySetRefetchInterval)) return Effect.succeed([cache.keys.value, cache])
+        const fetched = (keys: Jose.JSONWebKeySet) =>
+          [Either.right(keys), { keys: Option.some(keys), fetchedAt: now, attemptedAt: now }] as const
+        // nothing to verify with yet: fetch (a failure is not remembered)
+        if (Option.isNone(cache.keys)) {
+          return Effect.match(fetchKeys, {
+            onFailure: (error) => [Either.left(error), cache] as const,
+            onSuccess: fetched
+          })
         }
-        return Effect.map(fetchKeys, (keys) => [keys, { keys: Option.some(keys), fetchedAt: now }] as const)
-      }))
+        const keys = cache.keys.value
+        const fresh = now - cache.fetchedAt < Duration.toMillis(keySetTtl)
+        const known = kid === undefined || keys.keys.some((key) => key.kid === kid)
+        if ((fresh && known) || now - cache.attemptedAt < Duration.toMillis(keySetRefetchInterval)) {
+          return Effect.succeed([Either.right(keys), cache] as const)
+        }
+        return Effect.match(fetchKeys, {
+          // the old set still verifies tokens under the kids it has; an unknown kid cannot be verified
+          onFailure: (error) =>
+            [known ? Either.right(keys) : Either.left(error), { ...cache, attemptedAt: now }] as const,
+          onSuccess: fetched
+        })
+      })
+    ))
 
   const verifyWith = (jwt: string, keys: Jose.JSONWebKeySet, now: DateTime.Utc) =>
     Effect.tryPromise({

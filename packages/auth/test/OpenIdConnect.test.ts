@@ -115,6 +115,31 @@ describe("issue 11 #12: the key set is not refetched for forged tokens", () => {
       assert.strictEqual((yield* verify(yield* mint())).userId, user.userId)
       assert.strictEqual(yield* keyFetches, 2)
     }).pipe(Effect.provide(Live)))
+
+  it.effect("while /oauth2/keys fails, forged kids cost one attempt per 30 s, and known keys keep working", () =>
+    Effect.gen(function*() {
+      yield* verify(yield* mint())
+      yield* Effect.flatMap(twitch, (t) => t.failNext("keys", { _tag: "ServerError", status: 400 }, 1_000))
+      yield* TestClock.adjust("30 seconds")
+      const reasons = new Set<string>()
+      for (let i = 0; i < 100; i++) reasons.add(yield* rejection(yield* mint({ kid: `forged-${i}` })))
+      assert.deepStrictEqual([...reasons].sort(), ["Signature", "UnexpectedResponse"]) // the one attempt failed
+      assert.strictEqual(yield* keyFetches, 2)
+      assert.strictEqual((yield* verify(yield* mint())).userId, user.userId)
+      assert.strictEqual(yield* keyFetches, 2)
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("a set past its TTL that cannot be refreshed stays in use; the refresh is retried every 30 s", () =>
+    Effect.gen(function*() {
+      yield* verify(yield* mint())
+      yield* Effect.flatMap(twitch, (t) => t.failNext("keys", { _tag: "ServerError", status: 400 }, 1_000))
+      yield* TestClock.adjust(OpenIdConnect.keySetTtl)
+      for (let i = 0; i < 50; i++) assert.strictEqual((yield* verify(yield* mint())).userId, user.userId)
+      assert.strictEqual(yield* keyFetches, 2)
+      yield* TestClock.adjust("30 seconds")
+      yield* verify(yield* mint())
+      assert.strictEqual(yield* keyFetches, 3)
+    }).pipe(Effect.provide(Live)))
 })
 
 describe("issue 11 #12: azp", () => {
