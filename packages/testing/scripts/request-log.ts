@@ -1,6 +1,6 @@
 /**
- * The cost of one request to FakeTwitch as its history grows (issue 11 #16): 50,000
- * `GET /oauth2/validate` calls in batches of 5,000, printing µs per request and how many
+ * The cost of one request to FakeTwitch as its history grows (issue 11 #16): 100,000
+ * `GET /oauth2/validate` calls in batches of 10,000, printing µs per request and how many
  * requests the log keeps after each batch. Before the request log became a ring, the cost
  * grew with every request (the whole history was copied each time).
  *
@@ -10,7 +10,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as FakeTwitch from "../src/FakeTwitch.js"
 
-const batch = 5_000
+const batch = 10_000
 const batches = 10
 
 const main = Effect.gen(function*() {

@@ -275,8 +275,9 @@ export declare namespace FakeTwitch {
     /**
      * How many requests per endpoint the log keeps for `requests` and `lastRequest` (the
      * latest ones; older ones are dropped). `calls` counts every request regardless.
-     * Default 1000: a long-running `pnpm mock` keeps a bounded history, and recording a
-     * request costs the same whatever came before.
+     * Default 10,000 (enough for the largest test here, a 1,000-call refresh storm that
+     * records ~2,000 Helix requests): a long-running `pnpm mock` keeps a bounded history, and
+     * recording a request costs the same whatever came before.
      */
     readonly requestLogLimit?: number
   }
@@ -421,7 +422,7 @@ export declare namespace FakeTwitch {
     readonly grantCalls: (grantType: string) => Effect.Effect<number>
     /**
      * The latest requests an endpoint received, oldest first: at most `requestLogLimit`
-     * (default 1000); `calls` tells how many there were in all.
+     * (default 10,000); `calls` tells how many there were in all.
      */
     readonly requests: (endpoint: Endpoint) => Effect.Effect<ReadonlyArray<WireRequest>>
     /** The latest request an endpoint received, if any. */
@@ -484,7 +485,7 @@ export const defaults = {
   idTokenTtlSeconds: 900,
   issuer: "https://id.twitch.tv/oauth2",
   verificationUri: "https://www.twitch.tv/activate",
-  requestLogLimit: 1000
+  requestLogLimit: 10_000
 } as const
 
 // ---------------------------------------------------------------------------------------------

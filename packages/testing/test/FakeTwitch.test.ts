@@ -640,15 +640,15 @@ describe("counters and recorded requests", () => {
       assert.isTrue((yield* twitch.lastRequest("validate"))._tag === "None")
     }))
 
-  it.effect("issue 11 #16: by default the log keeps 1000 requests per endpoint", () =>
+  it.effect("issue 11 #16: by default the log keeps 10,000 requests per endpoint", () =>
     Effect.gen(function*() {
-      assert.strictEqual(FakeTwitch.defaults.requestLogLimit, 1000)
+      assert.strictEqual(FakeTwitch.defaults.requestLogLimit, 10_000)
       const twitch = yield* FakeTwitch.make()
-      for (let i = 0; i < 2_500; i++) yield* twitch.validate(bearer(`t${i}`))
-      assert.strictEqual(yield* twitch.calls("validate"), 2_500)
+      for (let i = 0; i < 12_500; i++) yield* twitch.validate(bearer(`t${i}`))
+      assert.strictEqual(yield* twitch.calls("validate"), 12_500)
       const kept = yield* twitch.requests("validate")
-      assert.strictEqual(kept.length, 1000)
-      assert.strictEqual(kept[0]?.headers["authorization"], "OAuth t1500")
+      assert.strictEqual(kept.length, 10_000)
+      assert.strictEqual(kept[0]?.headers["authorization"], "OAuth t2500")
     }))
 
   it("issue 11 #16: recording into a full ring overwrites in place (no copy of the history)", () => {
