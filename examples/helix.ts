@@ -49,9 +49,9 @@ const program = Effect.gen(function*() {
   yield* Console.log("2. Twitch expires the access token behind our back")
 
   const results = yield* Effect.all(Array.from({ length: 50 }, () => whoAmI), { concurrency: "unbounded" })
-  const refreshes = (yield* twitch.requests("token")).filter((r) => r.params["grant_type"] === "refresh_token")
+  const refreshes = yield* twitch.grantCalls("refresh_token")
   yield* Console.log(
-    `3. 50 concurrent calls hit 401: ${results.length} succeeded after ${refreshes.length} refresh`
+    `3. 50 concurrent calls hit 401: ${results.length} succeeded after ${refreshes} refresh`
   )
 
   const after = yield* session.token

@@ -3,34 +3,37 @@
  * redirect URI — CLIs, TVs, bots. Show the user a code and a URL, then poll
  * `POST /oauth2/token` until they approve on twitch.tv/activate.
  *
- * Polling honours Twitch's `interval` and grows it by 5 seconds on every `slow_down`; it ends
- * with the token, `DeviceCodeExpired` (the code ran out, ~30 minutes) or `AccessDenied` (the
- * user refused). Time comes from Effect's `Clock`: `TestClock` drives it in tests.
+ * Polling honours Twitch's `interval` (never less than {@link minimumInterval}, 1 second) and
+ * grows it by 5 seconds on every `slow_down`; it ends with the token, `AccessDenied` (the user
+ * refused) or `DeviceCodeExpired` — at the code's `expiresAt` (~30 minutes) at the latest,
+ * without asking Twitch once the code has run out. Time comes from Effect's `Clock`:
+ * `TestClock` drives it in tests.
  *
  * Works for public clients (no secret, the only flow Twitch allows them besides implicit)
  * and confidential ones (the secret is sent when configured).
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
-import type * as DateTime from "effect/DateTime"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
-import type {
-  AccessDenied,
+import {
+  type AccessDenied,
   DeviceCodeExpired,
-  InvalidClient,
-  InvalidScope,
-  MalformedResponse,
-  MissingClientSecret,
-  RateLimited,
-  TransportError,
-  TwitchUnavailable,
-  UnexpectedResponse
+  type InvalidClient,
+  type InvalidScope,
+  type MalformedResponse,
+  type MissingClientSecret,
+  type RateLimited,
+  type TransportError,
+  type TwitchUnavailable,
+  type UnexpectedResponse
 } from "./TwitchAuthError.js"
 
 /**
@@ -98,28 +101,51 @@ export type StartError =
 /** RFC 8628 §3.5: every `slow_down` adds 5 seconds to the interval, for good. */
 const slowDownIncrement = Duration.seconds(5)
 
+/**
+ * The least time between two polls, whatever `interval` the server sends: 1 second. Twitch
+ * sends 5 and that is honoured as is; the floor is for an `interval` of 0 (or a fraction),
+ * which would otherwise poll as fast as the network allows — hundreds of requests a second.
+ * 1 second rather than RFC 8628's default of 5 (meant for an absent `interval`) keeps servers
+ * that ask for a short interval on purpose (test servers, the CLI's demo) fast.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const minimumInterval: Duration.Duration = Duration.seconds(1)
+
 type Step =
   | { readonly _tag: "Pending" }
   | { readonly _tag: "SlowDown"; readonly interval: Duration.Duration }
   | { readonly _tag: "Authorized"; readonly token: Token.UserToken }
 
-/** Waits `interval`, then polls once. */
+/**
+ * Waits `interval`, then polls once — unless the code expires before the poll is due: then it
+ * waits until `expiresAt` and fails with `DeviceCodeExpired` without asking Twitch.
+ */
 const step = (
   authorization: Token.DeviceAuthorization,
   interval: Duration.Duration
 ): Effect.Effect<Step, PollError, TwitchAuth> =>
-  Effect.flatMap(TwitchAuth, (auth) =>
-    Effect.sleep(interval).pipe(
-      Effect.zipRight(auth.pollDeviceToken(authorization.deviceCode)),
+  Effect.gen(function*() {
+    const auth = yield* TwitchAuth
+    const now = yield* Clock.currentTimeMillis
+    const left = DateTime.toEpochMillis(authorization.expiresAt) - now
+    if (!(Duration.toMillis(interval) < left)) {
+      yield* Effect.sleep(Duration.millis(Math.max(0, left)))
+      return yield* Effect.fail(new DeviceCodeExpired())
+    }
+    yield* Effect.sleep(interval)
+    return yield* auth.pollDeviceToken(authorization.deviceCode).pipe(
       Effect.map((token): Step => ({ _tag: "Authorized", token })),
       Effect.catchTags({
         AuthorizationPending: () => Effect.succeed<Step>({ _tag: "Pending" }),
         SlowDown: () => Effect.succeed<Step>({ _tag: "SlowDown", interval: Duration.sum(interval, slowDownIncrement) })
       })
-    ))
+    )
+  })
 
 const initialInterval = (authorization: Token.DeviceAuthorization): Duration.Duration =>
-  Duration.seconds(authorization.intervalSeconds)
+  Duration.max(Duration.seconds(authorization.intervalSeconds), minimumInterval)
 
 /**
  * Starts a device authorization (`POST /oauth2/device` with the scopes in the body). Show
@@ -134,8 +160,10 @@ export const start = (
   Effect.flatMap(TwitchAuth, (auth) => auth.startDeviceAuthorization(options))
 
 /**
- * Polls until the user decides: every `interval` seconds (5 s longer after each
- * `slow_down`), first poll one interval after the start. Succeeds with the user token.
+ * Polls until the user decides: every `interval` seconds (at least {@link minimumInterval};
+ * 5 s longer after each `slow_down`), first poll one interval after the start. Succeeds with
+ * the user token; fails with `DeviceCodeExpired` at the code's `expiresAt` at the latest (no
+ * poll is sent at or after it).
  *
  * @example
  * ```ts
@@ -179,7 +207,7 @@ interface Loop {
  * The polling of {@link poll} as a stream of {@link DeviceFlowState}s: `Pending` with
  * `polls: 0` at once (show the code), then one state per poll — `Pending` again,
  * `SlowDown`, and finally `Authorized`, after which the stream ends. It fails like
- * {@link poll}.
+ * {@link poll}: with `DeviceCodeExpired` at `expiresAt` at the latest.
  *
  * @since 0.1.0
  * @category polling

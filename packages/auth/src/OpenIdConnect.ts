@@ -3,21 +3,26 @@
  * `nonce`, and `claims` such as `email`), and the code exchange returns an ID token — a JWT
  * signed by Twitch (RS256) that says who the user is. This module verifies it with `jose`
  * against Twitch's keys (`/oauth2/keys`, fetched through your `HttpClient` and cached for an
- * hour): signature, issuer, audience (your client id), expiry on Effect's `Clock`, and the
- * nonce. It also reads `/oauth2/userinfo` and the discovery document.
+ * hour; refetched when a token names a key the set lacks, at most once per 30 seconds): signature,
+ * issuer, audience and `azp` (your client id), expiry on Effect's `Clock`, and the nonce
+ * (required, or skipped explicitly). It also reads `/oauth2/userinfo` and the discovery
+ * document.
  *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Jose from "jose"
 import * as AuthorizationCode from "./AuthorizationCode.js"
 import * as Wire from "./internal/wire.js"
@@ -207,6 +212,30 @@ export interface OpenIdAuthorizationRequest extends AuthorizationRequest {
 }
 
 /**
+ * What `verifyIdToken` checks the token's `nonce` claim against: the `nonce` of the
+ * authorization request that produced it (the token must carry exactly that), or
+ * `{ skip: true }` for a token that was requested without a nonce — an explicit choice at
+ * the call site, never a default, because a token without a nonce check can be replayed.
+ *
+ * @example
+ * ```ts
+ * import { OpenIdConnect } from "@effect-twitch/auth"
+ * import { Effect, type Redacted } from "effect"
+ *
+ * const verify = (idToken: Redacted.Redacted<string>, nonce: string) =>
+ *   Effect.flatMap(OpenIdConnect.OpenIdConnect, (oidc) => oidc.verifyIdToken(idToken, { nonce }))
+ *
+ * // a token from a flow that sent no nonce: say so
+ * const verifyWithoutNonce = (idToken: Redacted.Redacted<string>) =>
+ *   Effect.flatMap(OpenIdConnect.OpenIdConnect, (oidc) => oidc.verifyIdToken(idToken, { nonce: { skip: true } }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NonceCheck = string | { readonly skip: true }
+
+/**
  * Failures of a request to Twitch that are not about the token or the user.
  *
  * @since 0.1.0
@@ -263,11 +292,14 @@ export declare namespace OpenIdConnect {
 
     /**
      * Verifies an ID token: RS256 signature against Twitch's keys, issuer, audience (the
-     * configured client id), expiry (on Effect's `Clock`) and, when given, the nonce.
+     * configured client id), `azp` (when present, or when there are several audiences, it
+     * must be the configured client id), expiry (on Effect's `Clock`) and the nonce. The
+     * nonce is required: pass the request's nonce, or `{ skip: true }` to say in the code
+     * that this token was requested without one (see {@link NonceCheck}).
      */
     readonly verifyIdToken: (
       idToken: Redacted.Redacted<string>,
-      options?: { readonly nonce?: string | undefined }
+      options: { readonly nonce: NonceCheck }
     ) => Effect.Effect<IdTokenClaims, InvalidIdToken | RequestError>
 
     /**
@@ -342,6 +374,44 @@ const fromEpochSeconds = (seconds: number, claim: string) =>
 
 const decodePayload = Schema.decodeUnknownEither(IdTokenPayload)
 
+/** The `kid` a compact JWS's protected header names, if any; a header that cannot be read is `Malformed`. */
+const headerKid = (jwt: string): Effect.Effect<string | undefined, InvalidIdToken> =>
+  Effect.try({
+    try: () => Jose.decodeProtectedHeader(jwt).kid,
+    catch: () => invalid("Malformed", "it is not a well-formed signed JWT")
+  })
+
+interface KeySetCache {
+  readonly keys: Option.Option<Jose.JSONWebKeySet>
+  /** When `keys` was fetched (Clock milliseconds). */
+  readonly fetchedAt: number
+  /** When a fetch was last tried, successful or not. */
+  readonly attemptedAt: number
+}
+
+/**
+ * How long the key set from `/oauth2/keys` is used before it is fetched again: one hour. If
+ * that fetch fails, the old set stays in use (retried every {@link keySetRefetchInterval}).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const keySetTtl: Duration.Duration = Duration.hours(1)
+
+/**
+ * The least time between two attempts to refetch `/oauth2/keys` (for ID tokens naming a
+ * `kid` the cached set lacks, or a set past {@link keySetTtl}), failed attempts included:
+ * 30 seconds. A token signed with a key Twitch has just rotated in is accepted once the set
+ * is refetched (at worst 30 seconds after the previous attempt); a flood of forged tokens
+ * naming unknown `kid`s costs at most one fetch per 30 seconds, even while the endpoint
+ * fails, and a bad signature under a known `kid` none at all. Only a service that has never
+ * obtained the key set fetches it on every verification until it succeeds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const keySetRefetchInterval: Duration.Duration = Duration.seconds(30)
+
 /**
  * Builds the service from the configuration, an `HttpClient` and `TwitchAuth`.
  *
@@ -369,8 +439,39 @@ export const make: Effect.Effect<
       })),
     unexpected
   )
-  // Twitch rotates keys rarely: an hour's cache, dropped when a token names an unknown key.
-  const [cachedKeys, invalidateKeys] = yield* Effect.cachedInvalidateWithTTL(fetchKeys, "1 hour")
+  // The key set is fetched on first use and kept for `keySetTtl`. A token naming a `kid` the
+  // set lacks (Twitch rotated its key), or a set past its TTL, refetches it — at most once per
+  // `keySetRefetchInterval`, counting failed attempts: a bad signature under a known key
+  // never refetches, so forged tokens cannot make this service hammer `/oauth2/keys`, not
+  // even while it fails. A set past its TTL that cannot be refreshed keeps being used (the
+  // keys it holds are still Twitch's). One fetch at a time; concurrent verifications share it.
+  const keySet = yield* SynchronizedRef.make<KeySetCache>({ keys: Option.none(), fetchedAt: 0, attemptedAt: 0 })
+  const keysFor = (kid: string | undefined): Effect.Effect<Jose.JSONWebKeySet, RequestError> =>
+    Effect.flatten(SynchronizedRef.modifyEffect(keySet, (cache) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const fetched = (keys: Jose.JSONWebKeySet) =>
+          [Either.right(keys), { keys: Option.some(keys), fetchedAt: now, attemptedAt: now }] as const
+        // nothing to verify with yet: fetch (a failure is not remembered)
+        if (Option.isNone(cache.keys)) {
+          return Effect.match(fetchKeys, {
+            onFailure: (error) => [Either.left(error), cache] as const,
+            onSuccess: fetched
+          })
+        }
+        const keys = cache.keys.value
+        const fresh = now - cache.fetchedAt < Duration.toMillis(keySetTtl)
+        const known = kid === undefined || keys.keys.some((key) => key.kid === kid)
+        if ((fresh && known) || now - cache.attemptedAt < Duration.toMillis(keySetRefetchInterval)) {
+          return Effect.succeed([Either.right(keys), cache] as const)
+        }
+        return Effect.match(fetchKeys, {
+          // the old set still verifies tokens under the kids it has; an unknown kid cannot be verified
+          onFailure: (error) =>
+            [known ? Either.right(keys) : Either.left(error), { ...cache, attemptedAt: now }] as const,
+          onSuccess: fetched
+        })
+      })
+    ))
 
   const verifyWith = (jwt: string, keys: Jose.JSONWebKeySet, now: DateTime.Utc) =>
     Effect.tryPromise({
@@ -384,29 +485,26 @@ export const make: Effect.Effect<
       catch: fromJose
     })
 
-  const verifyIdToken: OpenIdConnect.Service["verifyIdToken"] = (idToken, options = {}) =>
+  const verifyIdToken: OpenIdConnect.Service["verifyIdToken"] = (idToken, options) =>
     Effect.gen(function*() {
       const jwt = Redacted.value(idToken)
+      const kid = yield* headerKid(jwt)
       const now = yield* DateTime.now
-      const verified = yield* Effect.flatMap(cachedKeys, (keys) => verifyWith(jwt, keys, now)).pipe(
-        Effect.catchIf(
-          (error) => error._tag === "InvalidIdToken" && error.reason === "Signature",
-          (error) =>
-            // Maybe a new key: refetch once, then decide.
-            Effect.zipRight(invalidateKeys, Effect.flatMap(cachedKeys, (keys) => verifyWith(jwt, keys, now))).pipe(
-              Effect.mapError((again) => (again._tag === "InvalidIdToken" ? error : again))
-            )
-        )
-      )
+      const verified = yield* Effect.flatMap(keysFor(kid), (keys) => verifyWith(jwt, keys, now))
       const payload = yield* Either.match(decodePayload(verified.payload), {
         onLeft: (error) => Effect.fail(invalid("Malformed", Wire.describeParseError(error))),
         onRight: Effect.succeed
       })
       const audience = toAudience(payload.aud)
-      if (audience.length > 1 && payload.azp !== config.clientId) {
-        return yield* Effect.fail(invalid("Audience", "it has several audiences and `azp` is not this application"))
+      // OIDC Core 3.1.3.7: with several audiences `azp` must be present; when present, it
+      // must be this client (a token issued to another client that lists us is not ours).
+      if (payload.azp === undefined && audience.length > 1) {
+        return yield* Effect.fail(invalid("AuthorizedParty", "it has several audiences and no `azp`"))
       }
-      if (options.nonce !== undefined && payload.nonce !== options.nonce) {
+      if (payload.azp !== undefined && payload.azp !== config.clientId) {
+        return yield* Effect.fail(invalid("AuthorizedParty", "it was issued to another application (`azp`)"))
+      }
+      if (typeof options.nonce === "string" && payload.nonce !== options.nonce) {
         return yield* Effect.fail(
           invalid("Nonce", payload.nonce === undefined ? "it carries no nonce" : "its nonce is not this request's")
         )

@@ -219,8 +219,10 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
 }
 
 /**
- * The device code is unknown, expired or already used (`400 invalid device code`).
- * Start the device flow again.
+ * The device code is unknown, expired or already used: Twitch said so
+ * (`400 invalid device code`, with `twitchMessage`), or `DeviceFlow` reached the code's
+ * `expiresAt` and stopped without asking Twitch again (no `twitchMessage`). Start the device
+ * flow again.
  *
  * @since 0.1.0
  * @category errors
@@ -228,12 +230,14 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
 export class DeviceCodeExpired extends Schema.TaggedError<DeviceCodeExpired>(
   "@effect-twitch/auth/DeviceCodeExpired"
 )("DeviceCodeExpired", {
-  twitchMessage: Schema.String
+  twitchMessage: Schema.optionalWith(Schema.String, { exact: true })
 }) {
   override get message(): string {
-    return `Twitch rejected the device code (${
-      quote(this.twitchMessage)
-    }); it expired or was used already, start the device flow again`
+    return this.twitchMessage === undefined
+      ? "The device code expired (its expires_in has passed) before the user approved it; start the device flow again"
+      : `Twitch rejected the device code (${
+        quote(this.twitchMessage)
+      }); it expired or was used already, start the device flow again`
   }
 }
 
@@ -337,8 +341,9 @@ export class MalformedRedirect extends Schema.TaggedError<MalformedRedirect>(
 /**
  * An OpenID Connect ID token was refused: missing from the answer (`Missing`), not a JWT
  * (`Malformed`), not signed by one of Twitch's keys (`Signature`), issued by someone else
- * (`Issuer`), for another application (`Audience`), expired (`Expired`), or not carrying
- * the nonce of this request (`Nonce`). Do not trust anything it says. The token itself is
+ * (`Issuer`), for another application (`Audience`: `aud` does not name this client;
+ * `AuthorizedParty`: `azp` names another client, or is missing with several audiences),
+ * expired (`Expired`), or not carrying the nonce of this request (`Nonce`). Do not trust anything it says. The token itself is
  * never kept.
  *
  * @since 0.1.0
@@ -347,7 +352,16 @@ export class MalformedRedirect extends Schema.TaggedError<MalformedRedirect>(
 export class InvalidIdToken extends Schema.TaggedError<InvalidIdToken>("@effect-twitch/auth/InvalidIdToken")(
   "InvalidIdToken",
   {
-    reason: Schema.Literal("Missing", "Malformed", "Signature", "Issuer", "Audience", "Expired", "Nonce"),
+    reason: Schema.Literal(
+      "Missing",
+      "Malformed",
+      "Signature",
+      "Issuer",
+      "Audience",
+      "AuthorizedParty",
+      "Expired",
+      "Nonce"
+    ),
     detail: Schema.String
   }
 ) {

@@ -100,18 +100,63 @@ describe("DeviceFlow on the in-memory Twitch (TestClock, no real waiting)", () =
       assert.strictEqual(second?._tag === "Pending" ? second.polls : -1, 2)
     }).pipe(Effect.provide(inMemory("public"))))
 
-  it.effect("expiry: a code that lives 60 s gives DeviceCodeExpired at the 12th poll — one per interval", () =>
+  it.effect("issue 11 #14: poll stops at expiresAt with DeviceCodeExpired — 11 polls in a 60 s life, none at or after 60 s", () =>
     Effect.gen(function*() {
       const authorization = yield* DeviceFlow.start()
       const fiber = yield* Effect.fork(Effect.flip(DeviceFlow.poll(authorization)))
       yield* TestClock.adjust("59 seconds")
-      assert.strictEqual(yield* tokenCalls, 11)
-      assert.isNull(yield* Fiber.poll(fiber).pipe(Effect.map(Option.getOrNull)))
-      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* tokenCalls, 11) // at 5, 10, …, 55 s
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust("1 second") // t = 60 s = expiresAt
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "DeviceCodeExpired")
-      assert.strictEqual(yield* tokenCalls, 12)
+      // decided by the clock, not by Twitch: no twitchMessage, and no request at 60 s
+      assert.isTrue(error._tag === "DeviceCodeExpired" && error.twitchMessage === undefined)
+      assert.strictEqual(yield* tokenCalls, 11)
+      yield* TestClock.adjust("10 minutes")
+      assert.strictEqual(yield* tokenCalls, 11)
     }).pipe(Effect.provide(inMemory("public", { deviceCodeTtlSeconds: 60 }))))
+
+  it.effect("issue 11 #14: expiresAt between two polls — fails at expiresAt itself, not at the next poll (Effect and Stream)", () =>
+    Effect.gen(function*() {
+      // two codes, so that the two pollers do not slow each other down
+      const polled = yield* Effect.fork(Effect.flip(Effect.flatMap(DeviceFlow.start(), DeviceFlow.poll)))
+      const streamed = yield* Effect.fork(Effect.flip(Stream.runDrain(DeviceFlow.stream())))
+      yield* TestClock.adjust("11999 millis")
+      assert.strictEqual(yield* tokenCalls, 4) // each polled at 5 and 10 s
+      assert.isTrue(Option.isNone(yield* Fiber.poll(polled)))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(streamed)))
+      yield* TestClock.adjust("1 millis") // t = 12 s = expiresAt
+      assert.strictEqual((yield* Fiber.join(polled))._tag, "DeviceCodeExpired")
+      assert.strictEqual((yield* Fiber.join(streamed))._tag, "DeviceCodeExpired")
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* tokenCalls, 4)
+    }).pipe(Effect.provide(inMemory("public", { deviceCodeTtlSeconds: 12 }))))
+
+  it.effect("issue 11 #14: interval 0 is polled at the minimum interval (1 s): 60 polls a minute, Effect and Stream", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(Duration.toSeconds(DeviceFlow.minimumInterval), 1)
+      const authorization = yield* DeviceFlow.start()
+      assert.strictEqual(authorization.intervalSeconds, 0)
+      const polled = yield* Effect.fork(DeviceFlow.poll(authorization))
+      // let the poller run before any time passes: it must be asleep, not polling
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      assert.strictEqual(yield* tokenCalls, 0)
+      yield* TestClock.adjust("999 millis")
+      assert.strictEqual(yield* tokenCalls, 0)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* tokenCalls, 1)
+      yield* TestClock.adjust("59 seconds")
+      assert.strictEqual(yield* tokenCalls, 60)
+      yield* Fiber.interrupt(polled)
+      const seen = yield* Queue.unbounded<DeviceFlow.DeviceFlowState>()
+      const streamed = yield* Effect.fork(Stream.runForEach(DeviceFlow.states(authorization), (s) => Queue.offer(seen, s)))
+      yield* TestClock.adjust("30 seconds")
+      assert.strictEqual(yield* tokenCalls, 90)
+      yield* Fiber.interrupt(streamed)
+      const states = Chunk.toReadonlyArray(yield* Queue.takeAll(seen))
+      assert.strictEqual(states.length, 31) // Pending 0, then one per poll
+    }).pipe(Effect.provide(inMemory("public", { deviceIntervalSeconds: 0 }))))
 
   it.effect("denied: AccessDenied, and no poll after it", () =>
     Effect.gen(function*() {
@@ -266,15 +311,19 @@ for (const kind of ["public", "confidential"] as const) {
 }
 
 layer(overSockets("public", { deviceCodeTtlSeconds: 12 }))("DeviceFlow against the mock server, expiry", (it) => {
-  it.effect("expired: DeviceCodeExpired once the code's lifetime has passed", () =>
+  it.effect("issue 11 #14: expired — DeviceCodeExpired at expiresAt (12 s), without a poll at 15 s", () =>
     Effect.gen(function*() {
       const authorization = yield* DeviceFlow.start()
       const { fiber, states } = yield* watch(authorization)
       yield* Queue.take(states)
       assert.strictEqual((yield* nextState(states, 5))._tag, "Pending") // t = 5
       assert.strictEqual((yield* nextState(states, 5))._tag, "Pending") // t = 10
-      yield* TestClock.adjust(yield* nextPollIn) // t = 15 > 12
+      const polls = yield* tokenCalls
+      const left = yield* nextPollIn
+      assert.strictEqual(Duration.toSeconds(left), 2) // no poll at 15 s: the code ends at 12 s
+      yield* TestClock.adjust(left)
       const result = yield* Fiber.join(fiber)
       assert.isTrue(result._tag === "Left" && result.left._tag === "DeviceCodeExpired")
+      assert.strictEqual(yield* tokenCalls, polls)
     }))
 })

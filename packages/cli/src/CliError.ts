@@ -167,9 +167,11 @@ const text = (error: { readonly _tag: string; readonly message: string }): strin
     } (a stale or forged redirect): nothing was exchanged; run login again`
   }
   if (error instanceof TwitchAuthError.DeviceCodeExpired) {
-    return `the device code expired (or was used) before it was approved (Twitch: ${
-      quote(error.twitchMessage)
-    }); run login --device again`
+    return error.twitchMessage === undefined
+      ? "the device code expired before it was approved; run login --device again"
+      : `the device code expired (or was used) before it was approved (Twitch: ${
+        quote(error.twitchMessage)
+      }); run login --device again`
   }
   return error.message
 }

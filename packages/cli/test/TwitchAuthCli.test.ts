@@ -16,6 +16,7 @@ import {
   freePort,
   occupyPort,
   publicClient,
+  rawGet,
   run,
   start,
   tempDir,
@@ -74,6 +75,16 @@ const codeLogin = (env: Record<string, string>, extra: ReadonlyArray<string> = [
     const page = yield* Effect.promise(() => followLikeABrowser(url))
     const result = yield* Effect.promise(() => cli.done)
     return { url, page, result, redirectUri }
+  })
+
+/** `twitch-auth login` through a given (registered) redirect URI, with the test as the browser. */
+const codeLoginTo = (env: Record<string, string>, redirectUri: string) =>
+  Effect.gen(function*() {
+    const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
+    const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
+    const page = yield* Effect.promise(() => followLikeABrowser(url))
+    const result = yield* Effect.promise(() => cli.done)
+    return { page, result }
   })
 
 const readTokens = (file: string): Record<string, { accessToken: string; refreshToken: string; scopes: Array<string> }> =>
@@ -263,26 +274,111 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       assert.isFalse(Fs.existsSync(tokenFile))
     }))
 
-  it.effect("a redirect with another state is refused: exit 3", () =>
+  it.effect("issue 11 #13: a GET with the wrong or no state gets 400 and is ignored; the login completes with the right one", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
       const { env, tokenFile } = yield* mockEnv
       const redirectUri = yield* callbackUri
-      const exchanges = yield* twitch.calls("token")
       const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
       const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
+      yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
+      const exchanges = yield* twitch.calls("token")
+      // what any local process or web page can send: a forged state, an error, no state at all
       const forged = new URL(url)
       forged.searchParams.set("state", "0".repeat(32))
-      const page = yield* Effect.promise(() => followLikeABrowser(forged.toString()))
+      const forgedPage = yield* Effect.promise(() => followLikeABrowser(forged.toString()))
+      assert.strictEqual(forgedPage.status, 400)
+      assert.include(forgedPage.body, "still waiting")
+      for (
+        const query of ["?error=access_denied&error_description=nope&state=x", "?code=abc", "?error=access_denied", ""]
+      ) {
+        const page = yield* Effect.promise(() => rawGet(redirectUri + query))
+        assert.strictEqual(page.status, 400, query)
+      }
+      assert.strictEqual(yield* twitch.calls("token"), exchanges) // nothing was exchanged
+      assert.isNull(cli.child.exitCode) // still waiting
+      // the real redirect, afterwards: the login completes
+      const page = yield* Effect.promise(() => followLikeABrowser(url))
+      assert.strictEqual(page.status, 200)
+      const result = yield* Effect.promise(() => cli.done)
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, `Logged in as ${user.login}`)
+      assert.isTrue(Fs.existsSync(tokenFile))
+      // and the callback is gone with the process
+      const after = yield* Effect.promise(() => rawGet(redirectUri).then(() => "answered", () => "refused"))
+      assert.strictEqual(after, "refused")
+    }))
+
+  it.effect("issue 11 #13: forged redirects alone never end the login: it waits for the right one until --timeout", () =>
+    Effect.gen(function*() {
+      const { env, tokenFile } = yield* mockEnv
+      const redirectUri = yield* callbackUri
+      const cli = start(["login", "--no-open", "--timeout", "1", "--redirect-uri", redirectUri], env)
+      yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
+      const page = yield* Effect.promise(() => rawGet(`${redirectUri}?error=access_denied&state=${"0".repeat(32)}`))
+      assert.strictEqual(page.status, 400)
       const result = yield* Effect.promise(() => cli.done)
       assert.strictEqual(result.code, 3)
-      assert.strictEqual(page.status, 400)
-      assert.strictEqual(
-        errorLine(result),
-        "the redirect's state does not match the authorization request (a stale or forged redirect): nothing was exchanged; run login again"
-      )
-      assert.strictEqual(yield* twitch.calls("token"), exchanges) // the code was not exchanged
+      assert.match(errorLine(result), /^no redirect reached .* within 1s; run login again$/)
       assert.isFalse(Fs.existsSync(tokenFile))
+    }))
+
+  it.effect("issue 11 #13: a request with another Host header (DNS rebinding) gets 421 and is ignored", () =>
+    Effect.gen(function*() {
+      const { env } = yield* mockEnv
+      const redirectUri = yield* callbackUri
+      const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
+      const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
+      yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
+      // the real redirect's URL with its real state, but addressed to another name
+      const consent = yield* Effect.promise(() => fetch(url, { redirect: "manual" }))
+      const location = consent.headers.get("location") ?? ""
+      assert.match(location, /state=[0-9a-f]{32}/)
+      const port = new URL(redirectUri).port
+      for (const host of [`rebind.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`, `localhost:${port}`]) {
+        const page = yield* Effect.promise(() => rawGet(location, host))
+        assert.strictEqual(page.status, 421, host)
+      }
+      // no Host at all: Node's server answers 400 itself (HTTP/1.1 requires one)
+      assert.strictEqual((yield* Effect.promise(() => rawGet(location, null))).status, 400)
+      assert.isNull(cli.child.exitCode)
+      // the same request with the right Host completes the login (the code was not spent)
+      const page = yield* Effect.promise(() => rawGet(location))
+      assert.strictEqual(page.status, 200)
+      const result = yield* Effect.promise(() => cli.done)
+      assert.strictEqual(result.code, 0, result.stderr)
+    }))
+
+  it.effect("issue 11 #13: a [::1] redirect URI is listened on ::1 and the login completes through it", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env } = yield* mockEnv
+      const port = yield* Effect.promise(freePort)
+      const redirectUri = `http://[::1]:${port}/callback`
+      yield* twitch.registerClient({ ...confidential, redirectUris: [...confidential.redirectUris, redirectUri] })
+      const { page, result } = yield* codeLoginTo(env, redirectUri)
+      assert.strictEqual(page.status, 200)
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, `Logged in as ${user.login}`)
+    }))
+
+  it.effect("issue 11 #13: a localhost redirect URI answers on both 127.0.0.1 and ::1", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env } = yield* mockEnv
+      const port = yield* Effect.promise(freePort)
+      const redirectUri = `http://localhost:${port}/callback`
+      yield* twitch.registerClient({ ...confidential, redirectUris: [...confidential.redirectUris, redirectUri] })
+      const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
+      const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
+      yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
+      const host = `localhost:${port}`
+      const v4 = yield* Effect.promise(() => rawGet(`http://127.0.0.1:${port}/callback?state=x`, host))
+      const v6 = yield* Effect.promise(() => rawGet(`http://[::1]:${port}/callback?state=x`, host))
+      assert.deepStrictEqual([v4.status, v6.status], [400, 400]) // both ours: a wrong state, ignored
+      const page = yield* Effect.promise(() => followLikeABrowser(url))
+      assert.strictEqual(page.status, 200)
+      assert.strictEqual((yield* Effect.promise(() => cli.done)).code, 0)
     }))
 
   it.effect("unknown scope: exit 2, before anything is sent", () =>
@@ -375,7 +471,7 @@ layer(ShortDeviceCodes, { excludeTestServices: true })("twitch-auth and device c
       assert.strictEqual(result.code, 3)
       assert.strictEqual(
         errorLine(result),
-        "the device code expired (or was used) before it was approved (Twitch: \"invalid device code\"); run login --device again"
+        "the device code expired before it was approved; run login --device again"
       )
       assert.isFalse(Fs.existsSync(tokenFile))
     }))

@@ -4,6 +4,7 @@
 import { FakeTwitch } from "@effect-twitch/testing"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
+import * as Http from "node:http"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -119,3 +120,36 @@ export const errorLine = (result: Result): string => {
 }
 
 export const fileMode = (path: string): number => Fs.statSync(path).mode & 0o777
+
+/**
+ * A GET over a real socket with a chosen `Host` header (fetch cannot set one): what a local
+ * process, or a web page whose DNS name was rebound to 127.0.0.1, can send to the callback;
+ * `null` sends none.
+ */
+export const rawGet = (
+  url: string,
+  host: string | null = new URL(url).host
+): Promise<{ readonly status: number; readonly body: string }> =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url)
+    const request = Http.request(
+      {
+        host: target.hostname.replace(/^\[|\]$/g, ""),
+        port: target.port,
+        path: target.pathname + target.search,
+        method: "GET",
+        // null: no Host header at all (Node would otherwise add one)
+        ...(host === null ? { setHost: false } : { headers: { host } })
+      },
+      (response) => {
+        let body = ""
+        response.setEncoding("utf8")
+        response.on("data", (chunk: string) => {
+          body += chunk
+        })
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }))
+      }
+    )
+    request.on("error", reject)
+    request.end()
+  })

@@ -17,6 +17,8 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import { RequestLog } from "./internal/requestLog.js"
 import * as Wire from "./internal/wire.js"
 
 /**
@@ -270,13 +272,22 @@ export declare namespace FakeTwitch {
     readonly issuer?: string
     /** The activation page in `verification_uri`. Default `https://www.twitch.tv/activate`. */
     readonly verificationUri?: string
+    /**
+     * How many requests per endpoint the log keeps for `requests` and `lastRequest` (the
+     * latest ones; older ones are dropped). `calls` counts every request regardless.
+     * Default 10,000 (enough for the largest test here, a 1,000-call refresh storm that
+     * records ~2,000 Helix requests): a long-running `pnpm mock` keeps a bounded history, and
+     * recording a request costs the same whatever came before.
+     */
+    readonly requestLogLimit?: number
   }
 
   /**
    * How the next ID token the fake issues (or one minted with `mintIdToken`) departs from a
    * good one: `claims` are merged over the real claims (a claim set to `undefined` is
-   * removed), and `key: "foreign"` signs it with a key that is not in `/oauth2/keys` (same
-   * `kid`, so only the signature check can catch it).
+   * removed), `key: "foreign"` signs it with a key that is not in `/oauth2/keys` (same
+   * `kid`, so only the signature check can catch it), and `kid` puts another key id in its
+   * header (one the key set may not have: a verifier then refetches `/oauth2/keys`).
    *
    * @since 0.1.0
    * @category models
@@ -284,6 +295,7 @@ export declare namespace FakeTwitch {
   export interface IdTokenOverrides {
     readonly claims?: Readonly<Record<string, unknown>>
     readonly key?: "twitch" | "foreign"
+    readonly kid?: string
   }
 
   /**
@@ -365,6 +377,11 @@ export declare namespace FakeTwitch {
       input: { readonly clientId: string; readonly userId: string; readonly nonce?: string },
       overrides?: IdTokenOverrides
     ) => Effect.Effect<string>
+    /**
+     * Twitch rotates its signing key: a new RSA key with the next `kid` ("2", "3", …) signs
+     * the ID tokens from now on, and `/oauth2/keys` serves only it.
+     */
+    readonly rotateSigningKey: () => Effect.Effect<void>
 
     /** Registers (or replaces) an application. */
     readonly registerClient: (input?: ClientInput) => Effect.Effect<Client>
@@ -399,9 +416,14 @@ export declare namespace FakeTwitch {
     readonly isAccessTokenValid: (accessToken: string) => Effect.Effect<boolean>
     /** Whether a refresh token would be accepted now. */
     readonly isRefreshTokenValid: (refreshToken: string) => Effect.Effect<boolean>
-    /** How many requests an endpoint received (faulted ones included). */
+    /** How many requests an endpoint received (faulted ones included), exactly. */
     readonly calls: (endpoint: Endpoint) => Effect.Effect<number>
-    /** The requests an endpoint received, oldest first. */
+    /** How many `POST /oauth2/token` requests carried this `grant_type`, exactly. */
+    readonly grantCalls: (grantType: string) => Effect.Effect<number>
+    /**
+     * The latest requests an endpoint received, oldest first: at most `requestLogLimit`
+     * (default 10,000); `calls` tells how many there were in all.
+     */
     readonly requests: (endpoint: Endpoint) => Effect.Effect<ReadonlyArray<WireRequest>>
     /** The latest request an endpoint received, if any. */
     readonly lastRequest: (endpoint: Endpoint) => Effect.Effect<Option.Option<WireRequest>>
@@ -462,7 +484,8 @@ export const defaults = {
   deviceIntervalSeconds: 5,
   idTokenTtlSeconds: 900,
   issuer: "https://id.twitch.tv/oauth2",
-  verificationUri: "https://www.twitch.tv/activate"
+  verificationUri: "https://www.twitch.tv/activate",
+  requestLogLimit: 10_000
 } as const
 
 // ---------------------------------------------------------------------------------------------
@@ -546,7 +569,6 @@ interface State {
   readonly consentingUser: string | undefined
   readonly denyNext: boolean
   readonly quirks: FakeTwitch.Quirks
-  readonly recorded: Readonly<Record<FakeTwitch.Endpoint, ReadonlyArray<FakeTwitch.WireRequest>>>
   readonly faults: ReadonlyArray<PendingFault>
   /** Keyed by the `Client-Id` header ("" when absent). */
   readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
@@ -592,6 +614,7 @@ interface NeedsIdToken {
   readonly _tag: "NeedsIdToken"
   readonly claims: Readonly<Record<string, unknown>>
   readonly key: "twitch" | "foreign"
+  readonly kid: string | undefined
   readonly respond: (idToken: string) => FakeTwitch.WireResponse
 }
 
@@ -599,18 +622,8 @@ type Reply = FakeTwitch.WireResponse | NeedsIdToken
 
 type Transition = (state: State, ctx: Ctx) => readonly [Reply, State]
 
-const emptyRecorded: State["recorded"] = {
-  token: [],
-  validate: [],
-  revoke: [],
-  authorize: [],
-  helix: [],
-  device: [],
-  activate: [],
-  keys: [],
-  userinfo: [],
-  discovery: []
-}
+/** The request log's label of a token request: its `grant_type`. */
+const grantLabel = (grantType: string | undefined): string => `grant_type=${grantType ?? ""}`
 
 const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
   const value = request.params[name]
@@ -1152,12 +1165,12 @@ const rsaAlgorithm = {
   hash: "SHA-256"
 } as const
 
-const generateSigningKey = async (): Promise<SigningKey> => {
+const generateSigningKey = async (kid: string = signingKid): Promise<SigningKey> => {
   const pair = await globalThis.crypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])
   const exported = await globalThis.crypto.subtle.exportKey("jwk", pair.publicKey)
   return {
     privateKey: pair.privateKey,
-    jwk: { alg: "RS256", e: exported.e ?? "", kid: signingKid, kty: "RSA", n: exported.n ?? "", use: "sig" }
+    jwk: { alg: "RS256", e: exported.e ?? "", kid, kty: "RSA", n: exported.n ?? "", use: "sig" }
   }
 }
 
@@ -1168,8 +1181,12 @@ const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("ba
  * A compact RS256 JWS. Written here on WebCrypto, not with the SDK's JOSE library, so that
  * the fake shares no code with the verifier it tests.
  */
-const signJwt = async (key: SigningKey, claims: Readonly<Record<string, unknown>>): Promise<string> => {
-  const header = base64Url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT", kid: key.jwk.kid })))
+const signJwt = async (
+  key: SigningKey,
+  claims: Readonly<Record<string, unknown>>,
+  kid: string = key.jwk.kid
+): Promise<string> => {
+  const header = base64Url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT", kid })))
   const payload = base64Url(encoder.encode(JSON.stringify(claims)))
   const input = `${header}.${payload}`
   const signature = await globalThis.crypto.subtle.sign(rsaAlgorithm.name, key.privateKey, encoder.encode(input))
@@ -1266,7 +1283,7 @@ const withIdToken = (
 ): readonly [Reply, State] => {
   const overrides = state.idTokenOverrides
   return [
-    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", respond },
+    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", kid: overrides?.kid, respond },
     { ...state, idTokenOverrides: undefined }
   ]
 }
@@ -1594,15 +1611,29 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
     }
     const defaultIssuer = options.issuer ?? defaults.issuer
     // RSA key generation takes tens of milliseconds: done once, on the first OIDC request.
-    const twitchKey = yield* Effect.cached(Effect.promise(generateSigningKey))
-    const foreignKey = yield* Effect.cached(Effect.promise(generateSigningKey))
-    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign") =>
-      Effect.flatMap(key === "foreign" ? foreignKey : twitchKey, (signing) => Effect.promise(() => signJwt(signing, claims)))
+    // `rotateSigningKey` replaces the current one with a key of the next `kid`.
+    const currentKey = yield* SynchronizedRef.make<Option.Option<SigningKey>>(Option.none())
+    const twitchKey = SynchronizedRef.modifyEffect(currentKey, (current) =>
+      Option.match(current, {
+        onSome: (key) => Effect.succeed([key, current] as const),
+        onNone: () => Effect.map(Effect.promise(() => generateSigningKey()), (key) => [key, Option.some(key)] as const)
+      }))
+    const foreignKey = yield* Effect.cached(Effect.promise(() => generateSigningKey()))
+    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign", kid: string | undefined) =>
+      Effect.flatMap(
+        key === "foreign" ? foreignKey : twitchKey,
+        (signing) => Effect.promise(() => signJwt(signing, claims, kid ?? signing.jwk.kid))
+      )
     const serial = yield* Ref.make(0)
     const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
     const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
     const freshRefreshToken = Effect.map(freshId(40), (base) => base + Wire.refreshTokenSuffix)
 
+    // The request log lives beside the model's state, not in it: recording is O(1) and never
+    // copies the history (a copy per request made a long `pnpm mock` slower with each one).
+    const log = yield* Effect.sync(() =>
+      new RequestLog<FakeTwitch.Endpoint, FakeTwitch.WireRequest>(options.requestLogLimit ?? defaults.requestLogLimit)
+    )
     const ref = yield* Ref.make<State>({
       clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
       users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
@@ -1617,7 +1648,6 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         emptyScopes: options.emptyScopes ?? "empty",
         refreshFailureStatus: options.refreshFailureStatus ?? 400
       },
-      recorded: emptyRecorded,
       faults: [],
       helixBuckets: HashMap.empty(),
       deviceCodes: HashMap.empty(),
@@ -1635,15 +1665,17 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       onFault: (fault: AnswerFault) => Transition = oauthFault
     ) =>
       Effect.gen(function*() {
+        yield* Effect.sync(() =>
+          log.record(endpoint, request, endpoint === "token" ? grantLabel(request.params["grant_type"]) : undefined)
+        )
         const fault = yield* Ref.modify(ref, (state): readonly [Option.Option<FakeTwitch.Fault>, State] => {
-          const recorded = { ...state.recorded, [endpoint]: [...state.recorded[endpoint], request] }
           const index = state.faults.findIndex((f) => f.endpoint === endpoint || f.endpoint === "any")
           const pending = state.faults[index]
-          if (pending === undefined) return [Option.none(), { ...state, recorded }]
+          if (pending === undefined) return [Option.none(), state]
           const faults = pending.remaining <= 1
             ? state.faults.filter((_, i) => i !== index)
             : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
-          return [Option.some(pending.fault), { ...state, recorded, faults }]
+          return [Option.some(pending.fault), { ...state, faults }]
         })
         let run = transition
         if (Option.isSome(fault)) {
@@ -1667,7 +1699,7 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
         const issuer = request.baseUrl ?? defaultIssuer
         const reply = yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes, issuer }))
-        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key)) : reply
+        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key, reply.kid)) : reply
       })
 
     const requireClient = (state: State, clientId: string) =>
@@ -1735,8 +1767,15 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             fresh: { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
           }
           const claims = idTokenClaims(state, ctx, clientId, userId, [], { ...noOidc, nonce })
-          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch")
+          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch", overrides.kid)
         }),
+      rotateSigningKey: () =>
+        SynchronizedRef.updateEffect(currentKey, (current) =>
+          Effect.gen(function*() {
+            const previous = Option.isSome(current) ? Number(current.value.jwk.kid) : Number(signingKid)
+            const next = yield* Effect.promise(() => generateSigningKey(String(previous + 1)))
+            return Option.some(next)
+          })),
 
       registerClient: (input = {}) =>
         Effect.gen(function*() {
@@ -1837,11 +1876,11 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             onSome: (record) => refreshTokenAlive(record, now)
           })
         }),
-      calls: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint].length),
-      requests: (endpoint) => Effect.map(Ref.get(ref), (state) => state.recorded[endpoint]),
-      lastRequest: (endpoint) =>
-        Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.recorded[endpoint].at(-1))),
-      resetCounters: () => Ref.update(ref, (state) => ({ ...state, recorded: emptyRecorded })),
+      calls: (endpoint) => Effect.sync(() => log.count(endpoint)),
+      grantCalls: (grantType) => Effect.sync(() => log.tally(grantLabel(grantType))),
+      requests: (endpoint) => Effect.sync(() => log.entries(endpoint)),
+      lastRequest: (endpoint) => Effect.sync(() => Option.fromNullable(log.last(endpoint))),
+      resetCounters: () => Effect.sync(() => log.reset()),
       failNext: (endpoint, fault, times = 1) =>
         times <= 0
           ? Effect.void

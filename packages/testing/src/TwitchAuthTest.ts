@@ -531,7 +531,8 @@ export const lastRequest = (
 
 /**
  * How many `POST /oauth2/token` requests carried `grant_type` — e.g. `"refresh_token"` to
- * count refreshes, `"client_credentials"` to count app tokens.
+ * count refreshes, `"client_credentials"` to count app tokens. Exact, however many requests
+ * the log keeps.
  *
  * @since 0.1.0
  * @category inspecting
@@ -543,7 +544,7 @@ export const grantCount = (
     | "client_credentials"
     | "urn:ietf:params:oauth:grant-type:device_code"
 ): Effect.Effect<number, never, FakeTwitch.FakeTwitch> =>
-  Effect.map(requests("token"), (all) => all.filter((request) => request.params["grant_type"] === grantType).length)
+  Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.grantCalls(grantType))
 
 /**
  * Forgets counted calls and recorded requests, e.g. after a test's set-up.

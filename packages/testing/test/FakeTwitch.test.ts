@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
 import { FakeTwitch } from "../src/index.js"
+import { Ring } from "../src/internal/requestLog.js"
 
 const [confidential, publicClient] = FakeTwitch.defaultSeed.clients
 const [user] = FakeTwitch.defaultSeed.users
@@ -607,6 +608,63 @@ describe("counters and recorded requests", () => {
       assert.strictEqual(yield* twitch.calls("token"), 0)
       assert.deepStrictEqual(yield* twitch.requests("validate"), [])
     }))
+
+  it.effect("issue 11 #16: the log keeps the last requestLogLimit requests per endpoint; counts stay exact", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make({ requestLogLimit: 100 })
+      for (let i = 0; i < 10_000; i++) yield* twitch.validate(bearer(`t${i}`))
+      for (let i = 0; i < 300; i++) yield* twitch.token(post(clientCredentials))
+      yield* twitch.token(post({ grant_type: "refresh_token", refresh_token: "nope" }))
+      assert.strictEqual(yield* twitch.calls("validate"), 10_000)
+      assert.strictEqual(yield* twitch.calls("token"), 301)
+      assert.strictEqual((yield* twitch.requests("token")).length, 100)
+      assert.strictEqual(yield* twitch.grantCalls("client_credentials"), 300) // exact, past the log's bound
+      assert.strictEqual(yield* twitch.grantCalls("refresh_token"), 1)
+      const kept = yield* twitch.requests("validate")
+      assert.strictEqual(kept.length, 100)
+      assert.deepStrictEqual(
+        kept.map((r) => r.headers["authorization"]),
+        Array.from({ length: 100 }, (_, i) => `OAuth t${9_900 + i}`)
+      )
+      const last = yield* twitch.lastRequest("validate")
+      assert.strictEqual(last._tag === "Some" ? last.value.headers["authorization"] : "", "OAuth t9999")
+      // what a caller gets is a copy: changing it does not change the log
+      const copy = yield* twitch.requests("validate")
+      assert.notStrictEqual(copy, kept)
+      yield* Effect.sync(() => Array.prototype.splice.call(copy, 0, 50))
+      assert.strictEqual((yield* twitch.requests("validate")).length, 100)
+      yield* twitch.resetCounters()
+      assert.strictEqual(yield* twitch.calls("validate"), 0)
+      assert.strictEqual(yield* twitch.grantCalls("client_credentials"), 0)
+      assert.deepStrictEqual(yield* twitch.requests("validate"), [])
+      assert.isTrue((yield* twitch.lastRequest("validate"))._tag === "None")
+    }))
+
+  it.effect("issue 11 #16: by default the log keeps 10,000 requests per endpoint", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(FakeTwitch.defaults.requestLogLimit, 10_000)
+      const twitch = yield* FakeTwitch.make()
+      for (let i = 0; i < 12_500; i++) yield* twitch.validate(bearer(`t${i}`))
+      assert.strictEqual(yield* twitch.calls("validate"), 12_500)
+      const kept = yield* twitch.requests("validate")
+      assert.strictEqual(kept.length, 10_000)
+      assert.strictEqual(kept[0]?.headers["authorization"], "OAuth t2500")
+    }))
+
+  it("issue 11 #16: recording into a full ring overwrites in place (no copy of the history)", () => {
+    const ring = new Ring<number>(3)
+    for (let i = 0; i < 100_000; i++) {
+      ring.push(i)
+      assert.isAtMost(ring.size, 3)
+    }
+    assert.strictEqual(ring.count, 100_000)
+    assert.deepStrictEqual(ring.toArray(), [99_997, 99_998, 99_999])
+    assert.strictEqual(ring.last(), 99_999)
+    assert.deepStrictEqual(new Ring<number>(Number.NaN).toArray(), [])
+    const none = new Ring<number>(0)
+    none.push(1)
+    assert.deepStrictEqual([none.count, none.size, none.last()], [1, 0, undefined])
+  })
 })
 
 describe("faults", () => {

@@ -364,7 +364,7 @@ export const loginWithDevice = (options: DeviceLoginOptions) =>
         Authorized: () => Effect.void
       })),
       Stream.runLast,
-      // Twitch answers `invalid device code` once the code expires; this is the backstop.
+      // DeviceFlow fails with DeviceCodeExpired at expiresAt; this is only a backstop.
       Effect.timeoutFail({
         duration: Duration.millis(Math.max(0, left) + 10_000),
         onTimeout: () =>

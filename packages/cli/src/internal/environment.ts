@@ -40,19 +40,21 @@ export const mockClient = FakeTwitch.defaultSeed.clients[0]
 /** The seeded public client of the mock. */
 export const mockPublicClient = FakeTwitch.defaultSeed.clients[1]
 
-const errnoCode = (cause: unknown): string | undefined =>
+/** The `code` of a Node system error (`EADDRINUSE`, …), if it has one. */
+export const errnoCode = (cause: unknown): string | undefined =>
   Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? cause.code : undefined
 
 /** `ServeError` → one line: the port is taken, or another reason to not listen. */
-export const listenError = (what: string, port: number) => (error: HttpServerError.ServeError): CliError.CliError => {
-  const code = errnoCode(error.cause)
-  return code === "EADDRINUSE"
-    ? CliError.localResource("PortInUse", `port ${port} on 127.0.0.1 is in use: cannot start ${what}`)
-    : CliError.localResource(
-      "CannotListen",
-      `cannot start ${what} on 127.0.0.1:${port}${code === undefined ? "" : ` (${code})`}`
-    )
-}
+export const listenError =
+  (what: string, port: number, host: string = "127.0.0.1") => (error: HttpServerError.ServeError): CliError.CliError => {
+    const code = errnoCode(error.cause)
+    return code === "EADDRINUSE"
+      ? CliError.localResource("PortInUse", `port ${port} on ${host} is in use: cannot start ${what}`)
+      : CliError.localResource(
+        "CannotListen",
+        `cannot start ${what} on ${host.includes(":") ? `[${host}]` : host}:${port}${code === undefined ? "" : ` (${code})`}`
+      )
+  }
 
 /**
  * Starts a seeded FakeTwitch behind the mock server on 127.0.0.1:`port` (0: any free port),
