@@ -178,13 +178,13 @@ export const make = (
         onNone: () => paced.retryAt,
         onSome: (t) => Pacing.nextAttemptOf(t, marginMillis, floorMillis, paced)
       })
-      /** The held token while it has not expired, else the last error (if any). */
+      /** A token that replaced `held` meanwhile, else `held` while it has not expired, else the last error (if any). */
       const fallback = (error: Option.Option<AppTokenError>): Effect.Effect<Token.AppToken, AppTokenError> =>
         Effect.gen(function*() {
           const after = yield* SynchronizedRef.get(ref)
           const at = yield* Clock.currentTimeMillis
           const usable = Option.filter(after, (t) =>
-            Option.isSome(held) && t === held.value && (at < Pacing.expiryOf(t) || Option.isNone(error)))
+            Option.isNone(held) || t !== held.value || at < Pacing.expiryOf(t) || Option.isNone(error))
           if (Option.isSome(usable)) return usable.value
           return yield* Option.match(error, {
             // nothing usable and nothing failed (a backoff follows a failure): ask

@@ -387,13 +387,14 @@ export const make = (
       const paced = yield* Ref.get(pace)
       if (now >= nextRefreshOf(state.token, paced)) {
         return yield* refreshAhead(state.token).pipe(
-          // A refresh ahead of expiry that failed leaves the token in use until it expires.
+          // A refresh ahead of expiry that failed leaves the token in use until it expires
+          // (or hands out one that replaced it meanwhile).
           Effect.catchAll((error) =>
             Effect.gen(function*() {
               const after = yield* SynchronizedRef.get(ref)
-              const usable = Option.isNone(after.ended) && after.token === state.token && after.persisted &&
-                (yield* Clock.currentTimeMillis) < Pacing.expiryOf(state.token)
-              return usable ? state.token : yield* Effect.fail(error)
+              const usable = Option.isNone(after.ended) && after.persisted &&
+                (after.token !== state.token || (yield* Clock.currentTimeMillis) < Pacing.expiryOf(after.token))
+              return usable ? after.token : yield* Effect.fail(error)
             })
           )
         )
