@@ -366,15 +366,21 @@ export const make = (
 
     /**
      * The daemon's refresh of `current`: transient failures are retried on `daemonRetry`
-     * (never sooner than `minRefreshInterval` apart, one warning each), then a failure backs
-     * off the next run.
+     * (never sooner than `minRefreshInterval` apart, one warning each); any other failure,
+     * or a transient one once `daemonRetry` ends, backs off the next attempt. A failure that
+     * will not be retried is recorded before the turn is handed on, so callers of `token`
+     * waiting for it do not ask again.
      */
     const retryTransient = daemonRetry.pipe(Schedule.intersect(Schedule.spaced(Duration.millis(floorMillis))))
     const refreshInBackground = (current: Token.UserToken) =>
-      aheadLock.withPermits(1)(refreshWith(Option.some(current.accessToken))).pipe(
-        Effect.tapError((error) => isTransientError(error) ? logFailure("refresh ahead of expiry")(error) : Effect.void),
+      aheadLock.withPermits(1)(
+        Effect.tapError(
+          refreshWith(Option.some(current.accessToken)),
+          (error) => isTransientError(error) ? logFailure("refresh ahead of expiry")(error) : backOff(error)
+        )
+      ).pipe(
         Effect.retry({ schedule: retryTransient, while: isTransientError }),
-        Effect.tapError(backOff),
+        Effect.tapError((error) => isTransientError(error) ? backOff(error) : Effect.void),
         Effect.ignore
       )
 

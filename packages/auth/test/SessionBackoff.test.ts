@@ -11,7 +11,9 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -272,6 +274,38 @@ describe("issue 11 #5: foreground calls do not hammer a failing token endpoint",
       assert.isTrue(errors.every((e) => e._tag === "MalformedResponse" || e._tag === "UnexpectedResponse"))
       assert.isAtMost((yield* callsOf("token")) - atExpiry, 1)
     }).pipe(Effect.provide(inMemory())), 60_000)
+})
+
+describe("issue 11 #5: a burst of callers behind a failing refresh", () => {
+  it.scoped("a hundred concurrent token calls queued behind the daemon's failing refresh make no attempt of their own, and get the still-valid token", () =>
+    Effect.gen(function*() {
+      const memory = yield* TokenStore.makeMemory
+      const gate = yield* Deferred.make<void>()
+      const reads = yield* Ref.make(0)
+      // reads are held until the gate opens, then fail: the refresh's first step under the lock
+      const stuck = TokenStore.make({
+        ...memory,
+        get: () =>
+          Effect.zipRight(
+            Effect.zipRight(Ref.update(reads, (n) => n + 1), Deferred.await(gate)),
+            Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/stuck", detail: "EIO" }))
+          )
+      })
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token }).pipe(
+        Effect.provideService(TokenStore.TokenStore, stuck)
+      )
+      yield* TestClock.adjust("235 minutes")
+      assert.isTrue(yield* eventually(Effect.map(Ref.get(reads), (n) => n === 1)), "the daemon's refresh started")
+      const callers = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 100 }), () => session.token, { concurrency: "unbounded" })
+      )
+      yield* turns
+      yield* Deferred.succeed(gate, undefined)
+      const handed = yield* Fiber.join(callers)
+      assert.isTrue(handed.every((t) => Redacted.value(t.accessToken) === Redacted.value(token.accessToken)))
+      assert.strictEqual(yield* Ref.get(reads), 1, "one attempt for the daemon and the hundred callers")
+    }).pipe(Effect.provide(inMemory())))
 })
 
 describe("issue 11 #5: the scheduler defers a job that stays due or fails", () => {
