@@ -1,8 +1,9 @@
 /**
  * `TwitchSession`: one user's live credentials. It hands out the current access token,
- * refreshes it ahead of expiry, refreshes exactly once when many callers see it rejected at
- * the same time, validates it at start and every hour as Twitch requires, and persists every
- * new token through the `TokenStore` before anyone can use it.
+ * refreshes it ahead of expiry (paced: it backs off after a failure and never refreshes of
+ * its own accord more often than `minRefreshInterval`), refreshes exactly once when many
+ * callers see it rejected at the same time, validates it at start and every hour as Twitch
+ * requires, and persists every new token through the `TokenStore` before anyone can use it.
  *
  * @since 0.1.0
  */
@@ -201,8 +202,9 @@ const defaultDaemonRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponen
 
 /**
  * Starts a session: loads (or stores) the token, validates it, and forks the daemon that
- * validates it every `validateEvery` and refreshes it `refreshMargin` before expiry. The
- * daemon stops when the scope closes.
+ * validates it every `validateEvery` and refreshes it `refreshMargin` before expiry (no
+ * earlier than mid-life, never more often than `minRefreshInterval`, backing off after any
+ * failure). The daemon stops when the scope closes.
  *
  * @since 0.1.0
  * @category constructors
