@@ -1,14 +1,14 @@
 /**
  * `TwitchSession`: one user's live credentials. It hands out the current access token,
- * refreshes it ahead of expiry, refreshes exactly once when many callers see it rejected at
- * the same time, validates it at start and every hour as Twitch requires, and persists every
- * new token through the `TokenStore` before anyone can use it.
+ * refreshes it ahead of expiry (paced: it backs off after a failure and never refreshes of
+ * its own accord more often than `minRefreshInterval`), refreshes exactly once when many
+ * callers see it rejected at the same time, validates it at start and every hour as Twitch
+ * requires, and persists every new token through the `TokenStore` before anyone can use it.
  *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -22,6 +22,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as Pacing from "./internal/pacing.js"
 import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
 import { TokenStore, type TokenStoreError } from "./TokenStore.js"
@@ -94,7 +95,12 @@ export declare namespace TwitchSession {
   export interface Service extends TwitchCredentials.Service {
     /** The key of this session in the `TokenStore` (usually the user id). */
     readonly key: string
-    /** The current token, refreshed first if it expires within the refresh margin. */
+    /**
+     * The current token, refreshed first if it is due (see `refreshMargin`). While refreshes
+     * are paced (see `minRefreshInterval`) or after a refresh ahead of expiry failed, the
+     * current token is handed out as long as it has not expired; an expired one fails at once
+     * with the error of the last attempt, without asking Twitch again.
+     */
     readonly token: Effect.Effect<Token.UserToken, RefreshError>
     /**
      * Refreshes the token. With `rejected`, compare-and-refresh: if `rejected` is no longer
@@ -121,14 +127,34 @@ export declare namespace TwitchSession {
     readonly key: string
     /** A token to start from (stored at once); otherwise the stored one is loaded. */
     readonly token?: Token.UserToken | undefined
-    /** Refresh this long before expiry. Default: 5 minutes. */
+    /**
+     * Refresh this long before expiry. Default: 5 minutes. The margin used for a token is at
+     * most half its lifetime, so a token that lives less than twice the margin is refreshed
+     * at mid-life (a 30 s token at 15 s), not as soon as it is issued.
+     */
     readonly refreshMargin?: Duration.DurationInput | undefined
+    /**
+     * The shortest time between two refreshes the session makes of its own accord (in the
+     * background, or in `token` when the token is due): a token is not refreshed before it
+     * is this old, and after a failed refresh the next one waits this long (at least 1
+     * second), doubling with each failure in a row up to 5 minutes (or this interval, if
+     * longer). A success, or any new token, ends the backoff. Explicit `refresh` calls are
+     * not paced (they are bounded by their callers, e.g. `withTokenRefresh`'s schedule).
+     *
+     * Default: 10 seconds. Twitch's tokens live hours, so their refresh points are far apart
+     * and this floor never delays one; it bounds the degenerate cases — a token that lives a
+     * second, a clock that jumps — to 6 refreshes a minute per session, and it is below half
+     * the lifetime of any token that can usefully be refreshed ahead (20 s and more).
+     */
+    readonly minRefreshInterval?: Duration.DurationInput | undefined
     /** Validate this often (Twitch requires hourly). Default: 1 hour. */
     readonly validateEvery?: Duration.DurationInput | undefined
     /**
-     * How the background daemon retries a refresh or validation that failed transiently.
-     * Default: exponential from 1 second, capped at 1 minute, forever (a transient failure
-     * never ends the session).
+     * How the background daemon retries a refresh or validation that failed transiently,
+     * before giving up on that attempt. Default: exponential from 1 second, capped at 1
+     * minute, forever (a transient failure never ends the session). Any other failure (or a
+     * transient one once this schedule ends) is not retried at once: the refresh backs off
+     * (see `minRefreshInterval`), the validation waits for its next turn.
      */
     readonly daemonRetry?: Schedule.Schedule<unknown, unknown> | undefined
     /**
@@ -176,8 +202,9 @@ const defaultDaemonRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponen
 
 /**
  * Starts a session: loads (or stores) the token, validates it, and forks the daemon that
- * validates it every `validateEvery` and refreshes it `refreshMargin` before expiry. The
- * daemon stops when the scope closes.
+ * validates it every `validateEvery` and refreshes it `refreshMargin` before expiry (no
+ * earlier than mid-life, never more often than `minRefreshInterval`, backing off after any
+ * failure). The daemon stops when the scope closes.
  *
  * @since 0.1.0
  * @category constructors
@@ -189,7 +216,8 @@ export const make = (
     const auth = yield* TwitchAuth
     const store = yield* TokenStore
     const key = options.key
-    const margin = Duration.decode(options.refreshMargin ?? "5 minutes")
+    const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
+    const floorMillis = Duration.toMillis(Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval))
     const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
     const daemonRetry = options.daemonRetry ?? defaultDaemonRetry
 
@@ -207,9 +235,12 @@ export const make = (
     const hub = yield* SynchronizedRef.make(Option.none<PubSub.PubSub<Token.UserToken>>())
     /** Set once the background job is registered: tells the scheduler the token changed. */
     const rescheduleJob = yield* Ref.make<Effect.Effect<void>>(Effect.void)
+    /** The pacing of the refreshes the session makes of its own accord (see `minRefreshInterval`). */
+    const pace = yield* Ref.make(Pacing.fresh<RefreshError>())
+    // A new token ends any backoff: the failure it followed no longer applies.
     const publish = (token: Token.UserToken) =>
       Effect.zipRight(
-        Effect.flatten(Ref.get(rescheduleJob)),
+        Effect.zipRight(Ref.set(pace, Pacing.fresh()), Effect.flatten(Ref.get(rescheduleJob))),
         Effect.flatMap(SynchronizedRef.get(hub), Option.match({
           onNone: () => Effect.void,
           onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
@@ -295,15 +326,93 @@ export const make = (
         ))
     )
 
+    /**
+     * When the session may next refresh `token` of its own accord (epoch millis): at its
+     * refresh point, once it is `minRefreshInterval` old, and once a backoff has ended.
+     */
+    const nextRefreshOf = (token: Token.UserToken, current: Pacing.Pace<RefreshError>): number =>
+      Pacing.nextAttemptOf(token, marginMillis, floorMillis, current)
+
+    const logFailure = (what: string) => (error: { readonly _tag: string; readonly message: string }) =>
+      Effect.logWarning(`TwitchSession ${JSON.stringify(key)}: ${what} failed: ${error._tag}: ${error.message}`)
+
+    /** Notes a failed refresh of the session's own accord: the next waits longer. One warning each. */
+    const backOff = (error: RefreshError) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const next = yield* Ref.updateAndGet(pace, (p) => Pacing.failed(p, error, now, floorMillis))
+        const what = `TwitchSession ${JSON.stringify(key)}: refresh ahead of expiry failed: ${error._tag}: ${error.message}`
+        yield* Effect.logWarning(
+          error._tag === "InvalidRefreshToken"
+            ? `${what}; the session has ended`
+            : `${what}; next attempt in ${Duration.format(Duration.millis(next.retryAt - now))}`
+        )
+      })
+
+    /** Refreshes of the session's own accord take turns, so a burst of callers makes one request. */
+    const aheadLock = yield* Effect.makeSemaphore(1)
+
+    /**
+     * A refresh of the session's own accord of `current`, which is due. If another caller's
+     * attempt failed while this one waited its turn, that failure is the answer (no request);
+     * a failure of its own backs off the next attempt.
+     */
+    const refreshAhead = (current: Token.UserToken) =>
+      aheadLock.withPermits(1)(Effect.gen(function*() {
+        const paced = yield* Ref.get(pace)
+        if (Option.isSome(paced.lastError) && (yield* Clock.currentTimeMillis) < paced.retryAt) {
+          return yield* Effect.fail(paced.lastError.value)
+        }
+        return yield* Effect.tapError(refreshWith(Option.some(current.accessToken)), backOff)
+      }))
+
+    /**
+     * The daemon's refresh of `current`: transient failures are retried on `daemonRetry`
+     * (never sooner than `minRefreshInterval` apart, one warning each); any other failure,
+     * or a transient one once `daemonRetry` ends, backs off the next attempt. A failure that
+     * will not be retried is recorded before the turn is handed on, so callers of `token`
+     * waiting for it do not ask again.
+     */
+    const retryTransient = daemonRetry.pipe(Schedule.intersect(Schedule.spaced(Duration.millis(floorMillis))))
+    const refreshInBackground = (current: Token.UserToken) =>
+      aheadLock.withPermits(1)(
+        Effect.tapError(
+          refreshWith(Option.some(current.accessToken)),
+          (error) => isTransientError(error) ? logFailure("refresh ahead of expiry")(error) : backOff(error)
+        )
+      ).pipe(
+        Effect.retry({ schedule: retryTransient, while: isTransientError }),
+        Effect.tapError((error) => isTransientError(error) ? backOff(error) : Effect.void),
+        Effect.ignore
+      )
+
     const token: TwitchSession.Service["token"] = Effect.gen(function*() {
       const seen = yield* SynchronizedRef.get(ref)
       if (Option.isSome(seen.ended)) return yield* Effect.fail(seen.ended.value)
       const state = seen.persisted ? seen : yield* ensurePersisted
-      const now = yield* DateTime.now
-      if (state.token.isExpired(now, margin)) {
-        return yield* refreshWith(Option.some(state.token.accessToken))
+      const now = yield* Clock.currentTimeMillis
+      if (now < Pacing.refreshPointOf(state.token, marginMillis)) return state.token
+      const paced = yield* Ref.get(pace)
+      if (now >= nextRefreshOf(state.token, paced)) {
+        return yield* refreshAhead(state.token).pipe(
+          // A refresh ahead of expiry that failed leaves the token in use until it expires
+          // (or hands out one that replaced it meanwhile).
+          Effect.catchAll((error) =>
+            Effect.gen(function*() {
+              const after = yield* SynchronizedRef.get(ref)
+              const usable = Option.isNone(after.ended) && after.persisted &&
+                (after.token !== state.token || (yield* Clock.currentTimeMillis) < Pacing.expiryOf(after.token))
+              return usable ? after.token : yield* Effect.fail(error)
+            })
+          )
+        )
       }
-      return state.token
+      // Paced: refreshed a moment ago, or backing off after a failure.
+      if (now < Pacing.expiryOf(state.token)) return state.token
+      return yield* Option.match(paced.lastError, {
+        onNone: () => Effect.succeed(state.token),
+        onSome: Effect.fail
+      })
     })
 
     const validate: TwitchSession.Service["validate"] = Effect.gen(function*() {
@@ -318,38 +427,29 @@ export const make = (
 
     const ended = Effect.map(SynchronizedRef.get(ref), (state) => state.ended)
 
-    const logFailure = (what: string) => (error: { readonly _tag: string; readonly message: string }) =>
-      Effect.logWarning(`TwitchSession ${JSON.stringify(key)}: ${what} failed: ${error._tag}: ${error.message}`)
-
     // Validate at start (Twitch requires it). A failure is logged, not fatal: an outage at
     // start-up must not block the program, and the daemon validates again.
     yield* Effect.catchAll(validate, logFailure("validation at start"))
 
-    // Then, in the background: validate every `validateEvery`, refresh `refreshMargin` before
-    // expiry, retrying transient failures on `daemonRetry`. A job on a scheduler — shared by
-    // many sessions, or this session's own — rather than fibers of its own per session.
+    // Then, in the background: validate every `validateEvery`, refresh ahead of expiry
+    // (paced, see `nextRefreshOf`), retrying transient failures on `daemonRetry`. A job on a
+    // scheduler — shared by many sessions, or this session's own — rather than fibers of its
+    // own per session. After a failure the job is due again only when the backoff ends, so it
+    // never runs in a loop (and the scheduler defers any job that stays due).
     const nextValidation = yield* Ref.make(
       (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery)
     )
-    const refreshDue = (state: State) =>
-      Option.match(state.token.expiresAt, {
-        onNone: () => Infinity,
-        onSome: (at) => DateTime.toEpochMillis(at) - Duration.toMillis(margin)
-      })
     const job: SessionScheduler.Job = {
       dueAt: Effect.gen(function*() {
         const state = yield* SynchronizedRef.get(ref)
         if (Option.isSome(state.ended)) return Infinity
-        return Math.min(refreshDue(state), yield* Ref.get(nextValidation))
+        return Math.min(nextRefreshOf(state.token, yield* Ref.get(pace)), yield* Ref.get(nextValidation))
       }),
       run: Effect.gen(function*() {
         const state = yield* SynchronizedRef.get(ref)
         if (Option.isSome(state.ended)) return
-        if (refreshDue(state) <= (yield* Clock.currentTimeMillis)) {
-          yield* refreshWith(Option.some(state.token.accessToken)).pipe(
-            Effect.retry({ schedule: daemonRetry, while: isTransientError }),
-            Effect.catchAll(logFailure("refresh ahead of expiry"))
-          )
+        if (nextRefreshOf(state.token, yield* Ref.get(pace)) <= (yield* Clock.currentTimeMillis)) {
+          yield* refreshInBackground(state.token)
         }
         if ((yield* Ref.get(nextValidation)) <= (yield* Clock.currentTimeMillis)) {
           yield* validate.pipe(

@@ -107,6 +107,37 @@ describe("a shared scheduler", () => {
     }).pipe(Effect.provide(inMemory())), 60_000)
 })
 
+describe("issue 11 #5: TwitchSessions on a shared scheduler", () => {
+  it.scoped("20 users whose refreshes fail (a captive portal's HTML 200) cost a bounded number of token requests; session options reach every session", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const store = yield* TokenStore.TokenStore
+      const count = 20
+      const keys = Array.from({ length: count }, (_, i) => `user-${i}`)
+      for (const key of keys) yield* store.set(key, yield* issueToken())
+      const sessions = yield* TwitchSessions.make({ minRefreshInterval: "30 seconds", idleTimeToLive: "1 day" })
+      yield* Effect.forEach(keys, (key) => sessions.get(key), { discard: true })
+      yield* twitch.failNext("token", {
+        _tag: "Raw",
+        status: 200,
+        headers: { "content-type": "text/html" },
+        body: "<html><body>Sign in to the Wi-Fi</body></html>"
+      }, 1_000_000)
+      yield* twitch.resetCounters()
+      // due 5 minutes before the 4-hour expiry; then 5 minutes of failures, one second at a time
+      yield* TestClock.adjust("235 minutes")
+      yield* settle
+      for (let i = 0; i < 300; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* settle
+      }
+      // each session: attempts at 0, 30, 90 and 210 s (the 30 s floor, doubling)
+      const requests = yield* callsOf("token")
+      assert.isAtLeast(requests, count)
+      assert.isAtMost(requests, 4 * count, `token requests in 5 minutes: ${requests}`)
+    }).pipe(Effect.provide(inMemory())), 60_000)
+})
+
 describe("AppTokenSession", () => {
   it.scoped("concurrent first calls share one client-credentials request", () =>
     Effect.gen(function*() {

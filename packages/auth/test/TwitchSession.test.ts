@@ -1,5 +1,6 @@
 import {
   Retry,
+  Token,
   TokenStore,
   TwitchAuth,
   TwitchAuthError,
@@ -11,6 +12,7 @@ import { FakeTwitch } from "@effect-twitch/testing"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -173,10 +175,35 @@ describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real s
 
   it.scoped("a token inside the margin is refreshed before it is handed out", () =>
     Effect.gen(function*() {
-      const token = yield* issueToken()
-      const session = yield* TwitchSession.make({ key: user.userId, token, refreshMargin: "4 hours" })
+      const issued = yield* issueToken()
+      // stored 3 h 58 min ago: 2 minutes left, inside the 5-minute margin
+      const now = yield* DateTime.now
+      const token = new Token.UserToken({
+        accessToken: issued.accessToken,
+        refreshToken: issued.refreshToken,
+        scopes: issued.scopes,
+        obtainedAt: DateTime.subtract(now, { minutes: 238 }),
+        expiresAt: Option.some(DateTime.add(now, { minutes: 2 }))
+      })
+      const session = yield* TwitchSession.make({ key: user.userId, token })
       const handed = yield* session.token
       assert.notStrictEqual(Redacted.value(handed.accessToken), Redacted.value(token.accessToken))
+      assert.strictEqual(yield* refreshCount, 1)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.scoped("the margin is capped at half the token's lifetime: a margin longer than the token's life does not refresh a new token", () =>
+    Effect.gen(function*() {
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token, refreshMargin: "5 hours" })
+      // user tokens live 4 hours on the fake: due at 2 hours, not at once
+      const handed = yield* Effect.forEach(Array.from({ length: 100 }), () => session.token)
+      assert.isTrue(handed.every((t) => Redacted.value(t.accessToken) === Redacted.value(token.accessToken)))
+      assert.strictEqual(yield* refreshCount, 0)
+      yield* TestClock.adjust("119 minutes")
+      yield* settle
+      assert.strictEqual(yield* refreshCount, 0)
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === 1)))
     }).pipe(Effect.provide(inMemory())))
 
   it.scoped("a 503 during refresh is retried and the session recovers", () =>
@@ -203,7 +230,13 @@ describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real s
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
       const token = yield* issueToken()
-      const session = yield* TwitchSession.make({ key: user.userId, token, refreshMargin: "5 minutes" })
+      // a floor of 1 s lets the default daemonRetry's own delays (1 s, 2 s, 4 s) show
+      const session = yield* TwitchSession.make({
+        key: user.userId,
+        token,
+        refreshMargin: "5 minutes",
+        minRefreshInterval: "1 second"
+      })
       yield* twitch.resetCounters()
       // 3 daemon attempts × 4 TwitchAuth attempts each
       yield* twitch.failNext("token", { _tag: "ServerError", status: 503 }, 12)

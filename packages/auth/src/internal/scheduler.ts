@@ -5,9 +5,17 @@
  * Jobs wait in a set ordered by when they are due; the loop sleeps until the first one, runs
  * what is due, and asks each job when it is due next once it has run. Adding, running and
  * rescheduling a job cost O(log n); nothing scans all jobs.
+ *
+ * A job that is still due once it has run (it made no progress) or that failed is not
+ * restarted at once: it is deferred by a delay that doubles from {@link stallBackoff}`.initial`
+ * up to {@link stallBackoff}`.max` with each such run in a row, and that ends as soon as a
+ * run leaves the job due in the future. Jobs pace themselves (a session backs off its own
+ * refreshes); this is the backstop that keeps a job that does not from spinning.
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Order from "effect/Order"
@@ -19,9 +27,22 @@ import * as SortedSet from "effect/SortedSet"
 /** Work that falls due at `dueAt` (epoch millis; `Infinity` for never). */
 export interface Job {
   readonly dueAt: Effect.Effect<number>
-  /** Runs the work; never run twice at once. Must not fail. */
-  readonly run: Effect.Effect<void>
+  /**
+   * Runs the work; never run twice at once. Should not fail: a failure or defect is logged
+   * and the job is deferred (see the module's notes).
+   */
+  readonly run: Effect.Effect<void, unknown>
 }
+
+/**
+ * The delays by which a job that stays due after it ran, or that failed, is deferred: from
+ * `initial`, doubling with each such run in a row, at most `max` (milliseconds).
+ */
+export const stallBackoff = { initial: 1_000, max: 60_000 } as const
+
+/** The delay after `stalls` stalled runs in a row (`stalls` ≥ 1). */
+export const stallDelay = (stalls: number): number =>
+  Math.min(stallBackoff.max, stallBackoff.initial * 2 ** Math.min(30, Math.max(0, stalls - 1)))
 
 export interface Scheduler {
   /** Adds a job for as long as the scope is open. */
@@ -41,13 +62,24 @@ const byDue: Order.Order<Entry> = Order.combine(
   Order.mapInput(Order.number, (entry: Entry) => entry.seq)
 )
 
+interface Slot {
+  /** The job's waiting entry, or `None` while it runs. */
+  readonly entry: Option.Option<Entry>
+  /** Stalled (still due, or failed) runs in a row. */
+  readonly stalls: number
+  /** While deferred after a stall: not to run before this (epoch millis); else 0. */
+  readonly notBefore: number
+}
+
 interface State {
   /** Waiting jobs, first due first. */
   readonly queue: SortedSet.SortedSet<Entry>
-  /** Every registered job: its waiting entry, or `None` while it runs. */
-  readonly jobs: HashMap.HashMap<Job, Option.Option<Entry>>
+  /** Every registered job. */
+  readonly jobs: HashMap.HashMap<Job, Slot>
   readonly seq: number
 }
+
+const idle: Slot = { entry: Option.none(), stalls: 0, notBefore: 0 }
 
 export const make: Effect.Effect<Scheduler, never, Scope.Scope> = Effect.gen(function*() {
   const state = yield* Ref.make<State>({ queue: SortedSet.empty(byDue), jobs: HashMap.empty(), seq: 0 })
@@ -56,39 +88,64 @@ export const make: Effect.Effect<Scheduler, never, Scope.Scope> = Effect.gen(fun
   const wakeups = yield* Queue.sliding<void>(1)
   const scope = yield* Effect.scope
 
-  /** Queues `job` at `due` (replacing its waiting entry), if it is still registered and not running. */
-  const enqueue = (job: Job, due: number, running: boolean) =>
+  /**
+   * Queues `job` at `due` (replacing its waiting entry; never before the end of a deferral),
+   * if it is still registered and not running. `update` changes its slot first.
+   */
+  const enqueue = (job: Job, due: number, running: boolean, update: (slot: Slot) => Slot = (slot) => slot) =>
     Effect.flatMap(
-      Ref.modify(state, (s): readonly [boolean, State] => {
+      Ref.modify(state, (s): readonly [Option.Option<number>, State] => {
         const current = HashMap.get(s.jobs, job)
-        if (Option.isNone(current)) return [false, s] // removed
-        if (Option.isNone(current.value) && !running) return [false, s] // running: it re-queues itself
-        const queue = Option.match(current.value, {
+        if (Option.isNone(current)) return [Option.none(), s] // removed
+        if (Option.isNone(current.value.entry) && !running) return [Option.none(), s] // running: it re-queues itself
+        const queue = Option.match(current.value.entry, {
           onNone: () => s.queue,
           onSome: (entry) => SortedSet.remove(s.queue, entry)
         })
-        const entry: Entry = { due, seq: s.seq, job }
-        return [true, {
+        const slot = update(current.value)
+        const entry: Entry = { due: Math.max(due, slot.notBefore), seq: s.seq, job }
+        return [Option.some(entry.due), {
           queue: SortedSet.add(queue, entry),
-          jobs: HashMap.set(s.jobs, job, Option.some(entry)),
+          jobs: HashMap.set(s.jobs, job, { ...slot, entry: Option.some(entry) }),
           seq: s.seq + 1
         }]
       }),
-      (queued) =>
-        queued
-          ? Effect.flatMap(Ref.get(planned), (at) => due < at ? Queue.offer(wakeups, undefined) : Effect.void)
-          : Effect.void
+      Option.match({
+        onNone: () => Effect.void,
+        onSome: (queuedAt) =>
+          Effect.flatMap(Ref.get(planned), (at) => queuedAt < at ? Queue.offer(wakeups, undefined) : Effect.void)
+      })
     )
 
   const reschedule = (job: Job) => Effect.flatMap(job.dueAt, (due) => enqueue(job, due, false))
 
+  /**
+   * Re-queues a job that has run. Still due, or failed: it made no progress, and running it
+   * again at once would spin; it is deferred by the next stall delay. Otherwise its stall
+   * count ends.
+   */
+  const requeue = (job: Job, exit: Exit.Exit<void, unknown>) =>
+    Effect.gen(function*() {
+      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return
+      const now = yield* Clock.currentTimeMillis
+      const due = yield* job.dueAt
+      if (Exit.isSuccess(exit) && due > now) {
+        return yield* enqueue(job, due, true, (slot) => ({ ...slot, stalls: 0, notBefore: 0 }))
+      }
+      const stalls = yield* Effect.map(Ref.get(state), (s) =>
+        Option.match(HashMap.get(s.jobs, job), { onNone: () => 0, onSome: (slot) => slot.stalls }) + 1)
+      if (Exit.isFailure(exit)) {
+        // Only the kind of failure: what a job failed with may carry anything.
+        const kind = Cause.isDie(exit.cause) ? "died" : "failed"
+        yield* Effect.logWarning(
+          `Session scheduler: a background job ${kind}; it runs again in ${stallDelay(stalls) / 1000}s`
+        )
+      }
+      yield* enqueue(job, due, true, (slot) => ({ ...slot, stalls, notBefore: now + stallDelay(stalls) }))
+    })
+
   const start = (job: Job) =>
-    Effect.forkIn(
-      job.run.pipe(
-        Effect.ensuring(Effect.flatMap(job.dueAt, (due) => enqueue(job, due, true)))
-      ),
-      scope
-    )
+    Effect.forkIn(Effect.flatMap(Effect.exit(job.run), (exit) => requeue(job, exit)), scope)
 
   /** Takes every due job off the queue and starts it; returns the next due time. */
   const tick = Effect.gen(function*() {
@@ -103,7 +160,7 @@ export const make: Effect.Effect<Scheduler, never, Scope.Scope> = Effect.gen(fun
       let jobs = s.jobs
       for (const entry of ready) {
         queue = SortedSet.remove(queue, entry)
-        jobs = HashMap.set(jobs, entry.job, Option.none())
+        jobs = HashMap.modify(jobs, entry.job, (slot) => ({ ...slot, entry: Option.none() }))
       }
       return [ready.map((entry) => entry.job), { ...s, queue, jobs }]
     })
@@ -128,13 +185,13 @@ export const make: Effect.Effect<Scheduler, never, Scope.Scope> = Effect.gen(fun
     reschedule,
     add: (job) =>
       Effect.acquireRelease(
-        Ref.update(state, (s) => ({ ...s, jobs: HashMap.set(s.jobs, job, Option.none()) })).pipe(
+        Ref.update(state, (s) => ({ ...s, jobs: HashMap.set(s.jobs, job, idle) })).pipe(
           Effect.zipRight(job.dueAt),
           Effect.flatMap((due) => enqueue(job, due, true))
         ),
         () =>
           Ref.update(state, (s) => {
-            const queue = Option.match(Option.flatten(HashMap.get(s.jobs, job)), {
+            const queue = Option.match(Option.flatMap(HashMap.get(s.jobs, job), (slot) => slot.entry), {
               onNone: () => s.queue,
               onSome: (entry) => SortedSet.remove(s.queue, entry)
             })
