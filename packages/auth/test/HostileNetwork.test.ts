@@ -373,14 +373,16 @@ const sessionRefresh = (server: Hostile, requestTimeout?: Duration.DurationInput
       accessToken: Redacted.make(secrets.accessToken),
       refreshToken: Redacted.make(secrets.refreshToken),
       scopes: [],
-      obtainedAt: now,
-      // due for refresh (inside the default 5-minute margin)
+      // an hour-long token with a minute left: due for refresh (inside the default 5-minute margin)
+      obtainedAt: DateTime.subtract(now, { minutes: 59 }),
       expiresAt: Option.some(DateTime.add(now, { seconds: 60 }))
     })
     return yield* Effect.gen(function*() {
       const store = yield* TokenStore.TokenStore
       const session = yield* TwitchSession.make({ key: "1", token })
-      const exit = yield* Effect.exit(session.token.pipe(Effect.timeout(guard)))
+      // an explicit refresh: the daemon may have tried already, and then `token` would hand out
+      // the still-valid token while it backs off
+      const exit = yield* Effect.exit(session.refresh().pipe(Effect.timeout(guard)))
       const error = failureOf(exit)
       const stored = yield* store.get("1")
       return { error, stored, token, ended: yield* session.ended }
