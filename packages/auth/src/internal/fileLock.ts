@@ -63,9 +63,18 @@ export const randomHex = (bytes: number): string =>
 
 const pid = (): number => (typeof process === "undefined" ? 0 : process.pid)
 
-/** The lock's record: one JSON line. Only `owner` and `beat` matter to the protocol. */
-const record = (owner: string, beat: number, since: string): string =>
-  `${JSON.stringify({ owner, beat, pid: pid(), since })}\n`
+/**
+ * The lock's record: one JSON line. `owner` and `beat` make it change on every renewal;
+ * `stale` is the holder's `staleAfter` (ms), so that a waiter configured with a shorter one
+ * still waits as long as the holder's renewals need; `pid` and `since` are for people.
+ */
+const record = (owner: string, beat: number, stale: number, since: string): string =>
+  `${JSON.stringify({ owner, beat, stale, pid: pid(), since })}\n`
+
+const stalePattern = /"stale":(\d{1,12})[,}]/
+
+/** The staleness period a record's holder declares, if any. */
+const declaredStale = (content: string): number => Number(stalePattern.exec(content)?.[1] ?? 0)
 
 const ownerPattern = /"owner":"([0-9a-f]{32})"/
 
@@ -158,7 +167,7 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
    */
   const breakStale = (stale: string, guard: Ref.Ref<Observation | undefined>): Effect.Effect<void, LockFailure> =>
     Effect.gen(function*() {
-      const guardRecord = record(randomHex(16), 0, new Date(yield* Clock.currentTimeMillis).toISOString())
+      const guardRecord = record(randomHex(16), 0, staleMillis, new Date(yield* Clock.currentTimeMillis).toISOString())
       if (yield* create(guardFile, guardRecord)) {
         yield* Ref.set(guard, undefined)
         yield* Effect.gen(function*() {
@@ -182,7 +191,7 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
   /** Waits until the lock file is ours (interruptible between steps). */
   const acquire = (owner: string, since: string): Effect.Effect<void, LockFailure> =>
     Effect.gen(function*() {
-      const mine = record(owner, 0, since)
+      const mine = record(owner, 0, staleMillis, since)
       const guard = yield* Ref.make<Observation | undefined>(undefined)
       let seen: Observation | undefined
       while (true) {
@@ -190,7 +199,7 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
         const content = yield* readContent(lockFile)
         if (Option.isNone(content)) continue
         seen = observe(seen, content.value)
-        if (monotonicMillis() - seen.since >= staleMillis) {
+        if (monotonicMillis() - seen.since >= Math.max(staleMillis, declaredStale(seen.content))) {
           yield* breakStale(seen.content, guard)
           seen = undefined
           continue
@@ -220,7 +229,7 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
           const content = yield* readContent(lockFile)
           if (Option.isNone(content) || ownerOf(content.value) !== owner) return false
           const next = `${lockFile}.${randomHex(8)}.tmp`
-          yield* fs.writeFileString(next, record(owner, beat, since), { flag: "wx", mode: 0o600 }).pipe(
+          yield* fs.writeFileString(next, record(owner, beat, staleMillis, since), { flag: "wx", mode: 0o600 }).pipe(
             Effect.mapError(io("could not renew the lock"))
           )
           yield* fs.rename(next, lockFile).pipe(
