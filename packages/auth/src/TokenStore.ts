@@ -373,13 +373,23 @@ export const makeFile = (
     const lockError = (failure: FileLock.LockFailure) =>
       new TokenStoreError({ reason: failure.reason === "Timeout" ? "LockTimeout" : "Io", path: file, detail: failure.detail })
 
-    const ensureDirectory = fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
-      Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
+    // Made once per store (and again after a failure): not on the path from Twitch's answer to the write.
+    const directoryMade = yield* Ref.make(false)
+    const ensureDirectory = Effect.unlessEffect(
+      Effect.zipRight(
+        fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
+          Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
+        ),
+        Ref.set(directoryMade, true)
+      ),
+      Ref.get(directoryMade)
     )
 
     /** Runs `effect` under `lock`, creating the directory the lock file lives in if needed. */
     const locked = <A, E, R>(lock: ReturnType<typeof FileLock.make>, effect: Effect.Effect<A, E, R>) =>
-      Effect.zipRight(ensureDirectory, Effect.mapError(lock.withLock(effect), (e) => isLockFailure(e) ? lockError(e) : e))
+      Effect.zipRight(ensureDirectory, Effect.mapError(lock.withLock(effect), (e) => isLockFailure(e) ? lockError(e) : e)).pipe(
+        Effect.tapError(() => Ref.set(directoryMade, false))
+      )
 
     const refuseSymlink = fs.readLink(file).pipe(
       Effect.matchEffect({

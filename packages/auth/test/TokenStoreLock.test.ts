@@ -228,10 +228,13 @@ layer(NodeContext.layer, { excludeTestServices: true })("file lock", (it) => {
   it.scoped("issue 11 #3: a wait that times out while its lock file is being created removes it", () =>
     Effect.gen(function*() {
       const { dir, file, fs } = yield* tempStore
-      // every hard link (the step that creates the lock) takes 300 ms; the timeout is 100 ms
+      // creating a lock file takes 300 ms (a slow disk); the timeout is 100 ms
       const slowLinks = FileSystem.FileSystem.of({
         ...fs,
-        link: (from, to) => Effect.zipRight(Effect.sleep("300 millis"), fs.link(from, to))
+        writeFileString: (path, data, options) =>
+          path.endsWith(".lock")
+            ? Effect.zipRight(Effect.sleep("300 millis"), fs.writeFileString(path, data, options))
+            : fs.writeFileString(path, data, options)
       })
       const store = yield* TokenStore.makeFile(file, { lockTimeout: "100 millis" }).pipe(
         Effect.provideService(FileSystem.FileSystem, slowLinks)

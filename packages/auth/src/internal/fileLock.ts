@@ -1,7 +1,6 @@
 /**
- * The file store's cross-process lock: a lock file created atomically (a hard link of a
- * file already holding the owner's record, so it is never seen empty), owned by a random
- * id, kept alive by its holder, released only by its owner.
+ * The file store's cross-process lock: a lock file created exclusively (`wx`) with its
+ * owner's record, owned by a random id, kept alive by its holder, released only by its owner.
  *
  * - **Owner.** A 128-bit random id (Web Crypto). The pid and the time in the record are for
  *   people reading the file; liveness is never judged by them (a pid means nothing in
@@ -17,8 +16,8 @@
  * - **Breaking.** One breaker at a time (a guard file, taken like the lock). The breaker
  *   re-reads the lock, renames it aside, checks that what it moved is the record it judged
  *   stale, and removes it; otherwise it puts it back (a hard link back to the lock's name).
- * - **Release.** The owner checks that the lock holds its id, renames it aside, checks again,
- *   and removes it; a lock that is not its own is left alone.
+ * - **Release.** The owner renames the lock aside, checks that it holds its id, and removes
+ *   it; a lock that is not its own is put back (a hard link back to the lock's name).
  * - **Waiting** polls with jitter, is interruptible, and is bounded by `timeout`. Each step
  *   that may create the lock is uninterruptible, and an interrupted or timed-out wait removes
  *   the lock if its last step took it: a wait never leaves its lock behind.
@@ -146,20 +145,18 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
       return false
     }).pipe(Effect.uninterruptible)
 
-  /** Creates `path` holding `content` in one step (a hard link of a temporary file). */
+  /**
+   * Creates `path` holding `content`, exclusively (`wx`): `false` if it exists. A holder
+   * killed between creating and writing leaves an empty record, which waiters see unchanged
+   * and break like any other.
+   */
   const create = (path: string, content: string): Effect.Effect<boolean, LockFailure> =>
-    Effect.gen(function*() {
-      const candidate = `${path}.${randomHex(8)}.tmp`
-      yield* fs.writeFileString(candidate, content, { flag: "wx", mode: 0o600 }).pipe(
-        Effect.mapError(io(`could not create a lock file next to ${JSON.stringify(path)}`))
-      )
-      return yield* fs.link(candidate, path).pipe(
-        Effect.as(true),
-        Effect.catchIf(isAlreadyExists, () => Effect.succeed(false)),
-        Effect.mapError(io(`could not create the lock file ${JSON.stringify(path)}`)),
-        Effect.ensuring(Effect.ignore(fs.remove(candidate)))
-      )
-    }).pipe(Effect.uninterruptible)
+    fs.writeFileString(path, content, { flag: "wx", mode: 0o600 }).pipe(
+      Effect.as(true),
+      Effect.catchIf(isAlreadyExists, () => Effect.succeed(false)),
+      Effect.mapError(io(`could not create the lock file ${JSON.stringify(path)}`)),
+      Effect.uninterruptible
+    )
 
   /**
    * Breaks the lock if it still holds `stale`, under the guard (one breaker at a time). A
@@ -208,14 +205,9 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
       }
     })
 
-  /** Removes the lock if it is `owner`'s (checked before and after moving it aside). */
+  /** Removes the lock if it is `owner`'s (moved aside, checked, removed or put back). */
   const release = (owner: string): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      const content = yield* readContent(lockFile)
-      if (Option.isSome(content) && ownerOf(content.value) === owner) {
-        yield* removeIf(lockFile, (c) => ownerOf(c) === owner)
-      }
-    }).pipe(Effect.ignore, Effect.uninterruptible)
+    removeIf(lockFile, (c) => ownerOf(c) === owner).pipe(Effect.ignore, Effect.uninterruptible)
 
   /** Rewrites the record with a higher beat while it is still `owner`'s; logs once if it is not. */
   const renewals = (owner: string, since: string): Effect.Effect<never> =>
