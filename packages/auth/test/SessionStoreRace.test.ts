@@ -3,7 +3,7 @@
  * refreshed at the same time), a session never deletes or overwrites a token it did not
  * see — it compares and sets, compares and removes, and adopts what the other one stored.
  */
-import { Token, TokenStore, TwitchSession } from "@effect-twitch/auth"
+import { type Token, TokenStore, TwitchSession } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"

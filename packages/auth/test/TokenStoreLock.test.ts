@@ -16,6 +16,7 @@ import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Path from "node:path"
 import { fixture, kill, printed, spawn } from "./children.js"
 
@@ -76,7 +77,7 @@ const concurrency = () => {
 // compare-and-set, compare-and-remove
 // ---------------------------------------------------------------------------------------
 
-const casContract = (name: string, makeStore: Effect.Effect<TokenStore.TokenStore.Service, never, any>) =>
+const casContract = (name: string, makeStore: Effect.Effect<TokenStore.TokenStore.Service, never, Scope.Scope>) =>
   it.scoped(`${name}: compareAndSet and compareAndRemove change the token only if it is the expected one`, () =>
     Effect.gen(function*() {
       const store = yield* makeStore
@@ -116,7 +117,7 @@ describe("compare-and-set", () => {
 // per-key locks
 // ---------------------------------------------------------------------------------------
 
-const perKey = (name: string, makeStore: Effect.Effect<TokenStore.TokenStore.Service, never, any>) =>
+const perKey = (name: string, makeStore: Effect.Effect<TokenStore.TokenStore.Service, never, Scope.Scope>) =>
   it.scopedLive(`issue 11 #15: ${name}: 200 users × a 50 ms refresh under withLock run concurrently; one key is exclusive`, () =>
     Effect.gen(function*() {
       const store = yield* makeStore
