@@ -16,8 +16,9 @@
  * - **Breaking.** One breaker at a time (a guard file, taken like the lock). The breaker
  *   re-reads the lock, renames it aside, checks that what it moved is the record it judged
  *   stale, and removes it; otherwise it puts it back (a hard link back to the lock's name).
- * - **Release.** The owner renames the lock aside, checks that it holds its id, and removes
- *   it; a lock that is not its own is put back (a hard link back to the lock's name).
+ * - **Release.** The owner checks that the lock holds its id, renames it aside, checks again,
+ *   and removes it; a lock that is not its own is left alone (or put back, if it changed
+ *   between the two checks).
  * - **Waiting** polls with jitter, is interruptible, and is bounded by `timeout`. Each step
  *   that may create the lock is uninterruptible, and an interrupted or timed-out wait removes
  *   the lock if its last step took it: a wait never leaves its lock behind.
@@ -205,9 +206,17 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
       }
     })
 
-  /** Removes the lock if it is `owner`'s (moved aside, checked, removed or put back). */
+  /**
+   * Removes the lock if it is `owner`'s: read first (a wait that timed out must not move a
+   * live holder's lock aside, even for a moment), then moved aside, checked, and removed.
+   */
   const release = (owner: string): Effect.Effect<void> =>
-    removeIf(lockFile, (c) => ownerOf(c) === owner).pipe(Effect.ignore, Effect.uninterruptible)
+    Effect.gen(function*() {
+      const content = yield* readContent(lockFile)
+      if (Option.isSome(content) && ownerOf(content.value) === owner) {
+        yield* removeIf(lockFile, (c) => ownerOf(c) === owner)
+      }
+    }).pipe(Effect.ignore, Effect.uninterruptible)
 
   /** Rewrites the record with a higher beat while it is still `owner`'s; logs once if it is not. */
   const renewals = (owner: string, since: string): Effect.Effect<never> =>
