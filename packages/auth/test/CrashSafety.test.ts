@@ -301,17 +301,18 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
       // Twitch holds some refreshes for holdMs; the holder is killed during some of them (its
       // request then never reaches Twitch: nothing rotates). A request from a process already
       // killed (in flight as it died) never reaches Twitch either.
-      let holdsLeft = 2
+      // The 3rd and the 8th refresh are held; the holder of the 8th is killed during the hold.
+      let requests = 0
       recorder.before = () =>
         Effect.gen(function*() {
           const holder = lockHolderPid(dir)
           if (holder !== undefined && killedPids.has(holder)) return "drop" as const
-          if (holdsLeft > 0 && Math.random() < 0.3) {
-            holdsLeft--
+          const n = ++requests
+          if (n === 3 || n === 8) {
             figures.holds++
             yield* sleep(holdMs)
             const slot = children.findIndex((c) => c.process.pid === holder)
-            if (holdsLeft === 0 && slot !== -1) {
+            if (n === 8 && slot !== -1) {
               yield* killSlot(slot)
               figures.holderKills++
               return "drop" as const
