@@ -10,6 +10,7 @@
 import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -231,13 +232,24 @@ const sortedKeys = (keys: Iterable<string>): ReadonlyArray<string> => Array.from
 const makeKeyedMutex = Effect.map(
   Ref.make(HashMap.empty<string, { readonly semaphore: Effect.Semaphore; readonly users: number }>()),
   (ref) =>
-  <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  <A, E, R, E2 = never>(
+    key: string,
+    effect: Effect.Effect<A, E, R>,
+    /** Bounds the wait (not the effect), e.g. with a timeout. */
+    bound: (wait: Effect.Effect<void>) => Effect.Effect<void, E2> = (wait) => wait
+  ): Effect.Effect<A, E | E2, R> =>
     Effect.acquireUseRelease(
       Ref.modify(ref, (entries) => {
         const entry = Option.getOrElse(HashMap.get(entries, key), () => ({ semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }))
         return [entry.semaphore, HashMap.set(entries, key, { ...entry, users: entry.users + 1 })] as const
       }),
-      (semaphore) => semaphore.withPermits(1)(effect),
+      (semaphore) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(bound(Effect.asVoid(semaphore.take(1)))),
+            Effect.ensuring(restore(effect), semaphore.release(1))
+          )
+        ),
       () =>
         Ref.update(ref, (entries) =>
           Option.match(HashMap.get(entries, key), {
@@ -514,14 +526,37 @@ export const makeFile = (
       )
 
     return make({
+      // One deadline for the whole wait: for another fiber of this process, then for the file.
       withLock: (key, effect) =>
-        Effect.zipRight(
-          checkKey(key, file),
-          keyMutex(
+        Effect.gen(function*() {
+          yield* checkKey(key, file)
+          const started = yield* Clock.currentTimeMillis
+          const timeout = Duration.toMillis(lockOptions.timeout)
+          return yield* keyMutex(
             key,
-            locked(FileLock.make(fs, paths.join(directory, internal.keyLockName(basename, key)), lockOptions), effect)
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              locked(
+                FileLock.make(fs, paths.join(directory, internal.keyLockName(basename, key)), {
+                  ...lockOptions,
+                  timeout: Duration.millis(Math.max(0, timeout - (now - started))),
+                  reportedTimeout: lockOptions.timeout
+                }),
+                effect
+              )),
+            (wait) =>
+              Effect.timeoutFail(wait, {
+                duration: lockOptions.timeout,
+                onTimeout: () =>
+                  new TokenStoreError({
+                    reason: "LockTimeout",
+                    path: file,
+                    detail: `timed out after ${
+                      Duration.format(lockOptions.timeout)
+                    } waiting for another fiber of this process holding the lock on ${JSON.stringify(key)}`
+                  })
+              })
           )
-        ),
+        }),
       get: (key) =>
         Effect.zipRight(
           checkKey(key, file),

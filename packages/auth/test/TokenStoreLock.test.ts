@@ -267,6 +267,23 @@ layer(NodeContext.layer, { excludeTestServices: true })("file lock", (it) => {
       assert.deepStrictEqual(yield* lockDebris(fs, dir), [])
     }), 60_000)
 
+  it.scoped("issue 11 #3: lockTimeout also bounds waiting for another fiber of the same process", () =>
+    Effect.gen(function*() {
+      const { dir, file, fs } = yield* tempStore
+      const store = yield* TokenStore.makeFile(file, { lockTimeout: "300 millis" })
+      const taken = yield* Effect.makeLatch(false)
+      const release = yield* Effect.makeLatch(false)
+      const holding = yield* Effect.fork(store.withLock(key, Effect.zipRight(taken.open, release.await)))
+      yield* taken.await
+      const error = yield* Effect.flip(store.withLock(key, Effect.void))
+      assert.strictEqual(error.reason, "LockTimeout")
+      assert.include(error.message, "300ms")
+      yield* release.open
+      yield* Fiber.join(holding)
+      assert.strictEqual(yield* store.withLock(key, Effect.succeed(1)), 1)
+      assert.deepStrictEqual(yield* lockDebris(fs, dir), [])
+    }), 60_000)
+
   it.scoped("issue 11 #15: two processes writing different keys of one file at once lose nothing", () =>
     Effect.gen(function*() {
       const { dir, file, fs } = yield* tempStore

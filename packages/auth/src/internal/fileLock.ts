@@ -39,6 +39,8 @@ export interface Options {
   readonly staleAfter: Duration.Duration
   /** How long a wait lasts before failing. */
   readonly timeout: Duration.Duration
+  /** The timeout to name in the error, when `timeout` is what is left of a longer one. */
+  readonly reportedTimeout?: Duration.Duration | undefined
 }
 
 /** Why a lock could not be taken. `detail` names paths, never contents. */
@@ -252,7 +254,9 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
 
   const timeoutFailure = new LockFailure({
     reason: "Timeout",
-    detail: `timed out after ${Duration.format(options.timeout)} waiting for the lock file ${JSON.stringify(lockFile)}`
+    detail: `timed out after ${Duration.format(options.reportedTimeout ?? options.timeout)} waiting for the lock file ${
+      JSON.stringify(lockFile)
+    }`
   })
 
   /** Runs `effect` holding the lock. */
