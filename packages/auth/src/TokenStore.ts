@@ -338,7 +338,8 @@ const randomSuffix: Effect.Effect<string> = Effect.map(
  * - Every read-modify-write (`set`, `remove`, `compareAndSet`, `compareAndRemove`) holds the
  *   store's write lock (`.<name>.lock`) for its few milliseconds, so writers in any number of
  *   processes never lose each other's keys; `compareAndSet` and `compareAndRemove` are atomic
- *   across processes.
+ *   across processes. A write lock left by a process killed mid-write is broken after the
+ *   smaller of `staleLockAfter` and 2 s.
  * - `withLock(key)` holds a lock file for that key only (`.<name>.key-<key>.lock`; a key
  *   that is not 1–64 letters, digits, `_` or `-` is named by a hash, and keys sharing a hash
  *   share a lock) for as long as its effect runs. Both locks work alike:
@@ -376,7 +377,13 @@ export const makeFile = (
       staleAfter: Duration.decode(options.staleLockAfter ?? "10 seconds"),
       timeout: Duration.decode(options.lockTimeout ?? "30 seconds")
     }
-    const writeLock = FileLock.make(fs, paths.join(directory, `.${basename}.lock`), lockOptions)
+    // Held for a write's few milliseconds: a write lock left by a process killed mid-write
+    // stalls every write (and a new token waiting to be stored) until it is broken, so it is
+    // judged stale sooner — after at most 2 s unrenewed (its holder renews it all the same).
+    const writeLock = FileLock.make(fs, paths.join(directory, `.${basename}.lock`), {
+      ...lockOptions,
+      staleAfter: Duration.min(lockOptions.staleAfter, Duration.seconds(2))
+    })
     const checkedModes = yield* Ref.make(false)
 
     const ioError = (action: string) => (error: PlatformError.PlatformError) =>
