@@ -65,7 +65,27 @@ const Leaks = Schema.Struct({
   textsSearched: Schema.Number,
   leaked: Schema.Number
 })
-const Crash = Schema.Struct({ kills: Schema.Number, sharedFileRefreshes: Schema.Number })
+const Crash = Schema.Struct({
+  kills: Schema.Number,
+  sharedFileRefreshes: Schema.Number,
+  windowKills: Schema.optional(Schema.Number),
+  windowLosses: Schema.optional(Schema.Number),
+  windowMs: Schema.optional(Schema.Struct({
+    samples: Schema.Number,
+    median: Schema.Number,
+    p99: Schema.Number,
+    max: Schema.Number
+  })),
+  fourProcesses: Schema.optional(Schema.Struct({
+    refreshes: Schema.Number,
+    kills: Schema.Number,
+    holderKills: Schema.Number,
+    holds: Schema.Number,
+    seconds: Schema.Number,
+    presentedTwice: Schema.Number,
+    rejected: Schema.Number
+  }))
+})
 
 const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>) =>
   Effect.try(() => Fs.readFileSync(file, "utf8")).pipe(
@@ -196,6 +216,28 @@ const program = Effect.gen(function*() {
       ? `${crash.value.kills} SIGKILLs mid-refresh; ${count(crash.value.sharedFileRefreshes)} refreshes by two processes on one file`
       : missing
   ])
+  if (crash._tag === "Some") {
+    const c = crash.value
+    rows.push([
+      "public client: token answer → stored (ms, median / p99 / max)",
+      c.windowMs === undefined
+        ? missing
+        : `${c.windowMs.median} / ${c.windowMs.p99} / ${c.windowMs.max} (${c.windowMs.samples} refreshes; compare-and-set returned, fsyncs included)`
+    ])
+    rows.push([
+      "public client: SIGKILLs 0–20 ms after Twitch rotated / spent token left in the file",
+      c.windowKills === undefined || c.windowLosses === undefined
+        ? missing
+        : `${c.windowKills} / ${c.windowLosses} (each one the last refresh's, rotated by Twitch before the child stored it)`
+    ])
+    const f = c.fourProcesses
+    rows.push([
+      "four processes, one public client's user",
+      f === undefined
+        ? missing
+        : `${f.refreshes} refreshes in ${f.seconds} s, ${f.holds} held 3× past staleLockAfter, ${f.kills} SIGKILLs (${f.holderKills} of the holder mid-hold), clocks ±3 h and jumping: ${f.presentedTwice} refresh tokens presented twice, ${f.rejected} rejected`
+    ])
+  }
   rows.push(["wall time", `${seconds} s`])
 
   const date = new Date().toISOString().slice(0, 10)

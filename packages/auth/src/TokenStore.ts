@@ -19,8 +19,10 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as FileLock from "./internal/fileLock.js"
 import * as internal from "./internal/tokenStoreFile.js"
 import type { UserToken } from "./Token.js"
 
@@ -38,6 +40,9 @@ import type { UserToken } from "./Token.js"
  * - `UnsupportedVersion`: the file was written in a format version this library does not
  *   read (by a newer version of it). The store refuses to overwrite it.
  * - `InvalidKey`: the key is empty (or reserved); nothing was read or written.
+ * - `LockTimeout`: waiting for the store's lock (another process holds it) took longer than
+ *   `lockTimeout`. Nothing was changed, and the wait left no lock behind.
+ * - `Insecure`: the token file is a symbolic link; it is neither read nor written.
  *
  * `path` is the store's file (absolute), or `""` for the in-memory store.
  *
@@ -47,7 +52,7 @@ import type { UserToken } from "./Token.js"
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effect-twitch/auth/TokenStoreError")(
   "TokenStoreError",
   {
-    reason: Schema.Literal("Io", "Corrupted", "UnsupportedVersion", "InvalidKey"),
+    reason: Schema.Literal("Io", "Corrupted", "UnsupportedVersion", "InvalidKey", "LockTimeout", "Insecure"),
     path: Schema.String,
     detail: Schema.String
   }
@@ -63,6 +68,10 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effec
         return `${capitalize(store)} uses an unsupported format: ${this.detail}; upgrade @effect-twitch/auth, or delete the file (its users will have to authorize again)`
       case "InvalidKey":
         return `Invalid key for ${store}: ${this.detail}`
+      case "LockTimeout":
+        return `Could not lock ${store}: ${this.detail}; another process holds the lock (a lock left by a process that died is broken after staleLockAfter)`
+      case "Insecure":
+        return `Refusing to use ${store}: ${this.detail}`
     }
   }
 }
@@ -95,37 +104,82 @@ export declare namespace TokenStore {
   export interface Service {
     /** The token stored under `key`, or `None`. */
     readonly get: (key: string) => Effect.Effect<Option.Option<UserToken>, TokenStoreError>
-    /** Stores `token` under `key`, replacing any previous one. */
+    /** Stores `token` under `key`, replacing any previous one. For a new token (a login). */
     readonly set: (key: string, token: UserToken) => Effect.Effect<void, TokenStoreError>
-    /** Removes the token stored under `key`; nothing happens if there is none. */
+    /**
+     * Removes the token stored under `key`; nothing happens if there is none. To log a user
+     * out while other processes may refresh their token, use {@link Service.compareAndRemove}
+     * under {@link Service.withLock}.
+     */
     readonly remove: (key: string) => Effect.Effect<void, TokenStoreError>
     /** Every key with a token, sorted. */
     readonly keys: Effect.Effect<ReadonlyArray<string>, TokenStoreError>
     /**
-     * Runs `effect` holding an exclusive lock on `key`, shared by every store using the same
-     * storage — for the file store, every process using the same file. `TwitchSession` reads,
-     * refreshes and writes a token under it, so two processes sharing one token never both
-     * spend the same (single-use) refresh token.
+     * Stores `next` under `key` only if the store still holds `expected` there (`None`: no
+     * token), in one atomic step; `true` when it did. Tokens match when their access and
+     * refresh tokens are equal (see {@link sameToken}). A refresh writes its new token with
+     * it, expecting the token whose refresh token it spent, so it never replaces a token it
+     * did not see.
+     */
+    readonly compareAndSet: (
+      key: string,
+      expected: Option.Option<UserToken>,
+      next: UserToken
+    ) => Effect.Effect<boolean, TokenStoreError>
+    /**
+     * Removes the token under `key` only if it is still `expected`, in one atomic step;
+     * `true` when it did. A refresh token Twitch rejected removes its own token this way,
+     * never one another process stored meanwhile.
+     */
+    readonly compareAndRemove: (key: string, expected: UserToken) => Effect.Effect<boolean, TokenStoreError>
+    /**
+     * Runs `effect` holding an exclusive lock on `key` (other keys are not locked), shared by
+     * every store using the same storage — for the file store, every process using the same
+     * file. `TwitchSession` reads, refreshes and writes a token under it, so two processes
+     * sharing one token never both spend the same (single-use) refresh token.
      */
     readonly withLock: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>
   }
 
   /**
-   * What {@link make} needs: the operations, and optionally a lock (without one, `withLock`
-   * only runs the effect — fine for a store used by a single process).
+   * What {@link make} needs: the operations, and optionally a lock and atomic
+   * compare-and-set / compare-and-remove. Without a lock, `withLock` only runs the effect
+   * (fine for a store used by a single process). Without `compareAndSet` /
+   * `compareAndRemove`, they are made of `get` then `set` / `remove`: atomic only against
+   * callers holding `withLock` on the same key, as `TwitchSession` does.
    *
    * @since 0.1.0
    * @category models
    */
-  export interface Implementation extends Omit<Service, "withLock"> {
+  export interface Implementation extends Omit<Service, "withLock" | "compareAndSet" | "compareAndRemove"> {
     readonly withLock?: Service["withLock"] | undefined
+    readonly compareAndSet?: Service["compareAndSet"] | undefined
+    readonly compareAndRemove?: Service["compareAndRemove"] | undefined
   }
 }
 
 /**
+ * Whether two tokens are the same grant: equal access tokens and equal refresh tokens (what
+ * `compareAndSet` and `compareAndRemove` compare).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const sameToken = (a: UserToken, b: UserToken): boolean =>
+  Redacted.value(a.accessToken) === Redacted.value(b.accessToken) &&
+  Redacted.value(a.refreshToken) === Redacted.value(b.refreshToken)
+
+const matches = (stored: Option.Option<UserToken>, expected: Option.Option<UserToken>): boolean =>
+  Option.isNone(stored)
+    ? Option.isNone(expected)
+    : Option.isSome(expected) && sameToken(stored.value, expected.value)
+
+/**
  * Builds a store from its operations, for a store of your own (a database, a secret
  * manager…). Implementations should fail with {@link TokenStoreError} (`InvalidKey` for an
- * empty key), keep `set` atomic, and never put a token in an error.
+ * empty key), keep `set` atomic, and never put a token in an error. Give `compareAndSet` and
+ * `compareAndRemove` when your storage can do them atomically (a conditional update), and
+ * `withLock` when processes share it.
  *
  * @example
  * ```ts
@@ -153,6 +207,14 @@ export const make = (impl: TokenStore.Implementation): TokenStore.Service => ({
   set: impl.set,
   remove: impl.remove,
   keys: impl.keys,
+  compareAndSet: impl.compareAndSet ??
+    ((key, expected, next) =>
+      Effect.flatMap(impl.get(key), (stored) =>
+        matches(stored, expected) ? Effect.as(impl.set(key, next), true) : Effect.succeed(false))),
+  compareAndRemove: impl.compareAndRemove ??
+    ((key, expected) =>
+      Effect.flatMap(impl.get(key), (stored) =>
+        matches(stored, Option.some(expected)) ? Effect.as(impl.remove(key), true) : Effect.succeed(false))),
   withLock: impl.withLock ?? ((_key, effect) => effect)
 })
 
@@ -163,25 +225,73 @@ const checkKey = (key: string, path: string): Effect.Effect<void, TokenStoreErro
 
 const sortedKeys = (keys: Iterable<string>): ReadonlyArray<string> => Array.from(keys).sort()
 
+/**
+ * One mutex per key, within this process: an entry lives while someone holds or waits for
+ * it, so a store of many users keeps no mutex per user it ever saw.
+ */
+const makeKeyedMutex = Effect.map(
+  Ref.make(HashMap.empty<string, { readonly semaphore: Effect.Semaphore; readonly users: number }>()),
+  (ref) =>
+  <A, E, R, E2 = never>(
+    key: string,
+    effect: Effect.Effect<A, E, R>,
+    /** Bounds the wait (not the effect), e.g. with a timeout. */
+    bound: (wait: Effect.Effect<void>) => Effect.Effect<void, E2> = (wait) => wait
+  ): Effect.Effect<A, E | E2, R> =>
+    Effect.acquireUseRelease(
+      Ref.modify(ref, (entries) => {
+        const entry = Option.getOrElse(HashMap.get(entries, key), () => ({ semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }))
+        return [entry.semaphore, HashMap.set(entries, key, { ...entry, users: entry.users + 1 })] as const
+      }),
+      (semaphore) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(bound(Effect.asVoid(semaphore.take(1)))),
+            Effect.ensuring(restore(effect), semaphore.release(1))
+          )
+        ),
+      () =>
+        Ref.update(ref, (entries) =>
+          Option.match(HashMap.get(entries, key), {
+            onNone: () => entries,
+            onSome: (entry) =>
+              entry.users <= 1 ? HashMap.remove(entries, key) : HashMap.set(entries, key, { ...entry, users: entry.users - 1 })
+          }))
+    )
+)
+
 // ---------------------------------------------------------------------------------------
 // memory
 // ---------------------------------------------------------------------------------------
 
 /**
  * A store held in memory, lost when the process exits. Each call makes a new, empty store.
+ * `withLock` locks one key at a time (other keys go on), within this process.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.map(
-  Effect.zip(Ref.make(HashMap.empty<string, UserToken>()), Effect.makeSemaphore(1)),
-  ([ref, lock]) =>
+  Effect.zip(Ref.make(HashMap.empty<string, UserToken>()), makeKeyedMutex),
+  ([ref, mutex]) =>
     make({
       get: (key) => Effect.zipRight(checkKey(key, ""), Effect.map(Ref.get(ref), HashMap.get(key))),
       set: (key, token) => Effect.zipRight(checkKey(key, ""), Ref.update(ref, HashMap.set(key, token))),
       remove: (key) => Effect.zipRight(checkKey(key, ""), Ref.update(ref, HashMap.remove(key))),
       keys: Effect.map(Ref.get(ref), (map) => sortedKeys(HashMap.keys(map))),
-      withLock: (key, effect) => Effect.zipRight(checkKey(key, ""), lock.withPermits(1)(effect))
+      compareAndSet: (key, expected, next) =>
+        Effect.zipRight(
+          checkKey(key, ""),
+          Ref.modify(ref, (map) =>
+            matches(HashMap.get(map, key), expected) ? [true, HashMap.set(map, key, next)] : [false, map])
+        ),
+      compareAndRemove: (key, expected) =>
+        Effect.zipRight(
+          checkKey(key, ""),
+          Ref.modify(ref, (map) =>
+            matches(HashMap.get(map, key), Option.some(expected)) ? [true, HashMap.remove(map, key)] : [false, map])
+        ),
+      withLock: (key, effect) => Effect.zipRight(checkKey(key, ""), mutex(key, effect))
     })
 )
 
@@ -216,18 +326,36 @@ const randomSuffix: Effect.Effect<string> = Effect.map(
  *
  * - A missing file is an empty store. The file is read on every operation: it is the truth,
  *   and another process may have written it.
- * - Writes are atomic: the new content goes to a temporary file next to the target
- *   (`.<name>.<random>.tmp`, mode `0600`, flushed to disk), which is then renamed over it.
- *   The file ends up with mode `0600` whatever the umask; a missing parent directory is
- *   created with mode `0700`. A failed write removes its temporary file and changes nothing.
- * - The store's read-modify-write cycles run one at a time, so concurrent `set`s never lose
- *   each other's keys. (Two processes writing the same file at once can still race.)
- * - `withLock` holds a lock file next to the store (`.<name>.lock`, created exclusively, holding
- *   the owner's pid) for as long as its effect runs, so processes sharing the file take turns.
- *   A lock left behind by a process that died (its pid is gone, or the lock is older than
- *   `staleLockAfter`, default 60 s) is broken; waiting longer than `lockTimeout` (default
- *   30 s) fails with an `Io` error. (Two processes breaking the same dead lock at the same
- *   instant can both get through; that needs a crash and a tie.)
+ * - A token file that is a symbolic link is refused (`Insecure`), for reading and writing.
+ *   A file others can read or write (any group/other permission bit) is narrowed to `0600`
+ *   when first read, and a directory others can write to is reported: both with
+ *   `Effect.logWarning`, once per store.
+ * - Writes are atomic and durable: the new content goes to a temporary file next to the
+ *   target (`.<name>.<random>.tmp`, mode `0600`, flushed to disk), which is renamed over it,
+ *   then the directory is flushed. The file ends up with mode `0600` whatever the umask; a
+ *   missing parent directory is created with mode `0700`. A failed write removes its
+ *   temporary file and changes nothing.
+ * - Every read-modify-write (`set`, `remove`, `compareAndSet`, `compareAndRemove`) holds the
+ *   store's write lock (`.<name>.lock`) for its few milliseconds, so writers in any number of
+ *   processes never lose each other's keys; `compareAndSet` and `compareAndRemove` are atomic
+ *   across processes. A write lock left by a process killed mid-write is broken after the
+ *   smaller of `staleLockAfter` and 2 s.
+ * - `withLock(key)` holds a lock file for that key only (`.<name>.key-<key>.lock`; a key
+ *   that is not 1–64 letters, digits, `_` or `-` is named by a hash, and keys sharing a hash
+ *   share a lock) for as long as its effect runs. Both locks work alike:
+ *   - a lock is owned by a random id and released only by its owner;
+ *   - its holder renews it every `staleLockAfter / 4` while it runs, however long that is;
+ *   - a waiter breaks a lock only after seeing it unchanged (same owner, same renewal) for
+ *     `staleLockAfter` (default 10 s) on its own monotonic clock: a lock left by a process
+ *     that died or was killed, never a live one, whatever the wall clocks say and whatever
+ *     PID namespace the processes live in; one waiter breaks it, checking that what it
+ *     removes is what it judged stale;
+ *   - waiting longer than `lockTimeout` (default 30 s) fails with `LockTimeout`, an
+ *     interrupted or timed-out wait leaves no lock behind, and interrupting the wait works.
+ *   What no lease can prevent: a holder paused (stopped, swapped out, its event loop blocked)
+ *   for longer than `staleLockAfter` loses its lock while it still runs; it logs a warning
+ *   when it notices, and because the session writes with `compareAndSet` and removes with
+ *   `compareAndRemove`, no token is overwritten or removed by the loser.
  * - A corrupted file, or one in a newer format, is reported and never overwritten.
  *
  * @since 0.1.0
@@ -243,27 +371,109 @@ export const makeFile = (
     const file = paths.resolve(path)
     const directory = paths.dirname(file)
     const basename = paths.basename(file)
-    const lock = yield* Effect.makeSemaphore(1)
-    const lockHolder = yield* Effect.makeSemaphore(1)
-    const lockFile = paths.join(directory, `.${basename}.lock`)
-    const staleLockAfter = Duration.decode(options.staleLockAfter ?? "60 seconds")
-    const lockTimeout = Duration.decode(options.lockTimeout ?? "30 seconds")
+    const writers = yield* Effect.makeSemaphore(1)
+    const keyMutex = yield* makeKeyedMutex
+    const lockOptions: FileLock.Options = {
+      staleAfter: Duration.decode(options.staleLockAfter ?? "10 seconds"),
+      timeout: Duration.decode(options.lockTimeout ?? "30 seconds")
+    }
+    // Held for a write's few milliseconds: a write lock left by a process killed mid-write
+    // stalls every write (and a new token waiting to be stored) until it is broken, so it is
+    // judged stale sooner — after at most 2 s unrenewed (its holder renews it all the same).
+    const writeLock = FileLock.make(fs, paths.join(directory, `.${basename}.lock`), {
+      ...lockOptions,
+      staleAfter: Duration.min(lockOptions.staleAfter, Duration.seconds(2))
+    })
+    const checkedModes = yield* Ref.make(false)
 
     const ioError = (action: string) => (error: PlatformError.PlatformError) =>
       new TokenStoreError({ reason: "Io", path: file, detail: `${action} (${error.message})` })
 
-    const read: Effect.Effect<ReadonlyMap<string, UserToken>, TokenStoreError> = fs.readFileString(file).pipe(
+    const lockError = (failure: FileLock.LockFailure) =>
+      new TokenStoreError({ reason: failure.reason === "Timeout" ? "LockTimeout" : "Io", path: file, detail: failure.detail })
+
+    // Made once per store (and again after a failure): not on the path from Twitch's answer to the write.
+    const directoryMade = yield* Ref.make(false)
+    const ensureDirectory = Effect.unlessEffect(
+      Effect.zipRight(
+        fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
+          Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
+        ),
+        Ref.set(directoryMade, true)
+      ),
+      Ref.get(directoryMade)
+    )
+
+    /** Runs `effect` under `lock`, creating the directory the lock file lives in if needed. */
+    const locked = <A, E, R>(lock: ReturnType<typeof FileLock.make>, effect: Effect.Effect<A, E, R>) =>
+      Effect.zipRight(ensureDirectory, Effect.mapError(lock.withLock(effect), (e) => isLockFailure(e) ? lockError(e) : e)).pipe(
+        Effect.tapError(() => Ref.set(directoryMade, false))
+      )
+
+    const refuseSymlink = fs.readLink(file).pipe(
+      Effect.matchEffect({
+        onFailure: () => Effect.void,
+        onSuccess: () =>
+          Effect.fail(
+            new TokenStoreError({
+              reason: "Insecure",
+              path: file,
+              detail: "the token file is a symbolic link; replace it with a regular file (it is neither read nor written through a link)"
+            })
+          )
+      })
+    )
+
+    /** Once per store: narrows a file others can read to 0600, and reports a directory others can write. */
+    const checkModes = Effect.gen(function*() {
+      if (yield* Ref.getAndSet(checkedModes, true)) return
+      const info = yield* Effect.option(fs.stat(file))
+      if (Option.isSome(info) && (info.value.mode & 0o077) !== 0) {
+        const was = (info.value.mode & 0o777).toString(8)
+        const fixed = yield* Effect.isSuccess(fs.chmod(file, 0o600))
+        yield* Effect.logWarning(
+          fixed
+            ? `token store ${JSON.stringify(file)}: the file had mode 0${was} (others could read it); narrowed it to 0600`
+            : `token store ${JSON.stringify(file)}: the file has mode 0${was} (others can read it) and could not be narrowed to 0600`
+        )
+      }
+      const dir = yield* Effect.option(fs.stat(directory))
+      if (Option.isSome(dir) && (dir.value.mode & 0o022) !== 0 && (dir.value.mode & 0o1000) === 0) {
+        yield* Effect.logWarning(
+          `token store ${JSON.stringify(file)}: its directory has mode 0${
+            (dir.value.mode & 0o777).toString(8)
+          } (others can replace files in it); use a directory only you can write to`
+        )
+      }
+    })
+
+    const read: Effect.Effect<ReadonlyMap<string, UserToken>, TokenStoreError> = Effect.zipRight(
+      refuseSymlink,
+      fs.readFileString(file)
+    ).pipe(
       Effect.map(Option.some),
-      Effect.catchIf(isNotFound, () => Effect.succeed(Option.none<string>())),
-      Effect.mapError(ioError("could not read the file")),
+      Effect.catchIf(
+        (error): error is PlatformError.PlatformError => !(error instanceof TokenStoreError) && isNotFound(error),
+        () => Effect.succeed(Option.none<string>())
+      ),
+      Effect.mapError((error) => error instanceof TokenStoreError ? error : ioError("could not read the file")(error)),
       Effect.flatMap(Option.match({
         onNone: () => Effect.succeed(new Map<string, UserToken>()),
         onSome: (text) =>
-          Either.match(internal.decode(text), {
-            onLeft: ({ detail, reason }) => Effect.fail(new TokenStoreError({ reason, path: file, detail })),
-            onRight: Effect.succeed
-          })
+          Effect.zipRight(
+            checkModes,
+            Either.match(internal.decode(text), {
+              onLeft: ({ detail, reason }) => Effect.fail(new TokenStoreError({ reason, path: file, detail })),
+              onRight: Effect.succeed
+            })
+          )
       }))
+    )
+
+    /** Flushes the directory, so that the rename survives a power loss (where the platform can). */
+    const syncDirectory = Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (handle) => handle.sync)).pipe(
+      Effect.ignore,
+      Effect.catchAllDefect(() => Effect.void)
     )
 
     const write = (tokens: ReadonlyMap<string, UserToken>): Effect.Effect<void, TokenStoreError> =>
@@ -278,9 +488,6 @@ export const makeFile = (
           )
         )
         const bytes = new TextEncoder().encode(`${text}\n`)
-        yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
-          Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
-        )
         const temporary = paths.join(directory, internal.temporaryName(basename, yield* randomSuffix))
         const created = yield* Ref.make(false)
         const replace = Effect.gen(function*() {
@@ -298,6 +505,7 @@ export const makeFile = (
             )
           )
           yield* fs.chmod(temporary, 0o600).pipe(Effect.mapError(ioError("could not restrict the temporary file to mode 0600")))
+          // rename replaces a symbolic link at `file` rather than writing through it; read refuses one first
           yield* fs.rename(temporary, file).pipe(Effect.mapError(ioError("could not replace the file with the temporary file")))
         })
         yield* replace.pipe(
@@ -305,81 +513,57 @@ export const makeFile = (
             Effect.whenEffect(Effect.ignore(fs.remove(temporary)), Ref.get(created))
           )
         )
+        yield* syncDirectory
       })
-
-    const modify = (f: (tokens: Map<string, UserToken>) => boolean): Effect.Effect<void, TokenStoreError> =>
-      lock.withPermits(1)(
-        Effect.flatMap(read, (current) => {
-          const next = new Map(current)
-          return f(next) ? write(next) : Effect.void
-        })
-      )
-
-    /** The lock file is stale when its owner is gone (same host) or it is older than allowed. */
-    const isStale = Effect.gen(function*() {
-      const owner = yield* Effect.orElseSucceed(fs.readFileString(lockFile), () => "")
-      const pid = Number(owner.split(" ")[0])
-      if (Number.isInteger(pid) && pid > 0 && !internal.processIsAlive(pid)) return true
-      const info = yield* Effect.option(fs.stat(lockFile))
-      const now = yield* Clock.currentTimeMillis
-      return Option.match(Option.flatMap(info, (i) => i.mtime), {
-        onNone: () => false,
-        onSome: (mtime) => now - mtime.getTime() > Duration.toMillis(staleLockAfter)
-      })
-    })
 
     /**
-     * Creates the lock file with its owner's pid in one step: the pid goes to a temporary
-     * file, which is then hard-linked to the lock's name (a link fails if the name exists).
-     * So a lock file is never seen empty, even if its owner is killed while taking it.
+     * A read-modify-write under the write lock (one fiber of this process at a time, one
+     * process at a time): `f` changes the map and says whether to write it, and what to return.
      */
-    const tryLock: Effect.Effect<boolean, TokenStoreError> = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const candidate = paths.join(directory, internal.temporaryName(`${basename}.lock`, yield* randomSuffix))
-      yield* fs.writeFileString(candidate, `${internal.currentPid()} ${new Date(now).toISOString()}\n`, {
-        flag: "wx",
-        mode: 0o600
-      })
-      return yield* fs.link(candidate, lockFile).pipe(
-        Effect.as(true),
-        Effect.catchIf(
-          (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
-          () =>
-            Effect.flatMap(isStale, (stale) =>
-              stale ? Effect.as(Effect.ignore(fs.remove(lockFile)), false) : Effect.as(Effect.sleep("20 millis"), false))
-        ),
-        Effect.ensuring(Effect.ignore(fs.remove(candidate)))
+    const modify = <A>(f: (tokens: Map<string, UserToken>) => readonly [boolean, A]): Effect.Effect<A, TokenStoreError> =>
+      writers.withPermits(1)(
+        locked(
+          writeLock,
+          Effect.flatMap(read, (current) => {
+            const next = new Map(current)
+            const [changed, result] = f(next)
+            return changed ? Effect.as(write(next), result) : Effect.succeed(result)
+          })
+        )
       )
-    }).pipe(Effect.mapError(ioError("could not create the lock file")))
-
-    const acquireLock = Effect.gen(function*() {
-      yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
-        Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
-      )
-      yield* tryLock.pipe(
-        Effect.repeat({ until: (locked) => locked }),
-        Effect.timeoutFail({
-          duration: lockTimeout,
-          onTimeout: () =>
-            new TokenStoreError({
-              reason: "Io",
-              path: file,
-              detail: `timed out after ${Duration.format(lockTimeout)} waiting for the lock file ${
-                JSON.stringify(lockFile)
-              }; remove it if no other process is using the store`
-            })
-        })
-      )
-    })
 
     return make({
+      // One deadline for the whole wait: for another fiber of this process, then for the file.
       withLock: (key, effect) =>
-        Effect.zipRight(
-          checkKey(key, file),
-          lockHolder.withPermits(1)(
-            Effect.acquireUseRelease(acquireLock, () => effect, () => Effect.ignore(fs.remove(lockFile)))
+        Effect.gen(function*() {
+          yield* checkKey(key, file)
+          const started = yield* Clock.currentTimeMillis
+          const timeout = Duration.toMillis(lockOptions.timeout)
+          return yield* keyMutex(
+            key,
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              locked(
+                FileLock.make(fs, paths.join(directory, internal.keyLockName(basename, key)), {
+                  ...lockOptions,
+                  timeout: Duration.millis(Math.max(0, timeout - (now - started))),
+                  reportedTimeout: lockOptions.timeout
+                }),
+                effect
+              )),
+            (wait) =>
+              Effect.timeoutFail(wait, {
+                duration: lockOptions.timeout,
+                onTimeout: () =>
+                  new TokenStoreError({
+                    reason: "LockTimeout",
+                    path: file,
+                    detail: `timed out after ${
+                      Duration.format(lockOptions.timeout)
+                    } waiting for another fiber of this process holding the lock on ${JSON.stringify(key)}`
+                  })
+              })
           )
-        ),
+        }),
       get: (key) =>
         Effect.zipRight(
           checkKey(key, file),
@@ -390,13 +574,33 @@ export const makeFile = (
           checkKey(key, file),
           modify((tokens) => {
             tokens.set(key, token)
-            return true
+            return [true, undefined]
           })
         ),
-      remove: (key) => Effect.zipRight(checkKey(key, file), modify((tokens) => tokens.delete(key))),
+      remove: (key) => Effect.zipRight(checkKey(key, file), modify((tokens) => [tokens.delete(key), undefined])),
+      compareAndSet: (key, expected, next) =>
+        Effect.zipRight(
+          checkKey(key, file),
+          modify((tokens) => {
+            if (!matches(Option.fromNullable(tokens.get(key)), expected)) return [false, false]
+            tokens.set(key, next)
+            return [true, true]
+          })
+        ),
+      compareAndRemove: (key, expected) =>
+        Effect.zipRight(
+          checkKey(key, file),
+          modify((tokens) => {
+            if (!matches(Option.fromNullable(tokens.get(key)), Option.some(expected))) return [false, false]
+            tokens.delete(key)
+            return [true, true]
+          })
+        ),
       keys: Effect.map(read, (tokens) => sortedKeys(tokens.keys()))
     })
   })
+
+const isLockFailure = (error: unknown): error is FileLock.LockFailure => error instanceof FileLock.LockFailure
 
 /**
  * Options of the file store's cross-process lock.
@@ -405,9 +609,13 @@ export const makeFile = (
  * @category models
  */
 export interface FileOptions {
-  /** A lock file older than this is considered left behind by a dead process. Default 60 s. */
+  /**
+   * A lock seen unchanged (not renewed by its holder) for this long, on the waiter's
+   * monotonic clock, was left by a process that died, and is broken. Holders renew every
+   * quarter of it. Default 10 s.
+   */
   readonly staleLockAfter?: Duration.DurationInput | undefined
-  /** How long `withLock` waits for another process before failing. Default 30 s. */
+  /** How long `withLock` (and a write waiting for the write lock) waits before failing with `LockTimeout`. Default 30 s. */
   readonly lockTimeout?: Duration.DurationInput | undefined
 }
 

@@ -25,7 +25,7 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Pacing from "./internal/pacing.js"
 import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
-import { TokenStore, type TokenStoreError } from "./TokenStore.js"
+import { sameToken as sameStoredToken, TokenStore, type TokenStoreError } from "./TokenStore.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import {
   type InvalidAccessToken,
@@ -188,6 +188,11 @@ interface State {
   readonly ended: Option.Option<InvalidRefreshToken>
   /** False while a new token could not be written to the store yet. */
   readonly persisted: boolean
+  /**
+   * While not persisted: what the store held when the token was obtained (the token whose
+   * refresh token was spent, or `None`). The write is a compare-and-set against it.
+   */
+  readonly replaces: Option.Option<Token.UserToken>
 }
 
 /** What one refresh under the lock yields: its outcome, and the state after it. */
@@ -229,7 +234,12 @@ export const make = (
         }))
       : yield* Effect.as(store.set(key, options.token), options.token)
 
-    const ref = yield* SynchronizedRef.make<State>({ token: initial, ended: Option.none(), persisted: true })
+    const ref = yield* SynchronizedRef.make<State>({
+      token: initial,
+      ended: Option.none(),
+      persisted: true,
+      replaces: Option.none()
+    })
     const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
     // Created on the first subscription to `changes`: most sessions never have one.
     const hub = yield* SynchronizedRef.make(Option.none<PubSub.PubSub<Token.UserToken>>())
@@ -247,8 +257,45 @@ export const make = (
         }))
       )
 
+    /**
+     * Writes an unpersisted token with a compare-and-set against what the store held when it
+     * was obtained. If the store changed meanwhile (another process wrote it without the
+     * lock, or the lock was lost), nothing is overwritten blindly: a token removed meanwhile
+     * is written back (ours is then the only one that works: a refresh token was spent for
+     * it), and a different token stored meanwhile is adopted.
+     */
     const persist = (state: State): Effect.Effect<State, TokenStoreError> =>
-      state.persisted ? Effect.succeed(state) : Effect.as(store.set(key, state.token), { ...state, persisted: true })
+      state.persisted ? Effect.succeed(state) : Effect.flatMap(
+        store.compareAndSet(key, state.replaces, state.token),
+        (written) => written ? Effect.succeed(stored(state.token)) : reconcile(state)
+      )
+
+    const stored = (token: Token.UserToken): State => ({
+      token,
+      ended: Option.none(),
+      persisted: true,
+      replaces: Option.none()
+    })
+
+    const reconcile = (state: State): Effect.Effect<State, TokenStoreError> =>
+      Effect.flatMap(store.get(key), Option.match({
+        onNone: () =>
+          Effect.flatMap(
+            store.compareAndSet(key, Option.none(), state.token),
+            (written) => written ? Effect.succeed(stored(state.token)) : reconcile(state)
+          ),
+        onSome: (other) =>
+          sameStoredToken(other, state.token)
+            ? Effect.succeed(stored(state.token))
+            : Effect.as(
+              Effect.logWarning(
+                `TwitchSession ${
+                  JSON.stringify(key)
+                }: the stored token changed while this session refreshed it (another process wrote it without holding the lock, or this process lost the lock); adopted the stored token instead of overwriting it`
+              ),
+              stored(other)
+            )
+      }))
 
     /**
      * The state-transition of one refresh, run under the ref's lock (one fiber at a time)
@@ -263,47 +310,84 @@ export const make = (
       if (Option.isSome(state.ended)) return Effect.succeed([Exit.fail(state.ended.value), state])
       const locked = Effect.gen(function*() {
         // An unpersisted token in memory is newer than anything stored: keep it.
-        const stored = state.persisted ? yield* store.get(key) : Option.none<Token.UserToken>()
-        const current: State = Option.match(stored, {
+        if (!state.persisted) return yield* refreshChecked(state, rejected)
+        const inStore = yield* store.get(key)
+        const current: State = Option.match(inStore, {
+          // removed meanwhile: a new token from a refresh is written back (see `persist`)
           onNone: () => state,
-          onSome: (token) => sameToken(token.accessToken, state.token.accessToken) ? state : { ...state, token }
+          onSome: (token) => sameStoredToken(token, state.token) ? state : stored(token)
         })
-        if (Option.isSome(rejected) && !sameToken(rejected.value, current.token.accessToken)) {
-          // Someone (a fiber here, or another process) already replaced the rejected token.
-          const next = yield* persist(current)
-          return [Exit.succeed(next.token), next] as const
-        }
-        return yield* refreshFrom(current)
+        return yield* refreshChecked(current, rejected)
       })
       return store.withLock(key, locked).pipe(
         Effect.catchAll((error) => Effect.succeed([Exit.fail(error), state] as const))
       )
     }
 
-    /** Spends `state`'s refresh token; the new token is stored before it is handed out. */
-    const refreshFrom = (state: State): Effect.Effect<Step> =>
-      auth.refreshToken(state.token.refreshToken).pipe(
+    /** Compare-and-refresh: no request when the rejected token was already replaced. */
+    const refreshChecked = (
+      current: State,
+      rejected: Option.Option<Redacted.Redacted<string>>
+    ): Effect.Effect<Step, TokenStoreError> => {
+      if (Option.isSome(rejected) && !sameToken(rejected.value, current.token.accessToken)) {
+        // Someone (a fiber here, or another process) already replaced the rejected token.
+        return Effect.map(persist(current), (next) => [Exit.succeed(next.token), next] as const)
+      }
+      return refreshFrom(current)
+    }
+
+    /**
+     * Spends `state`'s refresh token; the new token is stored (compare-and-set against the
+     * token it replaces) before it is handed out, and nothing else happens between Twitch's
+     * answer and that write. A refresh token Twitch rejects removes the stored token only if
+     * it is still the one that failed; if another process stored a new one meanwhile, that one
+     * is adopted and the session goes on.
+     */
+    const refreshFrom = (state: State): Effect.Effect<Step> => {
+      const replaces = state.persisted ? Option.some(state.token) : state.replaces
+      return auth.refreshToken(state.token.refreshToken).pipe(
         Effect.matchEffect({
           onFailure: (error): Effect.Effect<Step> =>
             error._tag === "InvalidRefreshToken"
-              ? Effect.as(
-                Effect.ignore(store.remove(key)),
-                [Exit.fail(error), { ...state, ended: Option.some(error) }] as const
-              )
+              ? rejectedRefresh(state, replaces, error)
               : Effect.succeed([Exit.fail(error), state] as const),
           onSuccess: (token): Effect.Effect<Step> => {
-            const next: State = { token, ended: Option.none(), persisted: false }
+            const next: State = { token, ended: Option.none(), persisted: false, replaces }
             // The new token is kept even if the write fails (a public client's old refresh
             // token is spent), but it is handed out only once it is stored.
             return persist(next).pipe(
               Effect.match({
                 onFailure: (error) => [Exit.fail(error), next] as const,
-                onSuccess: (stored) => [Exit.succeed(stored.token), stored] as const
+                onSuccess: (written) => [Exit.succeed(written.token), written] as const
               })
             )
           }
         })
       )
+    }
+
+    const rejectedRefresh = (
+      state: State,
+      replaces: Option.Option<Token.UserToken>,
+      error: InvalidRefreshToken
+    ): Effect.Effect<Step> => {
+      const end: Step = [Exit.fail(error), { ...state, ended: Option.some(error) }]
+      return Effect.gen(function*() {
+        // the stored token that failed: ours if it was stored, else the one ours replaces
+        const failed = state.persisted ? Option.some(state.token) : replaces
+        if (Option.isSome(failed) && (yield* store.compareAndRemove(key, failed.value))) return end
+        const now = yield* store.get(key)
+        if (
+          Option.isSome(now) && !sameStoredToken(now.value, state.token) &&
+          !(Option.isSome(failed) && sameStoredToken(now.value, failed.value))
+        ) {
+          // another process refreshed (or the user authorized again) meanwhile: go on with that
+          const adopted = stored(now.value)
+          return [Exit.succeed(adopted.token), adopted] as const
+        }
+        return end
+      }).pipe(Effect.orElseSucceed(() => end))
+    }
 
     const refreshWith = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       Effect.flatten(SynchronizedRef.modifyEffect(ref, (state) =>

@@ -321,12 +321,11 @@ describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real s
     Effect.gen(function*() {
       const memory = yield* TokenStore.makeMemory
       let failWrites = false
+      const diskFull = Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" }))
       const flaky = TokenStore.make({
         ...memory,
-        set: (key, token) =>
-          failWrites
-            ? Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" }))
-            : memory.set(key, token)
+        set: (key, token) => failWrites ? diskFull : memory.set(key, token),
+        compareAndSet: (key, expected, next) => failWrites ? diskFull : memory.compareAndSet(key, expected, next)
       })
       const twitch = yield* FakeTwitch.FakeTwitch
       const token = yield* issueToken()

@@ -551,3 +551,63 @@ layer(Layer.empty)("twitch-auth on its own", (it) => {
       assert.strictEqual(errorLine(result), `port ${held.port} on 127.0.0.1 is in use: cannot start the mock Twitch`)
     }))
 })
+
+layer(MockLive, { excludeTestServices: true })("twitch-auth refresh on a public client's profile", (it) => {
+  /** A profile holding a public client's token (single-use refresh tokens), written as the store does. */
+  const publicProfile = Effect.gen(function*() {
+    const twitch = yield* FakeTwitch.FakeTwitch
+    const { configDir, env, tokenFile } = yield* mockEnv
+    const issued = yield* Effect.orDie(
+      twitch.issueUserToken({ clientId: publicClient.clientId, userId: user.userId, scopes: ["chat:read"] })
+    )
+    const now = Date.now()
+    Fs.mkdirSync(configDir, { recursive: true, mode: 0o700 })
+    Fs.writeFileSync(
+      tokenFile,
+      JSON.stringify({
+        version: 1,
+        tokens: {
+          [user.userId]: {
+            accessToken: issued.accessToken,
+            refreshToken: issued.refreshToken,
+            scopes: ["chat:read"],
+            obtainedAt: new Date(now).toISOString(),
+            expiresAt: new Date(now + issued.expiresIn * 1000).toISOString()
+          }
+        }
+      }),
+      { mode: 0o600 }
+    )
+    const { TWITCH_CLIENT_SECRET: _secret, ...rest } = env
+    return { env: { ...rest, TWITCH_CLIENT_ID: publicClient.clientId }, tokenFile }
+  })
+
+  it.effect("issue 11 #2: two concurrent `refresh` runs take turns; neither spends a refresh token twice nor deletes the profile", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* publicProfile
+      yield* twitch.resetCounters()
+      // The first refresh Twitch receives is held for 3 s: long enough for the second run to
+      // start and read the same (single-use) refresh token while the first one is in flight.
+      yield* twitch.failNext("token", { _tag: "Delay", duration: "3 seconds" })
+      const [a, b] = yield* Effect.promise(() => Promise.all([run(["refresh"], env), run(["refresh"], env)]))
+      assert.strictEqual(a.code, 0, a.stderr)
+      assert.strictEqual(b.code, 0, b.stderr)
+      const presented = (yield* twitch.requests("token")).map((r) => r.params["refresh_token"])
+      assert.strictEqual(presented.length, 2)
+      assert.strictEqual(new Set(presented).size, 2, "each refresh token was presented once")
+      const stored = readTokens(tokenFile)[user.userId]
+      assert.isTrue(yield* twitch.isRefreshTokenValid(stored?.refreshToken ?? ""))
+      assert.isTrue(yield* twitch.isAccessTokenValid(stored?.accessToken ?? ""))
+    }), 60_000)
+
+  it.effect("a refresh token Twitch rejects removes the profile only if it still holds that token", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { env, tokenFile } = yield* publicProfile
+      yield* twitch.disconnectUser(user.userId, publicClient.clientId)
+      const result = yield* Effect.promise(() => run(["refresh"], env))
+      assert.strictEqual(result.code, 4, result.stderr)
+      assert.isFalse(Fs.existsSync(tokenFile))
+    }), 60_000)
+})

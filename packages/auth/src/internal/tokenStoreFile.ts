@@ -74,19 +74,26 @@ export const invalidKey = (key: string): string | undefined =>
 /** The temporary file a write goes through: hidden, next to the target, unique. */
 export const temporaryName = (basename: string, random: string): string => `.${basename}.${random}.tmp`
 
-/** This process's id, where there is one. */
-export const currentPid = (): number => (typeof process === "undefined" ? 0 : process.pid)
+const plainKey = /^[A-Za-z0-9_-]{1,64}$/
+
+/** A 53-bit hash of a string (cyrb53), as hex: names the lock of a key that cannot name a file. */
+const hash = (text: string): string => {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16)
+}
 
 /**
- * Whether a process with this id runs on this machine. Unknown (no `process`, or no
- * permission to ask) counts as alive: a lock is only broken when its owner is surely gone.
+ * The lock file of one key, next to the store: the key itself when it is a safe file name
+ * (user ids are), else a hash of it. Two keys sharing a name share a lock: never wrong, only
+ * less concurrent.
  */
-export const processIsAlive = (pid: number): boolean => {
-  if (typeof process === "undefined") return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return !(error instanceof Error && "code" in error && error.code === "ESRCH")
-  }
-}
+export const keyLockName = (basename: string, key: string): string =>
+  plainKey.test(key) ? `.${basename}.key-${key}.lock` : `.${basename}.hash-${hash(key)}.lock`

@@ -200,20 +200,24 @@ export const validate = Effect.gen(function*() {
   )
 })
 
-/** `refresh`: a new access token from the stored refresh token, stored in its place. */
+/**
+ * `refresh`: a new access token from the stored refresh token, stored in its place. It runs
+ * under the store's lock on the user's key, so concurrent runs (and sessions of other
+ * processes on the same profile) never spend one refresh token twice; the new token is
+ * written with a compare-and-set against the one it replaces. A refresh token Twitch rejects
+ * removes the profile's token only if it is still the one that failed.
+ */
 export const refresh = Effect.gen(function*() {
   const { out, profile } = yield* Cli
-  const auth = yield* TwitchAuth.TwitchAuth
   const store = yield* TokenStore.TokenStore
-  const entry = yield* requireStored
-  const token = yield* auth.refreshToken(entry.token.refreshToken).pipe(
-    Effect.tapErrorTag("InvalidRefreshToken", () => removeFromProfile(entry.key))
-  )
-  yield* store.set(entry.key, token)
+  const first = yield* requireStored
+  const { adopted, key, token } = yield* store.withLock(first.key, refreshLocked(first.key))
   const now = yield* DateTime.now
   yield* out.result(
     [
-      `Refreshed the token of profile ${profile.name} (user id ${entry.key}).`,
+      adopted
+        ? `The token of profile ${profile.name} (user id ${key}) was just refreshed by another process; this is the stored one.`
+        : `Refreshed the token of profile ${profile.name} (user id ${key}).`,
       Output.field("scopes", Output.scopesText(token.scopes)),
       Output.field("expires", Output.expiryText(token.expiresAt, now)),
       Output.field("access token", out.secretText(token.accessToken)),
@@ -221,7 +225,7 @@ export const refresh = Effect.gen(function*() {
     ],
     {
       profile: profile.name,
-      userId: entry.key,
+      userId: key,
       scopes: token.scopes,
       expiresAt: Output.expiryJson(token.expiresAt),
       accessToken: out.secret(token.accessToken),
@@ -230,32 +234,91 @@ export const refresh = Effect.gen(function*() {
   )
 })
 
-/** Removes a user's token from the profile, and the profile's file once it holds none. */
-const removeFromProfile = (key: string) =>
+/** The refresh itself, under the key's lock: re-reads the stored token first. */
+const refreshLocked = (key: string) =>
+  Effect.gen(function*() {
+    const auth = yield* TwitchAuth.TwitchAuth
+    const store = yield* TokenStore.TokenStore
+    const current = yield* store.get(key)
+    if (Option.isNone(current)) {
+      // removed by another process between our read and the lock
+      const entry = yield* requireStored
+      return yield* Effect.fail(
+        CliError.failure("ProfileChanged", `the token of user ${key} was removed meanwhile; the profile now holds user ${entry.key}: run refresh again`)
+      )
+    }
+    const spent = current.value
+    const refreshed = yield* auth.refreshToken(spent.refreshToken).pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("InvalidRefreshToken", (error) =>
+        Effect.gen(function*() {
+          if (yield* removeFromProfile(key, spent)) return yield* Effect.fail(error)
+          const now = yield* store.get(key)
+          // another process stored a new token meanwhile: that one stands
+          if (Option.isSome(now) && !TokenStore.sameToken(now.value, spent)) return Option.none<Token.UserToken>()
+          return yield* Effect.fail(error)
+        }))
+    )
+    if (Option.isNone(refreshed)) {
+      const now = yield* store.get(key)
+      if (Option.isSome(now)) return { adopted: true, key, token: now.value }
+      return yield* Effect.fail(CliError.failure("ProfileChanged", "the profile changed while refreshing; run refresh again"))
+    }
+    const token = refreshed.value
+    if (yield* store.compareAndSet(key, Option.some(spent), token)) return { adopted: false, key, token }
+    // the stored token changed although we held the lock: never overwrite another token
+    const now = yield* store.get(key)
+    if (Option.isNone(now)) {
+      if (yield* store.compareAndSet(key, Option.none(), token)) return { adopted: false, key, token }
+      return yield* Effect.fail(CliError.failure("ProfileChanged", "the profile changed while refreshing; run refresh again"))
+    }
+    return { adopted: !TokenStore.sameToken(now.value, token), key, token: now.value }
+  })
+
+/**
+ * Removes a user's token from the profile if it is still `expected`, and the profile's file
+ * once it holds none. `false` when the profile holds another token (left alone).
+ */
+const removeFromProfile = (key: string, expected: Token.UserToken) =>
   Effect.gen(function*() {
     const { profile } = yield* Cli
     const store = yield* TokenStore.TokenStore
     const fs = yield* FileSystem.FileSystem
-    yield* store.remove(key)
+    if (!(yield* store.compareAndRemove(key, expected))) return false
     if ((yield* store.keys).length === 0) {
       yield* fs.remove(profile.path).pipe(
+        Effect.catchIf((error) => error._tag === "SystemError" && error.reason === "NotFound", () => Effect.void),
         Effect.mapError((error) =>
           CliError.localResource("TokenFileNotRemoved", `could not remove ${profile.path}: ${error.message}`)
         )
       )
     }
+    return true
   })
 
-/** `revoke`: revokes the stored access token at Twitch and removes it from the profile. */
+/**
+ * `revoke`: revokes the stored access token at Twitch and removes it from the profile, under
+ * the store's lock on the user's key (a concurrent refresh cannot slip a new token in between).
+ */
 export const revoke = Effect.gen(function*() {
   const { out, profile } = yield* Cli
   const auth = yield* TwitchAuth.TwitchAuth
-  const entry = yield* requireStored
-  const alreadyInvalid = yield* auth.revokeToken(entry.token.accessToken).pipe(
-    Effect.as(false),
-    Effect.catchTag("InvalidAccessToken", () => Effect.succeed(true))
+  const store = yield* TokenStore.TokenStore
+  const first = yield* requireStored
+  const alreadyInvalid = yield* store.withLock(
+    first.key,
+    Effect.gen(function*() {
+      const current = yield* store.get(first.key)
+      if (Option.isNone(current)) return true
+      const invalid = yield* auth.revokeToken(current.value.accessToken).pipe(
+        Effect.as(false),
+        Effect.catchTag("InvalidAccessToken", () => Effect.succeed(true))
+      )
+      yield* removeFromProfile(first.key, current.value)
+      return invalid
+    })
   )
-  yield* removeFromProfile(entry.key)
+  const entry = first
   yield* out.result(
     [
       alreadyInvalid
