@@ -149,7 +149,10 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
       // each child starts a Node process (about 1 s, more on a loaded machine)
       const kills = 8
       for (let i = 0; i < kills; i++) {
-        const child = spawn(refresher, [server.authUrl, file, confidential.clientId, confidential.clientSecret, user.userId, "forever"])
+        // a killed child's lock goes stale after 500 ms (not the default 10 s): the next child waits that long
+        const child = spawn(refresher, [server.authUrl, file, confidential.clientId, confidential.clientSecret, user.userId, "forever"], {
+          LOCK_STALE_MS: "500"
+        })
         yield* printed(child, /^refreshed /, 1 + Math.floor(Math.random() * 4))
         // then a random moment more, so the kill lands anywhere in the refresh cycle
         yield* sleep(Math.random() * 15)
@@ -214,7 +217,9 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
           yield* store.set(user.userId, yield* issueToken("public"))
         }
         const child = spawn(refresher, [server.authUrl, file, publicClient.clientId, "-", user.userId, "forever"], {
-          WINDOW: "1"
+          WINDOW: "1",
+          // the killed child's lock goes stale after 500 ms, not the default 10 s
+          LOCK_STALE_MS: "500"
         })
         yield* printed(child, /^refreshed /, 5 + Math.floor(Math.random() * 10))
         // SIGKILL 0–20 ms after Twitch's next rotated answer: inside the window, or just after it
