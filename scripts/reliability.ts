@@ -21,7 +21,13 @@ const suites = [
   "packages/auth/test/FaultMatrix.test.ts",
   "packages/auth/test/Fuzz.test.ts",
   "packages/auth/test/SecretLeaks.test.ts",
-  "packages/auth/test/CrashSafety.test.ts"
+  "packages/auth/test/CrashSafety.test.ts",
+  "packages/auth/test/HostileNetwork.test.ts",
+  "packages/auth/test/SessionBackoff.test.ts",
+  "packages/auth/test/TokenStoreLock.test.ts",
+  "packages/auth/test/SessionStoreRace.test.ts",
+  "packages/auth/test/OpenIdConnect.test.ts",
+  "packages/auth/test/DeviceFlow.test.ts"
 ] as const
 
 // ---------------------------------------------------------------------------------------------
@@ -85,6 +91,12 @@ const Crash = Schema.Struct({
     presentedTwice: Schema.Number,
     rejected: Schema.Number
   }))
+})
+
+const Hostile = Schema.Record({ key: Schema.String, value: Schema.Number })
+const Backoff = Schema.Struct({
+  window: Schema.String,
+  figures: Schema.Record({ key: Schema.String, value: Schema.Number })
 })
 
 const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>) =>
@@ -172,6 +184,8 @@ const program = Effect.gen(function*() {
   const fuzz = yield* readJson(Path.join(figuresDir, "fuzz.json"), Fuzz)
   const leaks = yield* readJson(Path.join(figuresDir, "secret-leaks.json"), Leaks)
   const crash = yield* readJson(Path.join(figuresDir, "crash-safety.json"), Crash)
+  const hostile = yield* readJson(Path.join(figuresDir, "hostile-network.json"), Hostile)
+  const backoff = yield* readJson(Path.join(figuresDir, "session-backoff.json"), Backoff)
 
   const missing = "not measured (the suite did not run to the end)"
   const rows: Array<readonly [string, string]> = []
@@ -238,6 +252,32 @@ const program = Effect.gen(function*() {
         : `${f.refreshes} refreshes in ${f.seconds} s, ${f.holds} held 3× past staleLockAfter, ${f.kills} SIGKILLs (${f.holderKills} of the holder mid-hold), clocks ±3 h and jumping: ${f.presentedTwice} refresh tokens presented twice, ${f.rejected} rejected`
     ])
   }
+  if (hostile._tag === "Some") {
+    const h = hostile.value
+    const of = (prefix: string) =>
+      Object.entries(h).filter(([name]) => name.startsWith(`${prefix}.`)).map(([, value]) => value)
+    const endless = of("endlessBodyFailedAfterMillis")
+    const written = of("bytesWrittenBeforeClose")
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+    rows.push([
+      "an endless body (a byte every 50 ms), request timeout 400 ms",
+      endless.length === 0
+        ? missing
+        : `every operation failed with \`TransportError\` Timeout after ${Math.min(...endless)}–${Math.max(...endless)} ms (${endless.length} operations)`
+    ])
+    rows.push([
+      "a 1 GB answer: bytes the server wrote before the client closed",
+      written.length === 0
+        ? missing
+        : `at most ${mib(Math.max(...written))} per id.twitch.tv operation (64 KiB cap, plus socket buffers)${
+          h["helixBytesWrittenBeforeClose"] === undefined
+            ? ""
+            : `; ${mib(h["helixBytesWrittenBeforeClose"])} for Helix (8 MiB cap), RSS +${mib(h["helixRssGrowthBytes"] ?? 0)}`
+        }`
+    ])
+  } else {
+    rows.push(["hostile network", missing])
+  }
   rows.push(["wall time", `${seconds} s`])
 
   const date = new Date().toISOString().slice(0, 10)
@@ -254,6 +294,19 @@ const program = Effect.gen(function*() {
   const before = Fs.existsSync(docPath) ? Fs.readFileSync(docPath, "utf8") : "# Reliability\n"
   let doc = replaceBetween(before, "reliability:figures", figures)
   if (matrix._tag === "Some") doc = replaceBetween(doc, "reliability:matrix", renderMatrix(matrix.value))
+  if (backoff._tag === "Some") {
+    doc = replaceBetween(
+      doc,
+      "reliability:backoff",
+      [
+        `Over ${backoff.value.window} from the moment a refresh falls due (\`SessionBackoff.test.ts\`):`,
+        "",
+        "| case | count |",
+        "|---|---|",
+        ...Object.entries(backoff.value.figures).map(([name, value]) => `| ${name} | ${count(value)} |`)
+      ].join("\n")
+    )
+  }
   Fs.writeFileSync(docPath, doc)
   Fs.rmSync(work, { recursive: true, force: true })
   process.stdout.write(`\n${figures}\n\nwrote ${Path.relative(root, docPath)}\n`)
