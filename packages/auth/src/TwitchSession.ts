@@ -250,7 +250,7 @@ export const make = (
     // A new token ends any backoff: the failure it followed no longer applies.
     const publish = (token: Token.UserToken) =>
       Effect.zipRight(
-        Effect.zipRight(Ref.set(pace, Pacing.fresh()), Effect.flatten(Ref.get(rescheduleJob))),
+        Ref.set(pace, Pacing.fresh()),
         Effect.flatMap(SynchronizedRef.get(hub), Option.match({
           onNone: () => Effect.void,
           onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
@@ -389,12 +389,15 @@ export const make = (
       }).pipe(Effect.orElseSucceed(() => end))
     }
 
+    // The job is asked when it is due once the new state is in the ref (inside `modifyEffect`
+    // it would still see the old one): a new token moves its refresh, an unstored one is due
+    // to be written at once.
     const refreshWith = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       Effect.flatten(SynchronizedRef.modifyEffect(ref, (state) =>
         Effect.tap(
           refreshLocked(state, rejected),
           ([, next]) => next.token === state.token ? Effect.void : publish(next.token)
-        )))
+        ))).pipe(Effect.ensuring(Effect.flatten(Ref.get(rescheduleJob))))
 
     const refresh: TwitchSession.Service["refresh"] = (rejected) =>
       refreshWith(Option.fromNullable(rejected)).pipe(Effect.withSpan("TwitchSession.refresh", spanOptions))
@@ -523,15 +526,39 @@ export const make = (
     const nextValidation = yield* Ref.make(
       (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery)
     )
+    // A new token whose write failed is written again in the background, backing off, so it
+    // reaches the store even if nobody asks the session for a token before the process ends
+    // (a public client's old refresh token is spent: this one is the user's only one).
+    const unstored = yield* Ref.make({ failures: 0, retryAt: 0 })
+    const storeLate = Effect.matchEffect(ensurePersisted, {
+      onSuccess: () => Ref.set(unstored, { failures: 0, retryAt: 0 }),
+      onFailure: (error) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const failures = (yield* Ref.get(unstored)).failures + 1
+          const wait = Pacing.backoffAfter(floorMillis, failures)
+          yield* Ref.set(unstored, { failures, retryAt: now + wait })
+          yield* Effect.logWarning(
+            `TwitchSession ${JSON.stringify(key)}: storing the new token failed: ${error._tag}: ${error.message}; next attempt in ${
+              Duration.format(Duration.millis(wait))
+            }`
+          )
+        })
+    })
     const job: SessionScheduler.Job = {
       dueAt: Effect.gen(function*() {
         const state = yield* SynchronizedRef.get(ref)
         if (Option.isSome(state.ended)) return Infinity
-        return Math.min(nextRefreshOf(state.token, yield* Ref.get(pace)), yield* Ref.get(nextValidation))
+        const due = Math.min(nextRefreshOf(state.token, yield* Ref.get(pace)), yield* Ref.get(nextValidation))
+        return state.persisted ? due : Math.min(due, (yield* Ref.get(unstored)).retryAt)
       }),
       run: Effect.gen(function*() {
+        if (!(yield* SynchronizedRef.get(ref)).persisted) {
+          if ((yield* Ref.get(unstored)).retryAt > (yield* Clock.currentTimeMillis)) return
+          yield* storeLate
+        }
         const state = yield* SynchronizedRef.get(ref)
-        if (Option.isSome(state.ended)) return
+        if (Option.isSome(state.ended) || !state.persisted) return
         if (nextRefreshOf(state.token, yield* Ref.get(pace)) <= (yield* Clock.currentTimeMillis)) {
           yield* refreshInBackground(state.token)
         }

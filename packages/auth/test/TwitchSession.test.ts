@@ -347,6 +347,44 @@ describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real s
       assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(handed.accessToken)))
     }).pipe(Effect.provide(inMemory())))
 
+  it.scoped("a new token whose write failed is stored in the background, backing off, though nobody asks for a token", () =>
+    Effect.gen(function*() {
+      const memory = yield* TokenStore.makeMemory
+      let failWrites = false
+      let attempts = 0
+      const diskFull = Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" }))
+      const flaky = TokenStore.make({
+        ...memory,
+        compareAndSet: (key, expected, next) =>
+          Effect.suspend(() => {
+            if (!failWrites) return memory.compareAndSet(key, expected, next)
+            attempts++
+            return diskFull
+          })
+      })
+      const token = yield* issueToken()
+      const session = yield* TwitchSession.make({ key: user.userId, token }).pipe(
+        Effect.provideService(TokenStore.TokenStore, flaky)
+      )
+      failWrites = true
+      assert.strictEqual((yield* Effect.flip(session.refresh(token.accessToken)))._tag, "TokenStoreError")
+      // the disk stays full for a minute: the background retries back off (10 s, 20 s, 40 s…)
+      for (let second = 0; second < 60; second++) {
+        yield* TestClock.adjust("1 second")
+        yield* settle
+      }
+      assert.isAtMost(attempts, 6, "retries back off instead of looping")
+      assert.isAtLeast(attempts, 3, "the write is retried without anyone asking for a token")
+      const stillOld = Option.getOrThrow(yield* memory.get(user.userId))
+      assert.strictEqual(Redacted.value(stillOld.accessToken), Redacted.value(token.accessToken))
+      failWrites = false
+      yield* TestClock.adjust("5 minutes")
+      yield* settle
+      const stored = Option.getOrThrow(yield* memory.get(user.userId))
+      assert.notStrictEqual(Redacted.value(stored.accessToken), Redacted.value(token.accessToken))
+      assert.strictEqual(yield* refreshCount, 1, "the stored token is the refreshed one, not a new refresh")
+    }).pipe(Effect.provide(inMemory())))
+
   it.scoped("starts from the stored token; NoStoredToken for an unknown user", () =>
     Effect.gen(function*() {
       const store = yield* TokenStore.TokenStore
