@@ -75,6 +75,9 @@ const Crash = Schema.Struct({
   kills: Schema.Number,
   sharedFileRefreshes: Schema.Number,
   windowKills: Schema.optional(Schema.Number),
+  publicRandomKills: Schema.optional(Schema.Number),
+  publicRandomLosses: Schema.optional(Schema.Number),
+  publicRandomRefreshes: Schema.optional(Schema.Number),
   windowLosses: Schema.optional(Schema.Number),
   windowMs: Schema.optional(Schema.Struct({
     samples: Schema.Number,
@@ -237,6 +240,14 @@ const program = Effect.gen(function*() {
       c.windowMs === undefined
         ? missing
         : `${c.windowMs.median} / ${c.windowMs.p99} / ${c.windowMs.max} (${c.windowMs.samples} refreshes; compare-and-set returned, fsyncs included)`
+    ])
+    rows.push([
+      "public client: SIGKILLs at random points / spent token left in the file",
+      c.publicRandomKills === undefined || c.publicRandomLosses === undefined
+        ? missing
+        : `${c.publicRandomKills} / ${c.publicRandomLosses} (${
+          c.publicRandomRefreshes ?? 0
+        } refreshes in all; each loss the last refresh's, rotated by Twitch before the child stored it)`
     ])
     rows.push([
       "public client: SIGKILLs 0–20 ms after Twitch rotated / spent token left in the file",

@@ -100,6 +100,10 @@ const survived = {
   windowLosses: 0,
   /** From the token endpoint's answer reaching the child to the store's compare-and-set returning, in ms. */
   windowMs: { samples: 0, median: 0, p99: 0, max: 0 },
+  /** issue 11 #11: SIGKILLs of a public client's child at random points, the spent tokens they left, and the refreshes they interrupted. */
+  publicRandomKills: 0,
+  publicRandomLosses: 0,
+  publicRandomRefreshes: 0,
   /** The four-process run. */
   fourProcesses: { refreshes: 0, kills: 0, holderKills: 0, holds: 0, seconds: 0, presentedTwice: 0, rejected: 0 }
 }
@@ -131,18 +135,34 @@ const lockHolderPid = (dir: string): number | undefined => {
   }
 }
 
+/** A fresh token file on the mock, and what the tests use with it. */
+const freshStore = Effect.gen(function*() {
+  recorder.reset()
+  const fs = yield* FileSystem.FileSystem
+  const twitch = yield* FakeTwitch.FakeTwitch
+  const server = yield* MockTwitchServer.MockTwitchServer
+  const dir = yield* fs.makeTempDirectoryScoped()
+  const file = Path.join(dir, "tokens.json")
+  const store = yield* TokenStore.makeFile(file)
+  return { dir, file, fs, server, store, twitch }
+})
+
+/** Starts from a token Twitch accepts: after a loss, the user authorizes again. */
+const reseedIfSpent = (store: TokenStore.TokenStore.Service) =>
+  Effect.gen(function*() {
+    const twitch = yield* FakeTwitch.FakeTwitch
+    const current = yield* store.get(user.userId)
+    if (Option.isNone(current) || !(yield* twitch.isRefreshTokenValid(Redacted.value(current.value.refreshToken)))) {
+      yield* store.set(user.userId, yield* issueToken("public"))
+    }
+  })
+
 const sleep = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
 layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
   it.scoped("SIGKILL at random points: the file always decodes and holds a token Twitch accepts", () =>
     Effect.gen(function*() {
-      recorder.reset()
-      const fs = yield* FileSystem.FileSystem
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const server = yield* MockTwitchServer.MockTwitchServer
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const file = Path.join(dir, "tokens.json")
-      const store = yield* TokenStore.makeFile(file)
+      const { dir, file, fs, server, store, twitch } = yield* freshStore
       yield* store.set(user.userId, yield* issueToken("confidential"))
       yield* twitch.resetCounters()
 
@@ -170,15 +190,42 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
       assert.isAtMost(leftovers.length, kills)
     }), 180_000)
 
+  it.scoped("issue 11 #11: a public client killed at random points: the file always decodes, and a spent token is left only by a kill inside the protocol window", () =>
+    Effect.gen(function*() {
+      const { file, server, store, twitch } = yield* freshStore
+      const kills = 10
+      for (let i = 0; i < kills; i++) {
+        yield* reseedIfSpent(store)
+        const child = spawn(refresher, [server.authUrl, file, publicClient.clientId, "-", user.userId, "forever"], {
+          LOCK_STALE_MS: "500"
+        })
+        yield* printed(child, /^refreshed /, 1 + Math.floor(Math.random() * 4))
+        yield* sleep(Math.random() * 15)
+        yield* kill(child)
+        assert.notMatch(child.output(), /failed|defect/, child.output())
+        survived.publicRandomKills++
+
+        // the file always decodes; its token is one Twitch accepts, unless the kill landed
+        // between Twitch rotating the refresh token and the file holding the new one
+        const stored = Option.getOrThrow(yield* store.get(user.userId))
+        const storedRt = Redacted.value(stored.refreshToken)
+        if (!(yield* twitch.isRefreshTokenValid(storedRt))) {
+          survived.publicRandomLosses++
+          const last = recorder.presented[recorder.presented.length - 1]
+          assert.strictEqual(last?.refreshToken, storedRt, "the file holds the token the last refresh spent")
+          assert.strictEqual(last?.status, 200, "Twitch rotated it")
+        } else {
+          assert.isTrue(yield* twitch.isAccessTokenValid(Redacted.value(stored.accessToken)), `after kill ${i + 1}`)
+        }
+      }
+      const cycles = recorder.presented.length
+      survived.publicRandomRefreshes = cycles
+      assert.isAtLeast(cycles, kills, "the children really refreshed")
+    }), 180_000)
+
   it.scoped("two processes sharing one public client's token file never spend a refresh token twice", () =>
     Effect.gen(function*() {
-      recorder.reset()
-      const fs = yield* FileSystem.FileSystem
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const server = yield* MockTwitchServer.MockTwitchServer
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const file = Path.join(dir, "tokens.json")
-      const store = yield* TokenStore.makeFile(file)
+      const { file, server, store, twitch } = yield* freshStore
       yield* store.set(user.userId, yield* issueToken("public"))
       yield* twitch.resetCounters()
 
@@ -200,22 +247,13 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
 
   it.scoped("issue 11 #11: a public client killed just after Twitch rotated its refresh token loses it only inside the protocol window, which is measured", () =>
     Effect.gen(function*() {
-      recorder.reset()
-      const fs = yield* FileSystem.FileSystem
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const server = yield* MockTwitchServer.MockTwitchServer
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const file = Path.join(dir, "tokens.json")
-      const store = yield* TokenStore.makeFile(file)
+      const { file, server, store, twitch } = yield* freshStore
       const windows: Array<number> = []
       // each child costs a Node start (seconds on a loaded machine): few kills, many refreshes each
       const kills = 6
       for (let i = 0; i < kills; i++) {
         // start from a token Twitch accepts (a loss means the user authorized again)
-        const current = yield* store.get(user.userId)
-        if (Option.isNone(current) || !(yield* twitch.isRefreshTokenValid(Redacted.value(current.value.refreshToken)))) {
-          yield* store.set(user.userId, yield* issueToken("public"))
-        }
+        yield* reseedIfSpent(store)
         const child = spawn(refresher, [server.authUrl, file, publicClient.clientId, "-", user.userId, "forever"], {
           WINDOW: "1",
           // the killed child's lock goes stale after 500 ms, not the default 10 s
@@ -266,13 +304,7 @@ layer(Env, { excludeTestServices: true })("crash-safe token storage", (it) => {
 
   it.scoped("issue 11: four processes refreshing one public client's user — refreshes held past staleLockAfter, clocks set wrong and jumping, SIGKILLs — never spend a refresh token twice and always leave a usable token", () =>
     Effect.gen(function*() {
-      recorder.reset()
-      const fs = yield* FileSystem.FileSystem
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const server = yield* MockTwitchServer.MockTwitchServer
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const file = Path.join(dir, "tokens.json")
-      const store = yield* TokenStore.makeFile(file)
+      const { dir, file, server, store, twitch } = yield* freshStore
       yield* store.set(user.userId, yield* issueToken("public"))
       const started = performance.now()
 
