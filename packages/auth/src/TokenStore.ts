@@ -477,6 +477,16 @@ export const makeFile = (
     )
 
     const write = (tokens: ReadonlyMap<string, UserToken>): Effect.Effect<void, TokenStoreError> =>
+      tokens.size === 0 && options.removeWhenEmpty === true ? removeFile : writeFile(tokens)
+
+    /** The file removed (under the write lock, like any write): the store it held is empty. */
+    const removeFile: Effect.Effect<void, TokenStoreError> = fs.remove(file).pipe(
+      Effect.catchIf(isNotFound, () => Effect.void),
+      Effect.mapError(ioError("could not remove the file, which holds no token any more")),
+      Effect.zipRight(syncDirectory)
+    )
+
+    const writeFile = (tokens: ReadonlyMap<string, UserToken>): Effect.Effect<void, TokenStoreError> =>
       Effect.gen(function*() {
         const text = yield* Schema.encode(internal.StoreFileFromJson)({ version: internal.currentVersion, tokens }).pipe(
           Effect.mapError((error) =>
@@ -617,6 +627,12 @@ export interface FileOptions {
   readonly staleLockAfter?: Duration.DurationInput | undefined
   /** How long `withLock` (and a write waiting for the write lock) waits before failing with `LockTimeout`. Default 30 s. */
   readonly lockTimeout?: Duration.DurationInput | undefined
+  /**
+   * Remove the file when a `remove` or `compareAndRemove` leaves it without a token (under the
+   * write lock, so a token another process writes meanwhile is never removed with it),
+   * instead of writing an empty store. Default `false`.
+   */
+  readonly removeWhenEmpty?: boolean | undefined
 }
 
 /**

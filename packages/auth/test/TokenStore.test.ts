@@ -217,6 +217,29 @@ layer(NodeContext.layer)("file store", (it) => {
       assert.isFalse(yield* fs.exists(file))
     }))
 
+  it.scoped("removeWhenEmpty: the last token's removal removes the file, under the write lock; a token written meanwhile stays", () =>
+    Effect.gen(function*() {
+      const { file, fs } = yield* tempStore()
+      const store = yield* TokenStore.makeFile(file, { removeWhenEmpty: true })
+      const other = yield* TokenStore.makeFile(file, { removeWhenEmpty: true })
+      yield* store.set("1001", alpha)
+      yield* store.set("1002", beta)
+      yield* store.remove("1001")
+      assert.isTrue(yield* fs.exists(file), "a token is left: the file stays")
+      // another store (another process) wrote 1003 after this one last read the file
+      yield* other.set("1003", alpha)
+      assert.isTrue(yield* store.compareAndRemove("1002", beta))
+      assert.isTrue(yield* fs.exists(file), "1003 is still stored: the file stays")
+      assertSameToken(yield* store.get("1003"), alpha)
+      assert.isTrue(yield* other.compareAndRemove("1003", alpha))
+      assert.isFalse(yield* fs.exists(file), "no token left: the file is gone")
+      // without the option, an empty store is written
+      const plain = yield* TokenStore.makeFile(file)
+      yield* plain.set("1001", alpha)
+      yield* plain.remove("1001")
+      assert.deepStrictEqual(JSON.parse(yield* fs.readFileString(file)), { version: 1, tokens: {} })
+    }))
+
   it.scoped("invalid keys fail with InvalidKey and touch nothing", () =>
     Effect.gen(function*() {
       const { file, fs } = yield* tempStore()

@@ -3,7 +3,6 @@
  * `revoke`, `whoami`. Each runs in {@link Env}: the resolved configuration, `TwitchAuth`,
  * the profile's token store and the output.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Token from "@effect-twitch/auth/Token"
@@ -279,22 +278,10 @@ const refreshLocked = (key: string) =>
  * Removes a user's token from the profile if it is still `expected`, and the profile's file
  * once it holds none. `false` when the profile holds another token (left alone).
  */
+// The profile's store removes its file when the last token goes (`removeWhenEmpty`), under its
+// write lock: a token a concurrent login writes meanwhile is never removed with it.
 const removeFromProfile = (key: string, expected: Token.UserToken) =>
-  Effect.gen(function*() {
-    const { profile } = yield* Cli
-    const store = yield* TokenStore.TokenStore
-    const fs = yield* FileSystem.FileSystem
-    if (!(yield* store.compareAndRemove(key, expected))) return false
-    if ((yield* store.keys).length === 0) {
-      yield* fs.remove(profile.path).pipe(
-        Effect.catchIf((error) => error._tag === "SystemError" && error.reason === "NotFound", () => Effect.void),
-        Effect.mapError((error) =>
-          CliError.localResource("TokenFileNotRemoved", `could not remove ${profile.path}: ${error.message}`)
-        )
-      )
-    }
-    return true
-  })
+  Effect.flatMap(TokenStore.TokenStore, (store) => store.compareAndRemove(key, expected))
 
 /**
  * `revoke`: revokes the stored access token at Twitch and removes it from the profile, under

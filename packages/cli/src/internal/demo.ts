@@ -170,7 +170,7 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
     const env = TwitchAuth.layer.pipe(
       Layer.provideMerge(Layer.succeed(TwitchAuthConfig.TwitchAuthConfig, config)),
       Layer.provideMerge(FetchHttpClient.layer),
-      Layer.merge(TokenStore.layerFile(profile.path)),
+      Layer.merge(TokenStore.layerFile(profile.path, { removeWhenEmpty: true })),
       Layer.merge(Layer.succeed(Cli, { out, profile, mock: Option.some(mock), config }))
     )
 

@@ -209,7 +209,7 @@ export const run = <A, E extends { readonly _tag: string; readonly message: stri
     const layer = TwitchAuth.layer.pipe(
       Layer.provideMerge(Layer.succeed(TwitchAuthConfig.TwitchAuthConfig, config)),
       Layer.provideMerge(FetchHttpClient.layer),
-      Layer.merge(TokenStore.layerFile(profile.path)),
+      Layer.merge(TokenStore.layerFile(profile.path, { removeWhenEmpty: true })),
       Layer.merge(Layer.succeed(Cli, { out, profile, mock, config }))
     )
     return yield* program.pipe(
