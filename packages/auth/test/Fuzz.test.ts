@@ -4,7 +4,7 @@
  * operation succeeds with a decoded value or fails with one of its typed errors — never a
  * defect, and never an error that carries the secrets it was called with.
  */
-import { Token, type TwitchAuth, type TwitchAuthError } from "@effect-twitch/auth"
+import { Token, type TwitchAuth } from "@effect-twitch/auth"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Cause from "effect/Cause"
@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { recordFigures } from "./figures.js"
+import { type Operation, operations, runOperation } from "./operations.js"
 import { stubbed } from "./utils.js"
 
 const secret = "41vpdji4e9gif29md0ouet6fktd2mk"
@@ -22,35 +23,8 @@ const centurySeconds = 100 * 365 * 24 * 60 * 60
 const accessToken = "fuzzaccesstoken0000000000000a"
 const refreshToken = "fuzz%2Frefresh/token+with&odd=chars"
 
-const operations = [
-  "exchangeCode",
-  "refreshToken",
-  "validateToken",
-  "revokeToken",
-  "appToken",
-  "startDeviceAuthorization",
-  "pollDeviceToken"
-] as const
-type Operation = typeof operations[number]
-
-const run = (auth: TwitchAuth.TwitchAuth.Service, operation: Operation): Effect.Effect<unknown, TwitchAuthError.TwitchAuthError> => {
-  switch (operation) {
-    case "exchangeCode":
-      return auth.exchangeCode("fuzzcode")
-    case "refreshToken":
-      return auth.refreshToken(Redacted.make(refreshToken))
-    case "validateToken":
-      return auth.validateToken(Redacted.make(accessToken))
-    case "revokeToken":
-      return auth.revokeToken(Redacted.make(accessToken))
-    case "appToken":
-      return auth.appToken()
-    case "startDeviceAuthorization":
-      return auth.startDeviceAuthorization({ scopes: ["chat:read"] })
-    case "pollDeviceToken":
-      return auth.pollDeviceToken(Redacted.make(refreshToken))
-  }
-}
+const run = (auth: TwitchAuth.TwitchAuth.Service, operation: Operation) =>
+  runOperation(auth, operation, { code: "fuzzcode", accessToken, refreshToken, deviceCode: refreshToken })
 
 const knownTags: ReadonlySet<string> = new Set([
   "InvalidAccessToken",

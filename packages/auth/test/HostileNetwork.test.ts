@@ -36,6 +36,7 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import * as NodeUtil from "node:util"
 import { recordFigures } from "./figures.js"
+import { type Operation, operations, runOperation } from "./operations.js"
 import { fastRetry } from "./utils.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -178,35 +179,7 @@ const configFor = (server: Hostile, requestTimeout: Duration.DurationInput = lon
 const authFor = (server: Hostile, requestTimeout?: Duration.DurationInput) =>
   TwitchAuth.make.pipe(Effect.provide(Layer.merge(configFor(server, requestTimeout), Undici)))
 
-const operations = [
-  "exchangeCode",
-  "refreshToken",
-  "validateToken",
-  "revokeToken",
-  "appToken",
-  "startDeviceAuthorization",
-  "pollDeviceToken"
-] as const
-type Operation = typeof operations[number]
-
-const run = (auth: TwitchAuth.TwitchAuth.Service, operation: Operation): Effect.Effect<unknown, { readonly _tag: string }> => {
-  switch (operation) {
-    case "exchangeCode":
-      return auth.exchangeCode(secrets.code)
-    case "refreshToken":
-      return auth.refreshToken(Redacted.make(secrets.refreshToken))
-    case "validateToken":
-      return auth.validateToken(Redacted.make(secrets.accessToken))
-    case "revokeToken":
-      return auth.revokeToken(Redacted.make(secrets.accessToken))
-    case "appToken":
-      return auth.appToken()
-    case "startDeviceAuthorization":
-      return auth.startDeviceAuthorization({ scopes: ["chat:read"] })
-    case "pollDeviceToken":
-      return auth.pollDeviceToken(Redacted.make(secrets.deviceCode))
-  }
-}
+const run = (auth: TwitchAuth.TwitchAuth.Service, operation: Operation) => runOperation(auth, operation, secrets)
 
 /** The one typed failure of an exit (a defect or an interruption fails the test). */
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {

@@ -8,7 +8,6 @@ import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it, layer } from "@effect/vitest"
-import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -19,6 +18,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Path from "node:path"
 import { fixture, kill, printed, spawn } from "./children.js"
+import { shiftedClock } from "./clocks.js"
 
 const locker = fixture("locker.ts")
 const key = "141981764"
@@ -32,18 +32,6 @@ const tokenFor = (i: number) =>
     expiresAt: Option.none()
   })
 
-/** A clock `offset` ms away from the real one (a jumped wall clock); sleeps are real. */
-const shiftedClock = (offset: number): Clock.Clock => {
-  const real = Clock.make()
-  return {
-    [Clock.ClockTypeId]: Clock.ClockTypeId,
-    unsafeCurrentTimeMillis: () => real.unsafeCurrentTimeMillis() + offset,
-    currentTimeMillis: Effect.sync(() => real.unsafeCurrentTimeMillis() + offset),
-    unsafeCurrentTimeNanos: () => real.unsafeCurrentTimeNanos() + BigInt(offset) * 1_000_000n,
-    currentTimeNanos: Effect.sync(() => real.unsafeCurrentTimeNanos() + BigInt(offset) * 1_000_000n),
-    sleep: (duration) => real.sleep(duration)
-  }
-}
 
 const tempStore = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
@@ -157,7 +145,7 @@ layer(NodeContext.layer, { excludeTestServices: true })("file lock", (it) => {
       yield* printed(holder, /^locked$/)
       const store = yield* TokenStore.makeFile(file, { staleLockAfter: "250 millis" })
       const seen = yield* store.withLock(key, Effect.sync(() => holder.output())).pipe(
-        Effect.withClock(shiftedClock(3 * 3_600_000))
+        Effect.withClock(shiftedClock(() => 3 * 3_600_000))
       )
       assert.include(seen, "releasing", "entered only after the holder released")
       assert.strictEqual(yield* Effect.promise(() => holder.exited), 0, holder.output())
