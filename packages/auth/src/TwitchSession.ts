@@ -460,7 +460,6 @@ export const make = (
      * will not be retried is recorded before the turn is handed on, so callers of `token`
      * waiting for it do not ask again.
      */
-    const retryTransient = daemonRetry.pipe(Schedule.intersect(Schedule.spaced(Duration.millis(floorMillis))))
     const refreshInBackground = (current: Token.UserToken) =>
       aheadLock.withPermits(1)(
         Effect.tapError(
@@ -468,7 +467,11 @@ export const make = (
           (error) => isTransientError(error) ? logFailure("refresh ahead of expiry")(error) : backOff(error)
         )
       ).pipe(
-        Effect.retry({ schedule: retryTransient, while: isTransientError }),
+        // built when a background refresh runs, not held by every session
+        Effect.retry({
+          schedule: daemonRetry.pipe(Schedule.intersect(Schedule.spaced(Duration.millis(floorMillis)))),
+          while: isTransientError
+        }),
         Effect.tapError((error) => isTransientError(error) ? backOff(error) : Effect.void),
         Effect.ignore
       )
@@ -530,7 +533,7 @@ export const make = (
     // reaches the store even if nobody asks the session for a token before the process ends
     // (a public client's old refresh token is spent: this one is the user's only one).
     const unstored = yield* Ref.make({ failures: 0, retryAt: 0 })
-    const storeLate = Effect.matchEffect(ensurePersisted, {
+    const storeLate = () => Effect.matchEffect(ensurePersisted, {
       onSuccess: () => Ref.set(unstored, { failures: 0, retryAt: 0 }),
       onFailure: (error) =>
         Effect.gen(function*() {
@@ -555,7 +558,7 @@ export const make = (
       run: Effect.gen(function*() {
         if (!(yield* SynchronizedRef.get(ref)).persisted) {
           if ((yield* Ref.get(unstored)).retryAt > (yield* Clock.currentTimeMillis)) return
-          yield* storeLate
+          yield* storeLate()
         }
         const state = yield* SynchronizedRef.get(ref)
         if (Option.isSome(state.ended) || !state.persisted) return
