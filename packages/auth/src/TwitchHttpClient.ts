@@ -30,7 +30,6 @@ import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import * as Exchange from "./internal/exchange.js"
 import * as Wire from "./internal/wire.js"
 import * as Retry from "./Retry.js"
@@ -106,13 +105,6 @@ const idempotent: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT"
 
 const isServerError = (status: number): boolean => status === 500 || status === 502 || status === 503 || status === 504
 
-const HelixErrorBody = Schema.parseJson(Schema.Struct({
-  error: Schema.optional(Schema.String),
-  status: Schema.Number,
-  message: Schema.String
-}))
-const decodeHelixError = Schema.decodeUnknownOption(HelixErrorBody)
-
 const endpointOf = (request: HttpClientRequest.HttpClientRequest): string => {
   try {
     return `${request.method} ${new URL(request.url).pathname}`
@@ -141,11 +133,10 @@ const unauthorized = (
     HttpClientResponse.HttpClientResponse,
     InvalidAccessToken | MissingScope | HelixUnauthorized
   > => {
-    const body = Option.filter(decodeHelixError(text), (body) => body.status === 401)
-    if (Option.isNone(body)) return Effect.succeed(response)
+    const said = Wire.twitchMessageOf(text, 401, Option.toArray(token))
+    if (Option.isNone(said)) return Effect.succeed(response)
     const endpoint = endpointOf(response.request)
-    const twitchMessage = Wire.bound(body.value.message, Option.toArray(token))
-    const normalized = Wire.bound(body.value.message, [], 4 * Wire.maxMessageLength).trim().toLowerCase()
+    const { normalized, twitchMessage } = said.value
     if (normalized.startsWith("missing scope")) {
       const scope = twitchMessage.slice(twitchMessage.indexOf(":") + 1).trim()
       return Effect.fail(new MissingScope({ endpoint, scope, twitchMessage }))

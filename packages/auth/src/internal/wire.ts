@@ -47,21 +47,36 @@ export interface Failure {
   readonly endpoint: Endpoint
   readonly status: number
   /**
-   * Twitch's `message` (bounded to {@link maxMessageLength} characters, every secret of the
-   * request scrubbed), or `""` when the body was not Twitch's error envelope.
+   * Twitch's `message`, bounded to {@link maxMessageLength} characters, every secret of the
+   * request scrubbed. A `Failure` is only ever made from Twitch's own envelope (see
+   * {@link twitchMessageOf}).
    */
   readonly twitchMessage: string
   /** The same, lower-cased and trimmed, for matching. */
   readonly normalized: string
-  /**
-   * Whether the body is Twitch's own error envelope: a JSON object whose `status` is the
-   * answer's HTTP status, with a `message`. Only such an answer may say that a token is
-   * dead; a proxy's or a portal's page (HTML, or JSON of another shape) never does.
-   */
-  readonly fromTwitch: boolean
 }
 
 const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(Token.ErrorResponse))
+
+/**
+ * What Twitch said in an answer with HTTP `status`, if `text` is its own error envelope (of
+ * id.twitch.tv or Helix): a JSON object whose `status` is the answer's, with a `message`.
+ * Only such an answer may say that a token is dead; a proxy's or a portal's page (HTML, or
+ * JSON of another shape) never does. `twitchMessage` is bounded and scrubbed of `secrets`;
+ * `normalized` is Twitch's words lower-cased for matching (they are short), never shown.
+ */
+export const twitchMessageOf = (
+  text: string,
+  status: number,
+  secrets: ReadonlyArray<Redacted.Redacted<string> | string>
+): Option.Option<{ readonly twitchMessage: string; readonly normalized: string }> =>
+  Option.map(
+    Option.filter(decodeEnvelope(text), (envelope) => envelope.status === status),
+    ({ message }) => ({
+      twitchMessage: bound(message, secrets),
+      normalized: bound(message, [], 4 * maxMessageLength).trim().toLowerCase()
+    })
+  )
 
 /** A secret as it may be echoed back: raw, URL-encoded, form-encoded, JSON-escaped. */
 const variantsOf = (secret: string): ReadonlyArray<string> => [
@@ -234,7 +249,7 @@ const retryAfterSeconds = (response: HttpClientResponse.HttpClientResponse, nowM
 
 /**
  * Reads a non-2xx answer. 429 and 5xx become the transient errors. Anything else is handed
- * to `classify` when it is Twitch's own error envelope (see {@link Failure.fromTwitch}), and
+ * to `classify` when it is Twitch's own error envelope (see {@link twitchMessageOf}), and
  * is an `UnexpectedResponse` when it is not: only Twitch can say that a token is dead.
  * Twitch's message is bounded and scrubbed of `secrets`.
  */
@@ -256,20 +271,11 @@ export const failWith = <E>(
       return yield* Effect.fail(new TwitchUnavailable({ endpoint, status: response.status }))
     }
     const text = yield* Effect.orElseSucceed(response.text, () => "")
-    const envelope = Option.filter(decodeEnvelope(text), (envelope) => envelope.status === response.status)
-    if (Option.isNone(envelope)) {
+    const said = twitchMessageOf(text, response.status, secrets)
+    if (Option.isNone(said)) {
       return yield* Effect.fail(new UnexpectedResponse({ endpoint, status: response.status, twitchMessage: "" }))
     }
-    const message = envelope.value.message
-    const twitchMessage = bound(message, secrets)
-    return yield* Effect.fail(classify({
-      endpoint,
-      status: response.status,
-      twitchMessage,
-      // matched on Twitch's words (they are short), shown only scrubbed
-      normalized: bound(message, [], 4 * maxMessageLength).trim().toLowerCase(),
-      fromTwitch: true
-    }))
+    return yield* Effect.fail(classify({ endpoint, status: response.status, ...said.value }))
   })
 
 /** Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. */
