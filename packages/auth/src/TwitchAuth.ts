@@ -359,8 +359,19 @@ const unexpected = (failure: Wire.Failure) =>
     twitchMessage: failure.twitchMessage
   })
 
+/**
+ * What Twitch says of a client id it does not know: `invalid client` (token grants),
+ * `client does not exist` (404, current revoke docs:
+ * https://dev.twitch.tv/docs/authentication/revoke-tokens/), and `Invalid client_id: <id>`
+ * (400, the older revoke answer, which carries the id sent). Every id.twitch.tv operation
+ * reads its refusals through here, so each maps all three.
+ */
+const isUnknownClient = (normalized: string): boolean =>
+  normalized === "invalid client" || normalized === "client does not exist" ||
+  normalized === "invalid client_id" || normalized.startsWith("invalid client_id:")
+
 const clientFailure = (failure: Wire.Failure): Option.Option<InvalidClient> => {
-  const reason = failure.normalized === "invalid client" || failure.normalized === "client does not exist"
+  const reason = isUnknownClient(failure.normalized)
     ? Option.some("UnknownClient" as const)
     : failure.normalized === "invalid client secret"
     ? Option.some("WrongSecret" as const)

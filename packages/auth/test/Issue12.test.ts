@@ -7,8 +7,9 @@ import { FakeTwitch } from "@effect-twitch/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { callsOf, type ClientKind, issueToken, overSockets, refreshCount } from "./lifecycle.js"
-import { user } from "./utils.js"
+import { authWith, MockLayer, user } from "./utils.js"
 
 /** A session for the seeded user (of `kind`'s client), plus the Helix client over it. */
 const helixOver = (kind: ClientKind) =>
@@ -71,4 +72,73 @@ describe("issue 12 #1: only Helix's token-death 401 spends a refresh", () => {
       assert.strictEqual(yield* refreshCount, 1)
       assert.strictEqual(yield* callsOf("helix"), 2)
     }).pipe(Effect.provide(helixOver("public"))))
+})
+
+/** id.twitch.tv's JSON answer with `status`. */
+const idAnswer = (status: number, body: unknown): FakeTwitch.FakeTwitch.Fault => ({
+  _tag: "Raw",
+  status,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body)
+})
+
+describe("issue 12 #2: Twitch's documented answers decode", () => {
+  it.effect("issue 12 #2: a refresh answer whose scope is a space-separated string decodes into the list", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const auth = yield* authWith()
+      yield* twitch.failNext(
+        "token",
+        idAnswer(200, {
+          access_token: "1ssjqsqfy6bads1ws7m03gras79zfr",
+          refresh_token: "eyJfMzUtNDU0OC4MWYwLTQ5MDY5ODY4NGNlMSJ9asdfasdf",
+          expires_in: 14124,
+          scope: "channel:read:subscriptions  channel:manage:polls",
+          token_type: "bearer"
+        })
+      )
+      const token = yield* auth.refreshToken(Redacted.make("some-refresh-token"))
+      assert.deepStrictEqual(token.scopes, ["channel:read:subscriptions", "channel:manage:polls"])
+    }).pipe(Effect.provide(MockLayer)))
+
+  it.effect("issue 12 #2: every token answer (code, client credentials) takes the string form too", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const auth = yield* authWith()
+      const answer = idAnswer(200, {
+        access_token: "1ssjqsqfy6bads1ws7m03gras79zfr",
+        refresh_token: "eyJfMzUtNDU0OC4MWYwLTQ5MDY5ODY4NGNlMSJ9asdfasdf",
+        expires_in: 14124,
+        scope: "chat:read",
+        token_type: "bearer"
+      })
+      yield* twitch.failNext("token", answer)
+      assert.deepStrictEqual((yield* auth.exchangeCode(Redacted.make("a-code"))).scopes, ["chat:read"])
+      yield* twitch.failNext("token", answer)
+      assert.deepStrictEqual((yield* auth.appToken()).scopes, ["chat:read"])
+      yield* twitch.failNext("token", idAnswer(200, { access_token: "x1ssjqsqfy6bads1ws7m03gras79zfr", scope: "" }))
+      assert.deepStrictEqual((yield* auth.appToken()).scopes, [])
+    }).pipe(Effect.provide(MockLayer)))
+
+  it.effect("issue 12 #2: the older revoke answer `400 Invalid client_id: …` is InvalidClient, on every operation", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const auth = yield* authWith()
+      const refusal = idAnswer(400, { status: 400, message: "Invalid client_id: hof5gwx0su6owfnys0nyan9c87zr6t" })
+      const operations = [
+        auth.revokeToken(Redacted.make("some-access-token")),
+        auth.refreshToken(Redacted.make("some-refresh-token")),
+        auth.appToken(),
+        auth.exchangeCode(Redacted.make("a-code"))
+      ]
+      for (const operation of operations) {
+        yield* twitch.failNext("any", refusal)
+        const error = yield* Effect.flip(operation)
+        assert.strictEqual(error._tag, "InvalidClient")
+        if (error._tag === "InvalidClient") {
+          assert.strictEqual(error.reason, "UnknownClient")
+          assert.strictEqual(error.status, 400)
+        }
+      }
+    }).pipe(Effect.provide(MockLayer)))
 })
