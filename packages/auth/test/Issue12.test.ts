@@ -2,14 +2,18 @@
  * Regression tests of issue 12 ("Behave like real Twitch, and like a user expects"), the
  * SDK's items: each test is named after the item it covers.
  */
-import { TwitchHttpClient, TwitchSession } from "@effect-twitch/auth"
-import { FakeTwitch } from "@effect-twitch/testing"
+import { TokenStore, TwitchAuth, TwitchAuthConfig, TwitchHttpClient, TwitchSession } from "@effect-twitch/auth"
+import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { callsOf, type ClientKind, issueToken, overSockets, refreshCount } from "./lifecycle.js"
-import { authWith, MockLayer, user } from "./utils.js"
+import { authWith, confidential, MockLayer, user } from "./utils.js"
 
 /** A session for the seeded user (of `kind`'s client), plus the Helix client over it. */
 const helixOver = (kind: ClientKind) =>
@@ -141,4 +145,139 @@ describe("issue 12 #2: Twitch's documented answers decode", () => {
         }
       }
     }).pipe(Effect.provide(MockLayer)))
+})
+
+const fromEnv = (env: Record<string, string>) =>
+  TwitchAuthConfig.TwitchAuthConfig.pipe(
+    Effect.provide(
+      TwitchAuthConfig.layerConfig().pipe(
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      )
+    )
+  )
+
+describe("issue 12 #13: TwitchAuthConfig never mixes origins silently", () => {
+  it("issue 12 #13: the Helix beside an authUrl", () => {
+    assert.deepStrictEqual(
+      TwitchAuthConfig.helixUrlBesideAuthUrl("http://127.0.0.1:8787/oauth2/"),
+      Option.some("http://127.0.0.1:8787/helix")
+    )
+    assert.deepStrictEqual(
+      TwitchAuthConfig.helixUrlBesideAuthUrl("https://mock.example/twitch/oauth2"),
+      Option.some("https://mock.example/twitch/helix")
+    )
+    assert.deepStrictEqual(TwitchAuthConfig.helixUrlBesideAuthUrl(TwitchAuthConfig.defaultAuthUrl), Option.some(TwitchAuthConfig.defaultHelixUrl))
+    assert.isTrue(Option.isNone(TwitchAuthConfig.helixUrlBesideAuthUrl("http://127.0.0.1:8787/auth")))
+    assert.isTrue(Option.isNone(TwitchAuthConfig.helixUrlBesideAuthUrl("not a url")))
+  })
+
+  it.effect("issue 12 #13: a mock's authUrl without helixUrl puts Helix on the mock's origin (options and environment)", () =>
+    Effect.gen(function*() {
+      const config = yield* TwitchAuthConfig.make({ clientId: "abc123", authUrl: "http://127.0.0.1:8787/oauth2" })
+      assert.strictEqual(config.helixUrl, "http://127.0.0.1:8787/helix")
+      const fromVariables = yield* fromEnv({ TWITCH_CLIENT_ID: "abc123", TWITCH_AUTH_URL: "http://127.0.0.1:8787/oauth2" })
+      assert.strictEqual(fromVariables.helixUrl, "http://127.0.0.1:8787/helix")
+    }))
+
+  it.effect("issue 12 #13: an authUrl Helix cannot be found beside fails at start-up, asking for helixUrl / TWITCH_HELIX_URL", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(TwitchAuthConfig.make({ clientId: "abc123", authUrl: "http://127.0.0.1:8787/auth" }))
+      assert.strictEqual(error.field, "helixUrl")
+      assert.include(error.message, "helixUrl must be set")
+      const configError = yield* Effect.flip(fromEnv({ TWITCH_CLIENT_ID: "abc123", TWITCH_AUTH_URL: "http://127.0.0.1:8787/auth" }))
+      assert.isTrue(ConfigError.isInvalidData(configError))
+      if (ConfigError.isInvalidData(configError)) {
+        assert.deepStrictEqual(configError.path, ["TWITCH_HELIX_URL"])
+        assert.include(configError.message, "TWITCH_HELIX_URL must be set when TWITCH_AUTH_URL")
+      }
+      // explicit configuration is not silent: both given, both kept
+      const explicit = yield* TwitchAuthConfig.make({
+        clientId: "abc123",
+        authUrl: "http://127.0.0.1:8787/auth",
+        helixUrl: "http://127.0.0.1:8787/api"
+      })
+      assert.strictEqual(explicit.helixUrl, "http://127.0.0.1:8787/api")
+    }))
+
+  it.effect("issue 12 #13: with Twitch's authUrl, a custom Helix must be https or on loopback (a real token in clear text is refused)", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(TwitchAuthConfig.make({ clientId: "abc123", helixUrl: "http://helix-proxy.example/helix" }))
+      assert.strictEqual(error.field, "helixUrl")
+      assert.include(error.message, "clear text")
+      for (const helixUrl of ["https://helix-proxy.example/helix", "http://127.0.0.1:9000/helix", "http://localhost:9000/helix"]) {
+        assert.strictEqual((yield* TwitchAuthConfig.make({ clientId: "abc123", helixUrl })).helixUrl, helixUrl)
+      }
+    }))
+
+  it.scoped("issue 12 #13: over sockets, Helix calls of a config with only the mock's authUrl reach the mock", () =>
+    Effect.gen(function*() {
+      const server = yield* MockTwitchServer.MockTwitchServer
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const token = yield* issueToken("confidential")
+      const helix = yield* TwitchHttpClient.TwitchHttpClient.pipe(
+        Effect.provide(
+          TwitchHttpClient.layer().pipe(
+            Layer.provideMerge(TwitchSession.layer({ key: user.userId, token })),
+            Layer.provideMerge(TwitchAuth.layer),
+            Layer.provideMerge(
+              Layer.orDie(TwitchAuthConfig.layer({
+                clientId: confidential.clientId,
+                clientSecret: confidential.clientSecret,
+                authUrl: server.authUrl
+              }))
+            ),
+            Layer.provideMerge(TokenStore.layerMemory)
+          )
+        )
+      )
+      const response = yield* helix.get("/users")
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(yield* twitch.calls("helix"), 1)
+    }).pipe(Effect.provide(Layer.merge(MockTwitchServer.layerTest, NodeHttpClient.layerUndici))))
+})
+
+describe("issue 12 #15: every variable of TwitchAuthConfig.layerConfig is named once, with what a valid value looks like", () => {
+  const cases: ReadonlyArray<readonly [string, Record<string, string>, string]> = [
+    ["TWITCH_CLIENT_ID", {}, "dev.twitch.tv/console"],
+    ["TWITCH_CLIENT_ID", { TWITCH_CLIENT_ID: "  " }, "must not be empty"],
+    ["TWITCH_CLIENT_ID", { TWITCH_CLIENT_ID: "abc-123" }, "only letters and digits"],
+    ["TWITCH_REDIRECT_URI", { TWITCH_CLIENT_ID: "abc", TWITCH_REDIRECT_URI: "/callback" }, "absolute URL"],
+    ["TWITCH_AUTH_URL", { TWITCH_CLIENT_ID: "abc", TWITCH_AUTH_URL: "id.twitch.tv" }, "absolute http(s) URL"],
+    ["TWITCH_HELIX_URL", { TWITCH_CLIENT_ID: "abc", TWITCH_HELIX_URL: "ftp://x" }, "http(s) URL"],
+    ["TWITCH_REQUEST_TIMEOUT", { TWITCH_CLIENT_ID: "abc", TWITCH_REQUEST_TIMEOUT: "banana" }, "such as \"10 seconds\""],
+    ["TWITCH_REQUEST_TIMEOUT", { TWITCH_CLIENT_ID: "abc", TWITCH_REQUEST_TIMEOUT: "0 seconds" }, "positive"]
+  ]
+  for (const [name, env, hint] of cases) {
+    it.effect(`issue 12 #15: ${name}=${JSON.stringify(env[name] ?? null)} names ${name} once and says ${hint}`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(fromEnv(env))
+        assert.isTrue(ConfigError.isMissingData(error) || ConfigError.isInvalidData(error))
+        if (ConfigError.isMissingData(error) || ConfigError.isInvalidData(error)) {
+          assert.deepStrictEqual(error.path, [name])
+          assert.isTrue(error.message.startsWith(`${name} `), error.message)
+          assert.include(error.message, hint)
+        }
+        assert.notInclude(String(error), `${name}.${name}`)
+      }))
+  }
+
+  it.effect("issue 12 #15: TWITCH_CLIENT_SECRET has no malformed value (empty is none), and never shows in an error", () =>
+    Effect.gen(function*() {
+      const none = yield* fromEnv({ TWITCH_CLIENT_ID: "abc", TWITCH_CLIENT_SECRET: "" })
+      assert.isTrue(Option.isNone(none.clientSecret))
+      const error = yield* Effect.flip(fromEnv({ TWITCH_CLIENT_SECRET: "hunter2hunter2", TWITCH_REQUEST_TIMEOUT: "banana" }))
+      assert.notInclude(String(error), "hunter2hunter2")
+    }))
+
+  it.effect("issue 12 #15: requestTimeoutFromConfig, for programs that read the timeout themselves, says the same", () =>
+    Effect.gen(function*() {
+      const read = (env: Record<string, string>) =>
+        TwitchAuthConfig.requestTimeoutFromConfig.pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+        )
+      assert.isTrue(Option.isNone(yield* read({})))
+      assert.isTrue(Option.isSome(yield* read({ TWITCH_REQUEST_TIMEOUT: "5 seconds" })))
+      const error = yield* Effect.flip(read({ TWITCH_REQUEST_TIMEOUT: "banana" }))
+      assert.include(error.message, "TWITCH_REQUEST_TIMEOUT must be a duration such as \"10 seconds\"")
+    }))
 })
