@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Wire from "./internal/wire.js"
+import type * as Scope from "./Scope.js"
 import * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
@@ -190,7 +191,7 @@ export declare namespace TwitchAuth {
      * {@link pollDeviceToken}. No secret is needed.
      */
     readonly startDeviceAuthorization: (
-      options?: { readonly scopes?: Iterable<string> | undefined }
+      options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
     ) => Effect.Effect<
       Token.DeviceAuthorization,
       | InvalidClient
@@ -231,7 +232,7 @@ export declare namespace TwitchAuth {
      * (`POST /oauth2/token`, `grant_type=client_credentials`). Needs the client secret.
      */
     readonly appToken: (
-      options?: { readonly scopes?: Iterable<string> | undefined }
+      options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
     ) => Effect.Effect<
       Token.AppToken,
       | InvalidClient
@@ -284,7 +285,7 @@ export interface ClaimsRequest {
  */
 export interface AuthorizationUrlOptions {
   /** The scopes to ask for; sent space-separated. Add `openid` for OpenID Connect. */
-  readonly scopes?: Iterable<string> | undefined
+  readonly scopes?: Iterable<Scope.Requested> | undefined
   /** Defaults to the configured redirect URI. */
   readonly redirectUri?: string | undefined
   /** Defaults to 32 random hex characters from a cryptographic source. */
@@ -393,7 +394,7 @@ const missingSecretFromTwitch = (failure: Wire.Failure, operation: string): Opti
 /** What Twitch says, in its envelope, of a refresh token that is dead. */
 const deadRefreshToken: ReadonlySet<string> = new Set(["invalid refresh token", "missing refresh token", "invalid grant"])
 
-const scopes = (input: Iterable<string> | undefined): ReadonlyArray<string> =>
+const scopes = (input: Iterable<Scope.Requested> | undefined): ReadonlyArray<string> =>
   input === undefined ? [] : Array.from(input)
 
 /**

@@ -2,7 +2,15 @@
  * Regression tests of issue 12 ("Behave like real Twitch, and like a user expects"), the
  * SDK's items: each test is named after the item it covers.
  */
-import { TokenStore, TwitchAuth, TwitchAuthConfig, TwitchHttpClient, TwitchSession } from "@effect-twitch/auth"
+import {
+  Scope,
+  TokenStore,
+  TwitchAuth,
+  TwitchAuthConfig,
+  type TwitchAuthError,
+  TwitchHttpClient,
+  TwitchSession
+} from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -117,7 +125,7 @@ describe("issue 12 #2: Twitch's documented answers decode", () => {
         token_type: "bearer"
       })
       yield* twitch.failNext("token", answer)
-      assert.deepStrictEqual((yield* auth.exchangeCode(Redacted.make("a-code"))).scopes, ["chat:read"])
+      assert.deepStrictEqual((yield* auth.exchangeCode("a-code")).scopes, ["chat:read"])
       yield* twitch.failNext("token", answer)
       assert.deepStrictEqual((yield* auth.appToken()).scopes, ["chat:read"])
       yield* twitch.failNext("token", idAnswer(200, { access_token: "x1ssjqsqfy6bads1ws7m03gras79zfr", scope: "" }))
@@ -129,11 +137,11 @@ describe("issue 12 #2: Twitch's documented answers decode", () => {
       const twitch = yield* FakeTwitch.FakeTwitch
       const auth = yield* authWith()
       const refusal = idAnswer(400, { status: 400, message: "Invalid client_id: hof5gwx0su6owfnys0nyan9c87zr6t" })
-      const operations = [
+      const operations: ReadonlyArray<Effect.Effect<unknown, TwitchAuthError.TwitchAuthError>> = [
         auth.revokeToken(Redacted.make("some-access-token")),
         auth.refreshToken(Redacted.make("some-refresh-token")),
         auth.appToken(),
-        auth.exchangeCode(Redacted.make("a-code"))
+        auth.exchangeCode("a-code")
       ]
       for (const operation of operations) {
         yield* twitch.failNext("any", refusal)
@@ -280,4 +288,22 @@ describe("issue 12 #15: every variable of TwitchAuthConfig.layerConfig is named 
       const error = yield* Effect.flip(read({ TWITCH_REQUEST_TIMEOUT: "banana" }))
       assert.include(error.message, "TWITCH_REQUEST_TIMEOUT must be a duration such as \"10 seconds\"")
     }))
+})
+
+describe("issue 12 #14: a scope Twitch adds tomorrow is passed explicitly (the typing is in Scope.test-d.ts)", () => {
+  it("issue 12 #14: Scope.unlisted and Scope.requested are the scope itself at run time, and covers/missing take them", () => {
+    const tomorrow = Scope.unlisted("channel:read:tomorrow")
+    assert.strictEqual(tomorrow, "channel:read:tomorrow")
+    assert.strictEqual(Scope.requested("chat:read"), "chat:read")
+    assert.strictEqual(Scope.requested("channel:read:tomorrow"), tomorrow)
+    assert.isTrue(Scope.covers(["chat:read", "channel:read:tomorrow"], ["chat:read", tomorrow]))
+    assert.deepStrictEqual(Scope.missing(["chat:read"], [tomorrow, "chat:read", tomorrow]), [tomorrow])
+  })
+
+  it.effect("issue 12 #14: an unlisted scope is sent as written (the consent URL carries it)", () =>
+    Effect.gen(function*() {
+      const auth = yield* authWith()
+      const request = yield* auth.authorizationUrl({ scopes: ["chat:read", Scope.unlisted("channel:read:tomorrow")] })
+      assert.strictEqual(new URL(request.url).searchParams.get("scope"), "chat:read channel:read:tomorrow")
+    }).pipe(Effect.provide(MockLayer)))
 })
