@@ -391,6 +391,13 @@ const missingSecretFromTwitch = (failure: Wire.Failure, operation: string): Opti
     ? Option.some(new MissingClientSecret({ operation, source: "Twitch" }))
     : Option.none()
 
+/**
+ * What `/oauth2/validate` says, in its 401 envelope, of a token that cannot be used:
+ * `invalid access token` (documented: https://dev.twitch.tv/docs/authentication/validate-tokens/)
+ * and `missing authorization token` (observed for an empty token).
+ */
+const deadAccessToken: ReadonlySet<string> = new Set(["invalid access token", "missing authorization token"])
+
 /** What Twitch says, in its envelope, of a refresh token that is dead. */
 const deadRefreshToken: ReadonlySet<string> = new Set(["invalid refresh token", "missing refresh token", "invalid grant"])
 
@@ -549,10 +556,12 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             DateTime.now,
             Token.tokenInfoFromWire
           ),
-        // Reached only with Twitch's own envelope (`{"status":401,"message":"invalid access
-        // token"}`): a bare 401 (a proxy's page, an empty body) is an UnexpectedResponse.
+        // Reached only with Twitch's own envelope: a bare 401 (a proxy's page, an empty body)
+        // is an UnexpectedResponse. Only Twitch's words for a dead or absent token make an
+        // InvalidAccessToken (which sessions answer with a refresh); any other 401 is
+        // UnexpectedResponse, and spends no refresh.
         (failure): InvalidAccessToken | UnexpectedResponse =>
-          failure.status === 401
+          failure.status === 401 && deadAccessToken.has(failure.normalized)
             ? new InvalidAccessToken({
               endpoint: failure.endpoint,
               status: failure.status,

@@ -38,6 +38,14 @@ const helix401 = (message: string): FakeTwitch.FakeTwitch.Fault => ({
   body: JSON.stringify({ error: "Unauthorized", status: 401, message })
 })
 
+/** id.twitch.tv's JSON answer with `status`. */
+const idAnswer = (status: number, body: unknown): FakeTwitch.FakeTwitch.Fault => ({
+  _tag: "Raw",
+  status,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body)
+})
+
 const broadcasterMismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
 
 describe("issue 12 #1: only Helix's token-death 401 spends a refresh", () => {
@@ -73,6 +81,18 @@ describe("issue 12 #1: only Helix's token-death 401 spends a refresh", () => {
       assert.strictEqual(yield* refreshCount, 0)
     }).pipe(Effect.provide(helixOver("public"))))
 
+  it.effect("issue 12 #1: the same on /oauth2/validate: only Twitch's dead-token 401 is InvalidAccessToken (which sessions refresh)", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const auth = yield* authWith()
+      yield* twitch.failNext("validate", idAnswer(401, { status: 401, message: "Something Twitch says tomorrow" }))
+      const other = yield* Effect.flip(auth.validateToken(Redacted.make("some-access-token")))
+      assert.strictEqual(other._tag, "UnexpectedResponse")
+      yield* twitch.failNext("validate", idAnswer(401, { status: 401, message: "invalid access token" }))
+      const dead = yield* Effect.flip(auth.validateToken(Redacted.make("some-access-token")))
+      assert.strictEqual(dead._tag, "InvalidAccessToken")
+    }).pipe(Effect.provide(MockLayer)))
+
   it.scoped("issue 12 #1: `Invalid OAuth token` is the one 401 that is refreshed (once) and retried", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
@@ -84,14 +104,6 @@ describe("issue 12 #1: only Helix's token-death 401 spends a refresh", () => {
       assert.strictEqual(yield* refreshCount, 1)
       assert.strictEqual(yield* callsOf("helix"), 2)
     }).pipe(Effect.provide(helixOver("public"))))
-})
-
-/** id.twitch.tv's JSON answer with `status`. */
-const idAnswer = (status: number, body: unknown): FakeTwitch.FakeTwitch.Fault => ({
-  _tag: "Raw",
-  status,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body)
 })
 
 describe("issue 12 #2: Twitch's documented answers decode", () => {
