@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
+import type * as TwitchScope from "./Scope.js"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Pacing from "./internal/pacing.js"
 import type * as Token from "./Token.js"
@@ -83,7 +84,7 @@ export declare namespace AppTokenSession {
    */
   export interface Options {
     /** Scopes to request (app tokens only carry a few). */
-    readonly scopes?: Iterable<string> | undefined
+    readonly scopes?: Iterable<TwitchScope.Requested> | undefined
     /**
      * Replace the token this long before expiry. Default: 1 hour. The margin used for a
      * token is at most half its lifetime, so a token that lives less than twice the margin

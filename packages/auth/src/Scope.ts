@@ -3,8 +3,11 @@
  * description, the space-separated form the authorize URL and the device endpoint take, and
  * checks that a token's scopes cover what a call needs.
  *
- * Twitch adds scopes over time, so nothing in this SDK rejects a scope it does not know: a
- * token's scopes stay plain strings, and {@link partition} tells the known from the new.
+ * Every input that asks for scopes takes {@link Requested}: the documented scopes as literal
+ * types (autocompletion; a typo such as `"chat:reed"` fails to compile), or a scope this list
+ * does not have yet, passed on purpose through {@link unlisted}. Twitch adds scopes over time,
+ * so nothing rejects a scope at run time: a token's scopes stay plain strings, and
+ * {@link partition} tells the known from the new.
  *
  * The list follows Twitch's scope reference (https://dev.twitch.tv/docs/authentication/scopes/:
  * the "Twitch API and EventSub" and the chat tables) plus `openid` from the OpenID Connect page.
@@ -12,6 +15,7 @@
  *
  * @since 0.1.0
  */
+import * as Brand from "effect/Brand"
 import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 
@@ -122,6 +126,61 @@ export const Scope = Schema.Literal(...all).annotations({
  * @category models
  */
 export type Scope = typeof Scope.Type
+
+/**
+ * A scope that is not in {@link all} (one Twitch added after this release), marked as
+ * intended: a plain string is not one, so a typo of a documented scope cannot pass for it.
+ * Make one with {@link unlisted}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Unlisted = string & Brand.Brand<"@effect-twitch/auth/Scope/Unlisted">
+
+/**
+ * Marks a scope this SDK does not list as intended, for every input that asks for scopes.
+ * Nothing is checked: Twitch decides (an unknown scope is refused there, as `InvalidScope`).
+ *
+ * @example
+ * ```ts
+ * import { Scope } from "@effect-twitch/auth"
+ *
+ * const scopes: ReadonlyArray<Scope.Requested> = ["chat:read", Scope.unlisted("channel:read:new_thing")]
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unlisted: Brand.Brand.Constructor<Unlisted> = Brand.nominal<Unlisted>()
+
+/**
+ * A scope to ask for: a documented {@link Scope} (checked by the compiler) or an
+ * {@link Unlisted} one. Every input of this SDK that asks for scopes takes these
+ * (`authorizationUrl`, `appToken`, `startDeviceAuthorization`, `DeviceFlow`, `ImplicitFlow`,
+ * `OpenIdConnect`, `AppTokenSession`, the `required` side of {@link covers} and
+ * {@link missing}); tokens' scopes, which Twitch writes, stay strings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Requested = Scope | Unlisted
+
+/**
+ * A scope from text the program does not control (a flag, a file, a prompt): a documented
+ * scope as itself, anything else as {@link unlisted}. For scopes written in code, write the
+ * literal, so that the compiler checks it.
+ *
+ * @example
+ * ```ts
+ * import { Scope } from "@effect-twitch/auth"
+ *
+ * const fromFlag = "chat:read user:read:email".split(" ").map(Scope.requested)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const requested = (scope: string): Requested => (isScope(scope) ? scope : unlisted(scope))
 
 /**
  * What each scope lets an application do, in a line.
@@ -271,7 +330,8 @@ export const FromSpaceSeparated: Schema.Schema<ReadonlyArray<string>, string> = 
 )
 
 /**
- * The scopes of `required` that `granted` lacks, in the order of `required`.
+ * The scopes of `required` that `granted` (a token's scopes, as Twitch wrote them) lacks, in
+ * the order of `required`.
  *
  * @example
  * ```ts
@@ -284,11 +344,17 @@ export const FromSpaceSeparated: Schema.Schema<ReadonlyArray<string>, string> = 
  * @category checks
  */
 export const missing: {
-  (required: Iterable<string>): (granted: Iterable<string>) => ReadonlyArray<string>
-  (granted: Iterable<string>, required: Iterable<string>): ReadonlyArray<string>
-} = dual(2, (granted: Iterable<string>, required: Iterable<string>): ReadonlyArray<string> => {
+  (required: Iterable<Requested>): (granted: Iterable<string>) => ReadonlyArray<Requested>
+  (granted: Iterable<string>, required: Iterable<Requested>): ReadonlyArray<Requested>
+} = dual(2, (granted: Iterable<string>, required: Iterable<Requested>): ReadonlyArray<Requested> => {
   const have = new Set(granted)
-  return unique(required).filter((scope) => !have.has(scope))
+  const seen = new Set<string>()
+  const lacking: Array<Requested> = []
+  for (const scope of required) {
+    if (scope.length > 0 && !have.has(scope) && !seen.has(scope)) lacking.push(scope)
+    seen.add(scope)
+  }
+  return lacking
 })
 
 /**
@@ -305,9 +371,9 @@ export const missing: {
  * @category checks
  */
 export const covers: {
-  (required: Iterable<string>): (granted: Iterable<string>) => boolean
-  (granted: Iterable<string>, required: Iterable<string>): boolean
-} = dual(2, (granted: Iterable<string>, required: Iterable<string>): boolean => missing(granted, required).length === 0)
+  (required: Iterable<Requested>): (granted: Iterable<string>) => boolean
+  (granted: Iterable<string>, required: Iterable<Requested>): boolean
+} = dual(2, (granted: Iterable<string>, required: Iterable<Requested>): boolean => missing(granted, required).length === 0)
 
 /**
  * Splits a list of scopes (e.g. a token's, as Twitch returned them) into the ones this SDK

@@ -17,13 +17,26 @@ import * as Schema from "effect/Schema"
 // ---------------------------------------------------------------------------------------
 
 /**
+ * A space-separated `scope` string (`"chat:read chat:edit"`) decoded into the list: runs of
+ * whitespace separate, empty entries and repeats are dropped.
+ */
+const SpaceSeparatedScopes = Schema.transform(Schema.String, Schema.Array(Schema.String), {
+  strict: true,
+  decode: (text) => Array.from(new Set(text.split(/\s+/).filter((scope) => scope.length > 0))),
+  encode: (scopes) => scopes.join(" ")
+})
+
+/**
  * A `scope`/`scopes` field as Twitch sends it: an array of strings, `null`, absent, or
- * `[""]` when nothing was granted.
+ * `[""]` when nothing was granted — or a space-separated string, as Twitch's own refresh
+ * example shows (https://dev.twitch.tv/docs/authentication/refresh-tokens/, see also
+ * twitchdev/issues#407), the form OAuth 2.0 itself uses (RFC 6749 §5.1). Either way it
+ * decodes to the list of scopes.
  *
  * @since 0.1.0
  * @category wire
  */
-export const WireScopes = Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+export const WireScopes = Schema.optional(Schema.NullOr(Schema.Union(Schema.Array(Schema.String), SpaceSeparatedScopes)))
 
 /**
  * The 200 body of `POST /oauth2/token`, for every grant. `refresh_token` and `scope` are

@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Wire from "./internal/wire.js"
+import type * as Scope from "./Scope.js"
 import * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
@@ -190,7 +191,7 @@ export declare namespace TwitchAuth {
      * {@link pollDeviceToken}. No secret is needed.
      */
     readonly startDeviceAuthorization: (
-      options?: { readonly scopes?: Iterable<string> | undefined }
+      options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
     ) => Effect.Effect<
       Token.DeviceAuthorization,
       | InvalidClient
@@ -231,7 +232,7 @@ export declare namespace TwitchAuth {
      * (`POST /oauth2/token`, `grant_type=client_credentials`). Needs the client secret.
      */
     readonly appToken: (
-      options?: { readonly scopes?: Iterable<string> | undefined }
+      options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
     ) => Effect.Effect<
       Token.AppToken,
       | InvalidClient
@@ -284,7 +285,7 @@ export interface ClaimsRequest {
  */
 export interface AuthorizationUrlOptions {
   /** The scopes to ask for; sent space-separated. Add `openid` for OpenID Connect. */
-  readonly scopes?: Iterable<string> | undefined
+  readonly scopes?: Iterable<Scope.Requested> | undefined
   /** Defaults to the configured redirect URI. */
   readonly redirectUri?: string | undefined
   /** Defaults to 32 random hex characters from a cryptographic source. */
@@ -359,8 +360,19 @@ const unexpected = (failure: Wire.Failure) =>
     twitchMessage: failure.twitchMessage
   })
 
+/**
+ * What Twitch says of a client id it does not know: `invalid client` (token grants),
+ * `client does not exist` (404, current revoke docs:
+ * https://dev.twitch.tv/docs/authentication/revoke-tokens/), and `Invalid client_id: <id>`
+ * (400, the older revoke answer, which carries the id sent). Every id.twitch.tv operation
+ * reads its refusals through here, so each maps all three.
+ */
+const isUnknownClient = (normalized: string): boolean =>
+  normalized === "invalid client" || normalized === "client does not exist" ||
+  normalized === "invalid client_id" || normalized.startsWith("invalid client_id:")
+
 const clientFailure = (failure: Wire.Failure): Option.Option<InvalidClient> => {
-  const reason = failure.normalized === "invalid client" || failure.normalized === "client does not exist"
+  const reason = isUnknownClient(failure.normalized)
     ? Option.some("UnknownClient" as const)
     : failure.normalized === "invalid client secret"
     ? Option.some("WrongSecret" as const)
@@ -379,10 +391,17 @@ const missingSecretFromTwitch = (failure: Wire.Failure, operation: string): Opti
     ? Option.some(new MissingClientSecret({ operation, source: "Twitch" }))
     : Option.none()
 
+/**
+ * What `/oauth2/validate` says, in its 401 envelope, of a token that cannot be used:
+ * `invalid access token` (documented: https://dev.twitch.tv/docs/authentication/validate-tokens/)
+ * and `missing authorization token` (observed for an empty token).
+ */
+const deadAccessToken: ReadonlySet<string> = new Set(["invalid access token", "missing authorization token"])
+
 /** What Twitch says, in its envelope, of a refresh token that is dead. */
 const deadRefreshToken: ReadonlySet<string> = new Set(["invalid refresh token", "missing refresh token", "invalid grant"])
 
-const scopes = (input: Iterable<string> | undefined): ReadonlyArray<string> =>
+const scopes = (input: Iterable<Scope.Requested> | undefined): ReadonlyArray<string> =>
   input === undefined ? [] : Array.from(input)
 
 /**
@@ -537,10 +556,12 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
             DateTime.now,
             Token.tokenInfoFromWire
           ),
-        // Reached only with Twitch's own envelope (`{"status":401,"message":"invalid access
-        // token"}`): a bare 401 (a proxy's page, an empty body) is an UnexpectedResponse.
+        // Reached only with Twitch's own envelope: a bare 401 (a proxy's page, an empty body)
+        // is an UnexpectedResponse. Only Twitch's words for a dead or absent token make an
+        // InvalidAccessToken (which sessions answer with a refresh); any other 401 is
+        // UnexpectedResponse, and spends no refresh.
         (failure): InvalidAccessToken | UnexpectedResponse =>
-          failure.status === 401
+          failure.status === 401 && deadAccessToken.has(failure.normalized)
             ? new InvalidAccessToken({
               endpoint: failure.endpoint,
               status: failure.status,

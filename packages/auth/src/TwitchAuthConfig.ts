@@ -103,7 +103,12 @@ export declare namespace TwitchAuthConfig {
     readonly redirectUri?: string | undefined
     /** Defaults to {@link defaultAuthUrl}. */
     readonly authUrl?: string | undefined
-    /** Defaults to {@link defaultHelixUrl}. */
+    /**
+     * Defaults to the Helix beside `authUrl` ({@link helixUrlBesideAuthUrl}):
+     * {@link defaultHelixUrl} for Twitch's, `…/helix` on the same origin for an `authUrl`
+     * ending in `/oauth2`; any other `authUrl` needs it set. With Twitch's `authUrl`, an
+     * explicit Helix URL must be `https:` or on a loopback address.
+     */
     readonly helixUrl?: string | undefined
     /** Defaults to {@link defaultRequestTimeout}. */
     readonly requestTimeout?: Duration.DurationInput | undefined
@@ -165,44 +170,148 @@ const checkRedirectUri = (value: string): Either.Either<string, string> => {
   }
 }
 
-const checkTimeout = (value: Duration.DurationInput): Either.Either<Duration.Duration, string> => {
+const checkTimeout = (value: unknown): Either.Either<Duration.Duration, string> => {
   const duration = Duration.decodeUnknown(value)
   return Option.match(duration, {
-    onNone: () => Either.left("must be a duration such as \"10 seconds\""),
+    onNone: () =>
+      Either.left(
+        `must be a duration such as "10 seconds" or "500 millis"${
+          typeof value === "string" ? `, got ${JSON.stringify(value.slice(0, 40))}` : ""
+        }`
+      ),
     onSome: (d) =>
       Duration.greaterThan(d, Duration.zero) && Duration.isFinite(d)
         ? Either.right(d)
-        : Either.left("must be a positive, finite duration")
+        : Either.left("must be a positive, finite duration such as \"10 seconds\"")
   })
 }
 
-const field = <A>(name: string, result: Either.Either<A, string>): Effect.Effect<A, TwitchAuthConfigError> =>
-  Either.match(result, {
-    onLeft: (detail) => Effect.fail(new TwitchAuthConfigError({ field: name, detail })),
-    onRight: Effect.succeed
-  })
+const twitchAuthHost = "id.twitch.tv"
+const twitchHelixHost = "api.twitch.tv"
 
-const toSecret = (value: Redacted.Redacted<string> | string | undefined): Option.Option<Redacted.Redacted<string>> => {
-  if (value === undefined) return Option.none()
-  const secret = Redacted.isRedacted(value) ? value : Redacted.make(value)
-  return Redacted.value(secret).length === 0 ? Option.none() : Option.some(secret)
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).hostname
+  } catch {
+    return ""
+  }
+}
+
+/** 127.0.0.0/8, `::1` and `localhost`: a request there never leaves the machine. */
+const isLoopback = (url: string): boolean => {
+  const host = hostOf(url)
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /**
- * Checks options and fills in defaults.
+ * Where Helix is, given where OAuth is: Twitch's own `authUrl` (host `id.twitch.tv`) gives
+ * {@link defaultHelixUrl}; any other `authUrl` whose path ends in `/oauth2` gives `/helix` in
+ * its place, on the same origin (`http://127.0.0.1:8787/oauth2` → `http://127.0.0.1:8787/helix`,
+ * as `MockTwitchServer` and `twitch-auth mock` serve them); anything else gives `None`: Helix
+ * cannot be guessed, and must be configured.
+ *
+ * `make`, `layer` and `layerConfig` use it when no Helix URL is given, so that the tokens and
+ * client id of one server are never sent to another's Helix.
+ *
+ * @example
+ * ```ts
+ * import { TwitchAuthConfig } from "@effect-twitch/auth"
+ *
+ * TwitchAuthConfig.helixUrlBesideAuthUrl("http://127.0.0.1:8787/oauth2") // Option.some("http://127.0.0.1:8787/helix")
+ * TwitchAuthConfig.helixUrlBesideAuthUrl("https://id.twitch.tv/oauth2") // Option.some("https://api.twitch.tv/helix")
+ * TwitchAuthConfig.helixUrlBesideAuthUrl("https://auth.example.com/") // Option.none()
+ * ```
  *
  * @since 0.1.0
- * @category constructors
+ * @category utils
  */
-export const make = (options: TwitchAuthConfig.Options): Effect.Effect<TwitchAuthConfig.Service, TwitchAuthConfigError> =>
-  Effect.gen(function*() {
-    const clientId = yield* field("clientId", checkClientId(options.clientId))
-    const authUrl = yield* field("authUrl", checkBaseUrl(options.authUrl ?? defaultAuthUrl))
-    const helixUrl = yield* field("helixUrl", checkBaseUrl(options.helixUrl ?? defaultHelixUrl))
+export const helixUrlBesideAuthUrl = (authUrl: string): Option.Option<string> => {
+  if (hostOf(authUrl) === twitchAuthHost) return Option.some(defaultHelixUrl)
+  const trimmed = authUrl.replace(/\/+$/, "")
+  return Either.match(checkBaseUrl(trimmed), {
+    onLeft: () => Option.none(),
+    onRight: (url) => url.endsWith("/oauth2") ? Option.some(`${url.slice(0, -"/oauth2".length)}/helix`) : Option.none()
+  })
+}
+
+/** What the options are called where they come from: in code, or in the environment. */
+interface Names {
+  readonly clientId: string
+  readonly authUrl: string
+  readonly helixUrl: string
+  readonly redirectUri: string
+  readonly requestTimeout: string
+}
+
+const optionNames: Names = {
+  clientId: "clientId",
+  authUrl: "authUrl",
+  helixUrl: "helixUrl",
+  redirectUri: "redirectUri",
+  requestTimeout: "requestTimeout"
+}
+
+const variableNames: Names = {
+  clientId: "TWITCH_CLIENT_ID",
+  authUrl: "TWITCH_AUTH_URL",
+  helixUrl: "TWITCH_HELIX_URL",
+  redirectUri: "TWITCH_REDIRECT_URI",
+  requestTimeout: "TWITCH_REQUEST_TIMEOUT"
+}
+
+/**
+ * The Helix URL: the one given, checked; else the one beside `authUrl`; else a refusal that
+ * asks for it. With Twitch's `authUrl` (real tokens), a Helix URL given explicitly must be
+ * `https:` unless it is on a loopback address: a real token is never sent over the network
+ * in clear text.
+ */
+const resolveHelixUrl = (
+  given: string | undefined,
+  authUrl: string,
+  names: Names
+): Either.Either<string, { readonly field: keyof Names; readonly detail: string }> => {
+  if (given === undefined) {
+    return Option.match(helixUrlBesideAuthUrl(authUrl), {
+      onNone: () =>
+        Either.left({
+          field: "helixUrl",
+          detail: `must be set when ${names.authUrl} is not Twitch's and does not end in /oauth2 (got ${
+            JSON.stringify(authUrl)
+          }): otherwise Helix calls would carry that server's token and client id to ${defaultHelixUrl}`
+        }),
+      onSome: Either.right
+    })
+  }
+  return Either.flatMap(
+    Either.mapLeft(checkBaseUrl(given), (detail) => ({ field: "helixUrl" as const, detail })),
+    (helixUrl) =>
+      hostOf(authUrl) === twitchAuthHost && hostOf(helixUrl) !== twitchHelixHost &&
+        new URL(helixUrl).protocol === "http:" && !isLoopback(helixUrl)
+        ? Either.left({
+          field: "helixUrl",
+          detail: `must be an https URL (or http on a loopback address) when ${names.authUrl} is Twitch's: ` +
+            `Twitch's tokens would cross the network in clear text, got ${JSON.stringify(helixUrl)}`
+        })
+        : Either.right(helixUrl)
+  )
+}
+
+/** Checks every option and fills in the defaults; a refusal names the option as `names` do. */
+const resolve = (
+  // the environment gives the timeout as text, which is checked here like any other input
+  options: Omit<TwitchAuthConfig.Options, "requestTimeout"> & { readonly requestTimeout?: unknown },
+  names: Names
+): Either.Either<TwitchAuthConfig.Service, { readonly field: keyof Names; readonly detail: string }> =>
+  Either.gen(function*() {
+    const at = <A>(field: keyof Names, result: Either.Either<A, string>) =>
+      Either.mapLeft(result, (detail) => ({ field, detail }))
+    const clientId = yield* at("clientId", checkClientId(options.clientId))
+    const authUrl = yield* at("authUrl", checkBaseUrl(options.authUrl ?? defaultAuthUrl))
+    const helixUrl = yield* resolveHelixUrl(options.helixUrl, authUrl, names)
     const redirectUri = options.redirectUri === undefined
-      ? Option.none()
-      : Option.some(yield* field("redirectUri", checkRedirectUri(options.redirectUri)))
-    const requestTimeout = yield* field("requestTimeout", checkTimeout(options.requestTimeout ?? defaultRequestTimeout))
+      ? Option.none<string>()
+      : Option.some(yield* at("redirectUri", checkRedirectUri(options.redirectUri)))
+    const requestTimeout = yield* at("requestTimeout", checkTimeout(options.requestTimeout ?? defaultRequestTimeout))
     return {
       clientId,
       clientSecret: toSecret(options.clientSecret),
@@ -212,6 +321,26 @@ export const make = (options: TwitchAuthConfig.Options): Effect.Effect<TwitchAut
       requestTimeout,
       retrySchedule: options.retrySchedule ?? defaultRetrySchedule
     }
+  })
+
+const toSecret = (value: Redacted.Redacted<string> | string | undefined): Option.Option<Redacted.Redacted<string>> => {
+  if (value === undefined) return Option.none()
+  const secret = Redacted.isRedacted(value) ? value : Redacted.make(value)
+  return Redacted.value(secret).length === 0 ? Option.none() : Option.some(secret)
+}
+
+/**
+ * Checks options and fills in defaults. Without `helixUrl`, Helix is found beside `authUrl`
+ * ({@link helixUrlBesideAuthUrl}), or the options are refused (`field: "helixUrl"`): the
+ * origins are never mixed silently.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: TwitchAuthConfig.Options): Effect.Effect<TwitchAuthConfig.Service, TwitchAuthConfigError> =>
+  Either.match(resolve(options, optionNames), {
+    onLeft: ({ detail, field }) => Effect.fail(new TwitchAuthConfigError({ field: optionNames[field], detail })),
+    onRight: Effect.succeed
   })
 
 /**
@@ -235,16 +364,15 @@ export const make = (options: TwitchAuthConfig.Options): Effect.Effect<TwitchAut
 export const layer = (options: TwitchAuthConfig.Options): Layer.Layer<TwitchAuthConfig, TwitchAuthConfigError> =>
   Layer.effect(TwitchAuthConfig, make(options))
 
-const checked = <A, B>(config: Config.Config<A>, name: string, check: (a: A) => Either.Either<B, string>) =>
-  Config.mapOrFail(config, (a) =>
-    Either.mapLeft(check(a), (detail) => ConfigError.InvalidData([name], `${name} ${detail}`)))
-
 /**
  * Reads the configuration from the environment (or any `ConfigProvider`):
  * `TWITCH_CLIENT_ID` (required), `TWITCH_CLIENT_SECRET`, `TWITCH_REDIRECT_URI`,
  * `TWITCH_AUTH_URL`, `TWITCH_HELIX_URL` and `TWITCH_REQUEST_TIMEOUT` (e.g. `"5 seconds"`).
- * A missing or malformed variable fails with a `ConfigError` that names it. `options` can
- * set what the environment does not carry, such as the retry schedule.
+ * A missing or malformed variable fails with a `ConfigError` whose path is the variable and
+ * whose message names it and says what a valid value looks like. Without
+ * `TWITCH_HELIX_URL`, Helix is found beside `TWITCH_AUTH_URL` ({@link helixUrlBesideAuthUrl})
+ * or the layer fails asking for it. `options` can set what the environment does not carry,
+ * such as the retry schedule.
  *
  * @since 0.1.0
  * @category layers
@@ -255,30 +383,58 @@ export const layerConfig = (
   Layer.effect(
     TwitchAuthConfig,
     Effect.gen(function*() {
-      const env = yield* Config.all({
-        clientId: checked(Config.string("TWITCH_CLIENT_ID"), "TWITCH_CLIENT_ID", checkClientId),
-        clientSecret: Config.option(Config.redacted("TWITCH_CLIENT_SECRET")),
-        redirectUri: Config.option(checked(Config.string("TWITCH_REDIRECT_URI"), "TWITCH_REDIRECT_URI", checkRedirectUri)),
-        authUrl: checked(Config.withDefault(Config.string("TWITCH_AUTH_URL"), defaultAuthUrl), "TWITCH_AUTH_URL", checkBaseUrl),
-        helixUrl: checked(
-          Config.withDefault(Config.string("TWITCH_HELIX_URL"), defaultHelixUrl),
-          "TWITCH_HELIX_URL",
-          checkBaseUrl
-        ),
-        requestTimeout: checked(
-          Config.withDefault(Config.duration("TWITCH_REQUEST_TIMEOUT"), defaultRequestTimeout),
-          "TWITCH_REQUEST_TIMEOUT",
-          checkTimeout
+      const clientId = yield* Config.option(Config.string(variableNames.clientId))
+      if (Option.isNone(clientId)) {
+        return yield* Effect.fail(
+          ConfigError.MissingData(
+            [variableNames.clientId],
+            `${variableNames.clientId} is not set: the application's client id, from https://dev.twitch.tv/console`
+          )
         )
-      })
-      return {
-        clientId: env.clientId,
-        clientSecret: Option.flatMap(env.clientSecret, (s) => toSecret(s)),
-        redirectUri: env.redirectUri,
-        authUrl: env.authUrl,
-        helixUrl: env.helixUrl,
-        requestTimeout: env.requestTimeout,
-        retrySchedule: options?.retrySchedule ?? defaultRetrySchedule
       }
+      const secret = yield* Config.option(Config.redacted("TWITCH_CLIENT_SECRET"))
+      const optional = (name: string) => Effect.map(Config.option(Config.string(name)), Option.getOrUndefined)
+      return yield* Either.match(
+        resolve({
+          clientId: clientId.value,
+          clientSecret: Option.getOrUndefined(secret),
+          redirectUri: yield* optional(variableNames.redirectUri),
+          authUrl: yield* optional(variableNames.authUrl),
+          helixUrl: yield* optional(variableNames.helixUrl),
+          requestTimeout: yield* optional(variableNames.requestTimeout),
+          retrySchedule: options?.retrySchedule
+        }, variableNames),
+        {
+          // The variable is named once, in the path, and again in the message (which is what
+          // most programs print): never `TWITCH_CLIENT_ID.TWITCH_CLIENT_ID`.
+          onLeft: ({ detail, field }) =>
+            Effect.fail(ConfigError.InvalidData([variableNames[field]], `${variableNames[field]} ${detail}`)),
+          onRight: Effect.succeed
+        }
+      )
+    })
+  )
+
+/**
+ * `TWITCH_REQUEST_TIMEOUT` from the environment (or any `ConfigProvider`), checked as
+ * {@link layerConfig} checks it: `None` when unset, and a `ConfigError` naming the variable,
+ * and what a valid value looks like, when it is not a positive duration.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const requestTimeoutFromConfig: Effect.Effect<Option.Option<Duration.Duration>, ConfigError.ConfigError> =
+  Effect.flatMap(
+    Config.option(Config.string(variableNames.requestTimeout)),
+    Option.match({
+      onNone: () => Effect.succeedNone,
+      onSome: (text) =>
+        Either.match(checkTimeout(text), {
+          onLeft: (detail) =>
+            Effect.fail(
+              ConfigError.InvalidData([variableNames.requestTimeout], `${variableNames.requestTimeout} ${detail}`)
+            ),
+          onRight: Effect.succeedSome
+        })
     })
   )

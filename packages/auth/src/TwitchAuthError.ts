@@ -502,9 +502,13 @@ export class MissingScope extends Schema.TaggedError<MissingScope>("@effect-twit
 }
 
 /**
- * Helix refused a call because the token was issued to another application than the
- * `Client-Id` sent (`401 Client ID and OAuth token do not match`), or because a token or
- * client id was missing. Refreshing does not help.
+ * Helix refused a call with a 401 that is not about the token being dead, so refreshing does
+ * not help: the token was issued to another application than the `Client-Id` sent
+ * (`ClientMismatch`, `401 Client ID and OAuth token do not match`), a token or client id was
+ * missing (`MissingToken`, `MissingClientId`), or anything else Helix says in its 401
+ * envelope (`Refused`), such as `The ID in broadcaster_id must match the user ID found in the
+ * request's OAuth token.` (a call made for another user than the token's). `twitchMessage`
+ * is Twitch's own words.
  *
  * @since 0.1.0
  * @category errors
@@ -512,7 +516,7 @@ export class MissingScope extends Schema.TaggedError<MissingScope>("@effect-twit
 export class HelixUnauthorized extends Schema.TaggedError<HelixUnauthorized>(
   "@effect-twitch/auth/HelixUnauthorized"
 )("HelixUnauthorized", {
-  reason: Schema.Literal("ClientMismatch", "MissingToken", "MissingClientId"),
+  reason: Schema.Literal("ClientMismatch", "MissingToken", "MissingClientId", "Refused"),
   endpoint,
   twitchMessage: Schema.String
 }) {
@@ -526,6 +530,10 @@ export class HelixUnauthorized extends Schema.TaggedError<HelixUnauthorized>(
         return `${this.endpoint}: Helix received no usable token (${quote(this.twitchMessage)})`
       case "MissingClientId":
         return `${this.endpoint}: Helix received no client id (${quote(this.twitchMessage)})`
+      case "Refused":
+        return `${this.endpoint}: Helix refused the call (${
+          quote(this.twitchMessage)
+        }); refreshing the token would not help`
     }
   }
 }

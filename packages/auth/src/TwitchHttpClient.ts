@@ -7,8 +7,9 @@
  * handed to you (at most `maxBodyBytes` of it, {@link defaultMaxBodyBytes} by default), so
  * reading it cannot hang. 5xx answers, resets and timeouts before an answer of idempotent
  * requests are retried on the configured `retrySchedule`. Helix's own 401 answers become
- * typed errors; an invalid token is refreshed (once for all concurrent callers) and the
- * request retried; a 429 waits until `Ratelimit-Reset` and retries.
+ * typed errors; a dead token (`401 Invalid OAuth token`) is refreshed (once for all
+ * concurrent callers) and the request retried, and no other 401 spends a refresh; a 429 waits
+ * until `Ratelimit-Reset` and retries.
  *
  * Nothing that leaves this client carries the token: the responses it gives, and every
  * error (the platform's `RequestError`/`ResponseError`, including those you make from a
@@ -121,9 +122,35 @@ const bearerOf = (request: HttpClientRequest.HttpClientRequest): Option.Option<R
 }
 
 /**
+ * What Helix says, in its 401 envelope, of a token that is dead (expired, revoked, never
+ * valid): only this is worth a refresh. Captured answers: `{"error":"Unauthorized",
+ * "status":401,"message":"Invalid OAuth token"}` for an expired or fake bearer
+ * (mikeyaworski/Twitch-Lurker#11, 2022; live captures quoted in public clients, 2026). Twitch
+ * documents no other token-death message for Helix; its docs say only that a call with an
+ * invalid token "returns 401 Unauthorized"
+ * (https://dev.twitch.tv/docs/authentication/refresh-tokens/). The older
+ * `Token invalid or missing required scope` is, per Twitch's forum wiki
+ * (https://discuss.dev.twitch.tv/t/authenticating-with-the-twitch-api/29237), about scopes,
+ * and a refresh does not add scopes: it is not in this set.
+ */
+const deadToken: ReadonlySet<string> = new Set(["invalid oauth token"])
+
+/** Helix 401 messages that name a fixed problem of the request, by what they say. */
+const helixRefusals: ReadonlyMap<string, HelixUnauthorized["reason"]> = new Map([
+  ["client id and oauth token do not match", "ClientMismatch"],
+  ["oauth token is missing", "MissingToken"],
+  ["client id is missing", "MissingClientId"]
+])
+
+/**
  * Turns Helix's own 401 (its JSON envelope, `status` 401 and a `message`) into the error a
- * caller acts on. Any other 401 — a proxy's page, a portal's form — says nothing about the
- * token: it is handed back as the response it is, and nothing is refreshed.
+ * caller acts on. Only a dead token ({@link deadToken}) is an `InvalidAccessToken`, which
+ * `withTokenRefresh` answers with a refresh; every other 401 of Helix's — a missing scope,
+ * a client mismatch, "The ID in broadcaster_id must match the user ID found in the request's
+ * OAuth token.", a message Twitch adds tomorrow — is a `MissingScope` or a
+ * `HelixUnauthorized` carrying Twitch's message, and spends no refresh (a public client's
+ * refresh token is single-use). Any other 401 — a proxy's page, a portal's form — says
+ * nothing about the token: it is handed back as the response it is, and nothing is refreshed.
  */
 const unauthorized = (
   response: HttpClientResponse.HttpClientResponse,
@@ -137,27 +164,21 @@ const unauthorized = (
     if (Option.isNone(said)) return Effect.succeed(response)
     const endpoint = endpointOf(response.request)
     const { normalized, twitchMessage } = said.value
+    if (deadToken.has(normalized)) {
+      return Effect.fail(
+        new InvalidAccessToken(
+          Option.isSome(token)
+            ? { endpoint, status: 401, twitchMessage, token: token.value }
+            : { endpoint, status: 401, twitchMessage }
+        )
+      )
+    }
     if (normalized.startsWith("missing scope")) {
       const scope = twitchMessage.slice(twitchMessage.indexOf(":") + 1).trim()
       return Effect.fail(new MissingScope({ endpoint, scope, twitchMessage }))
     }
-    if (normalized === "client id and oauth token do not match") {
-      return Effect.fail(new HelixUnauthorized({ reason: "ClientMismatch", endpoint, twitchMessage }))
-    }
-    if (normalized === "oauth token is missing") {
-      return Effect.fail(new HelixUnauthorized({ reason: "MissingToken", endpoint, twitchMessage }))
-    }
-    if (normalized === "client id is missing") {
-      return Effect.fail(new HelixUnauthorized({ reason: "MissingClientId", endpoint, twitchMessage }))
-    }
-    // "Invalid OAuth token", or a 401 of Helix's we do not recognise: refreshing once is the right move.
-    return Effect.fail(
-      new InvalidAccessToken(
-        Option.isSome(token)
-          ? { endpoint, status: 401, twitchMessage, token: token.value }
-          : { endpoint, status: 401, twitchMessage }
-      )
-    )
+    const reason = helixRefusals.get(normalized) ?? "Refused"
+    return Effect.fail(new HelixUnauthorized({ reason, endpoint, twitchMessage }))
   })
 
 const rateLimited = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<never, RateLimited> =>

@@ -1,4 +1,4 @@
-import { type TwitchAuthError } from "@effect-twitch/auth"
+import { Scope, type TwitchAuthError } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, layer } from "@effect/vitest"
@@ -320,8 +320,8 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
     it.effect("a scope Twitch does not know is InvalidScope, for app tokens and device codes alike", () =>
       Effect.gen(function*() {
         const auth = yield* authWith()
-        const app = yield* Effect.flip(auth.appToken({ scopes: ["chat:read", "chat-read"] }))
-        const device = yield* Effect.flip(auth.startDeviceAuthorization({ scopes: ["NotAScope"] }))
+        const app = yield* Effect.flip(auth.appToken({ scopes: ["chat:read", Scope.unlisted("chat-read")] }))
+        const device = yield* Effect.flip(auth.startDeviceAuthorization({ scopes: [Scope.unlisted("NotAScope")] }))
         assert.deepStrictEqual([app._tag, app._tag === "InvalidScope" ? app.twitchMessage : ""], [
           "InvalidScope",
           "invalid scope requested: 'chat-read'"

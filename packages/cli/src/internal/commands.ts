@@ -5,6 +5,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Scope from "@effect-twitch/auth/Scope"
 import type * as Token from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
@@ -118,7 +119,7 @@ export const loginWithCode = (options: CodeLoginOptions) =>
     const callback = yield* Callback.start(wanted)
     if (Option.isSome(mock)) yield* registerRedirectUris(mock.value, [callback.redirectUri])
     const request = yield* auth.authorizationUrl({
-      scopes: options.scopes,
+      scopes: options.scopes.map(Scope.requested),
       redirectUri: callback.redirectUri,
       forceVerify: options.forceVerify
     })
@@ -152,7 +153,7 @@ export const appToken = (scopes: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const { config, out } = yield* Cli
     const auth = yield* TwitchAuth.TwitchAuth
-    const token = yield* auth.appToken({ scopes })
+    const token = yield* auth.appToken({ scopes: scopes.map(Scope.requested) })
     const now = yield* DateTime.now
     yield* out.result(
       [
@@ -389,7 +390,7 @@ export interface DeviceLoginOptions {
 export const loginWithDevice = (options: DeviceLoginOptions) =>
   Effect.gen(function*() {
     const { mock, out } = yield* Cli
-    const authorization = yield* DeviceFlow.start({ scopes: options.scopes })
+    const authorization = yield* DeviceFlow.start({ scopes: options.scopes.map(Scope.requested) })
     yield* out.info(
       `To authorize, open ${authorization.verificationUri}\nand enter the code:  ${authorization.userCode}\n`
     )
