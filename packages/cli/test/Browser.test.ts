@@ -106,6 +106,8 @@ const staticSite = (html: string) =>
     (server) =>
       Effect.async<void>((resume) => {
         server.close(() => resume(Effect.void))
+        // the browser keeps its connections alive: end them, or close waits for them
+        server.closeAllConnections()
       })
   ).pipe(Effect.map((server) => {
     const address = server.address()
