@@ -94,9 +94,41 @@ export const httpApp: Effect.Effect<
   )
 )
 
+const loopbackHosts: ReadonlySet<string> = new Set(["127.0.0.1", "::1", "[::1]", "localhost"])
+
+/** The host name of a `Host` header (`[::1]` keeps its brackets), or `undefined` if unreadable. */
+const hostnameOf = (host: string | undefined): string | undefined => {
+  if (host === undefined) return undefined
+  try {
+    return new URL(`http://${host}`).hostname
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * {@link httpApp} for a server bound to a loopback address: the consent page (and its form)
+ * only for a `Host` naming loopback. A web page whose DNS name was rebound to 127.0.0.1 is
+ * same-origin with what it loads, so it could read the page's anti-forgery token; Twitch's
+ * fixed HTTPS name has no such hole. Guess: not a Twitch behaviour (421 Misdirected Request,
+ * in Twitch's JSON envelope), a guard of the mock's own.
+ */
+const loopbackApp: typeof httpApp = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const target = Transport.route(new URL(request.url, "http://localhost").pathname)
+  const consent = Option.exists(target, (r) => r._tag === "OAuth" && r.endpoint === "authorize")
+  const hostname = hostnameOf(request.headers["host"])
+  if (consent && (hostname === undefined || !loopbackHosts.has(hostname))) {
+    return toResponse(Transport.jsonError(421, "Misdirected Request"))
+  }
+  return yield* httpApp
+})
+
 /**
  * Serves {@link httpApp} on `host` (default 127.0.0.1) and `port` (default 0: any free port)
- * with Node's HTTP server, over the FakeTwitch in context.
+ * with Node's HTTP server, over the FakeTwitch in context. On a loopback `host` (127.0.0.1,
+ * ::1, localhost), `/oauth2/authorize` answers only requests whose `Host` names loopback
+ * (421 otherwise): a DNS-rebinding page cannot read the consent page.
  *
  * @since 0.1.0
  * @category layers
@@ -114,7 +146,8 @@ export const layer = (
       return Effect.succeed({ url, authUrl: `${url}/oauth2`, helixUrl: `${url}/helix` })
     })
   )
-  return Layer.merge(HttpServer.serve(httpApp), info).pipe(Layer.provide(server))
+  const app = loopbackHosts.has(host) ? loopbackApp : httpApp
+  return Layer.merge(HttpServer.serve(app), info).pipe(Layer.provide(server))
 }
 
 /**

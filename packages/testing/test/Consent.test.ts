@@ -5,6 +5,7 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import * as Http from "node:http"
 import { FakeTwitch, MockTwitchServer } from "../src/index.js"
 
 const [confidential] = FakeTwitch.defaultSeed.clients
@@ -48,6 +49,19 @@ const postForm = (url: string, fields: ReadonlyArray<readonly [string, string]>)
   send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(fields)))
 
 const json = (text: string): unknown => JSON.parse(text)
+
+/** A GET with a chosen `Host` header (fetch cannot set one): what a DNS-rebinding page sends. */
+const getWithHost = (url: string, host: string) =>
+  Effect.async<{ readonly status: number; readonly body: string }>((resume) => {
+    const request = Http.get(url, { headers: { host } }, (response) => {
+      let body = ""
+      response.on("data", (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body })))
+    })
+    request.on("error", (error) => resume(Effect.die(error)))
+  })
 
 const codeRequest = { redirect_uri: callback, response_type: "code", scope: "chat:read moderator:read:chatters", state: "s-1" }
 
@@ -219,5 +233,23 @@ layer(TestLayer)("the mock's consent page", (it) => {
         Effect.ensuring(twitch.setQuirks({ autoConsent: false }))
       )
       assert.strictEqual(auto.status, 400)
+    }))
+
+  it.effect("issue 12 #10: on loopback, the consent page answers only a loopback Host (a DNS-rebinding page gets 421)", () =>
+    Effect.gen(function*() {
+      const url = yield* authorizeUrl(codeRequest)
+      const port = new URL(url).port
+      for (const host of [`rebind.example:${port}`, `evil.127.0.0.1.nip.io:${port}`]) {
+        const answer = yield* getWithHost(url, host)
+        assert.deepStrictEqual([answer.status, json(answer.body)], [421, { status: 421, message: "Misdirected Request" }], host)
+      }
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+        const answer = yield* getWithHost(url, host)
+        assert.strictEqual(answer.status, 200, host)
+        assert.include(answer.body, "Authorize</button>")
+      }
+      // the APIs are not pages: they keep answering any Host
+      const validate = yield* getWithHost(new URL("/oauth2/validate", url).toString(), `rebind.example:${port}`)
+      assert.strictEqual(validate.status, 401)
     }))
 })
