@@ -11,7 +11,6 @@ import {
   TwitchAuthConfig
 } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
-import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
@@ -22,13 +21,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { confidential, fastRetry, leaks, MockLayer, user } from "./utils.js"
 
-/** Opens an authorize URL like a browser (the fake's user consents) and returns the redirect. */
-const follow = (url: string) =>
-  Effect.gen(function*() {
-    const response = yield* (yield* HttpClient.HttpClient).get(url)
-    assert.strictEqual(response.status, 302)
-    return response.headers["location"] ?? ""
-  })
+/** Opens an authorize URL like a browser, the user clicks Authorize; returns the redirect. */
+const follow = (url: string) => MockTwitchServer.consent(url, "authorize")
 
 /** TwitchAuth and OpenIdConnect pointed at the running mock, with the confidential seed client. */
 const clients = Effect.gen(function*() {
@@ -99,9 +93,8 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
     it.effect("the user denies: AccessDenied; an unregistered redirect URI: RedirectUriMismatch", () =>
       Effect.gen(function*() {
         const { auth } = yield* clients
-        yield* Effect.flatMap(twitch, (t) => t.denyNextAuthorization())
         const denied = yield* auth.authorizationUrl({ scopes: ["chat:read"] })
-        const deniedRedirect = yield* follow(denied.url)
+        const deniedRedirect = yield* MockTwitchServer.consent(denied.url, "cancel")
         const error = yield* Effect.flip(
           AuthorizationCode.handleCallback(deniedRedirect, { state: denied.state }).pipe(
             Effect.provideService(TwitchAuth.TwitchAuth, auth)
@@ -167,9 +160,8 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
     it.effect("errors come in the query string: AccessDenied (Implicit)", () =>
       Effect.gen(function*() {
         const { auth } = yield* clients
-        yield* Effect.flatMap(twitch, (t) => t.denyNextAuthorization())
         const request = yield* ImplicitFlow.authorizationUrl().pipe(Effect.provideService(TwitchAuth.TwitchAuth, auth))
-        const parsed = ImplicitFlow.parseRedirect(yield* follow(request.url), { state: request.state })
+        const parsed = ImplicitFlow.parseRedirect(yield* MockTwitchServer.consent(request.url, "cancel"), { state: request.state })
         assert.isTrue(Either.isLeft(parsed) && parsed.left._tag === "AccessDenied" && parsed.left.flow === "Implicit")
       }))
 

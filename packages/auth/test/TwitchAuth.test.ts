@@ -1,6 +1,5 @@
 import { Scope, type TwitchAuthError } from "@effect-twitch/auth"
-import { FakeTwitch } from "@effect-twitch/testing"
-import * as HttpClient from "@effect/platform/HttpClient"
+import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import { assert, describe, layer } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -10,16 +9,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { authWith, confidential, MockLayer, publicClient, user } from "./utils.js"
 
-/** Opens an authorize URL like a browser whose user consents, and returns the redirect. */
-const followAuthorize = (url: string) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.get(url)
-    assert.strictEqual(response.status, 302)
-    const location = response.headers["location"]
-    assert.isString(location)
-    return new URL(location ?? "")
-  })
+/** Opens an authorize URL like a browser, the user clicks Authorize; returns the redirect. */
+const followAuthorize = (url: string) => Effect.map(MockTwitchServer.consent(url, "authorize"), (location) => new URL(location))
 
 const userToken = (scopes: ReadonlyArray<string> = ["chat:read"], clientId: string = confidential.clientId) =>
   Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.issueUserToken({ clientId, userId: user.userId, scopes }))

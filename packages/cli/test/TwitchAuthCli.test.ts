@@ -12,6 +12,7 @@ import {
   confidential,
   errorLine,
   fileMode,
+  consentRedirect,
   followLikeABrowser,
   freePort,
   occupyPort,
@@ -67,12 +68,16 @@ const callbackUri = Effect.gen(function*() {
 })
 
 /** `twitch-auth login` by authorization code, with the test as the browser. */
-const codeLogin = (env: Record<string, string>, extra: ReadonlyArray<string> = []) =>
+const codeLogin = (
+  env: Record<string, string>,
+  extra: ReadonlyArray<string> = [],
+  decision: "authorize" | "cancel" = "authorize"
+) =>
   Effect.gen(function*() {
     const redirectUri = yield* callbackUri
     const cli = start(["login", "--no-open", "--redirect-uri", redirectUri, ...extra], env)
     const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
-    const page = yield* Effect.promise(() => followLikeABrowser(url))
+    const page = yield* Effect.promise(() => followLikeABrowser(url, decision))
     const result = yield* Effect.promise(() => cli.done)
     return { url, page, result, redirectUri }
   })
@@ -262,12 +267,10 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
 
   // --- bad input: one line, a non-zero exit code ----------------------------------------
 
-  it.effect("denied consent: exit 3", () =>
+  it.effect("denied consent (Cancel on the consent page): exit 3", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.FakeTwitch
       const { env, tokenFile } = yield* mockEnv
-      yield* twitch.denyNextAuthorization()
-      const { page, result } = yield* codeLogin(env)
+      const { page, result } = yield* codeLogin(env, [], "cancel")
       assert.strictEqual(result.code, 3)
       assert.strictEqual(page.status, 400)
       assert.strictEqual(errorLine(result), "authorization was denied on Twitch's consent page (The user denied you access)")
@@ -331,8 +334,7 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
       yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
       // the real redirect's URL with its real state, but addressed to another name
-      const consent = yield* Effect.promise(() => fetch(url, { redirect: "manual" }))
-      const location = consent.headers.get("location") ?? ""
+      const location = yield* Effect.promise(() => consentRedirect(url))
       assert.match(location, /state=[0-9a-f]{32}/)
       const port = new URL(redirectUri).port
       for (const host of [`rebind.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`, `localhost:${port}`]) {

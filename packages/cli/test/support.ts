@@ -1,7 +1,9 @@
 /**
  * Running the built `twitch-auth` as a separate process, as a user would.
  */
-import { FakeTwitch } from "@effect-twitch/testing"
+import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Effect from "effect/Effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
@@ -102,14 +104,19 @@ export const occupyPort = (): Promise<{ readonly port: number; readonly close: (
     })
   })
 
-/** What a browser does with the authorize URL: GET it, follow the mock's 302 to the callback. */
-export const followLikeABrowser = async (authorizeUrl: string): Promise<{ readonly status: number; readonly body: string }> => {
-  const consent = await fetch(authorizeUrl, { redirect: "manual" })
-  const location = consent.headers.get("location")
-  if (consent.status !== 302 || location === null) {
-    throw new Error(`expected a 302 from the mock's authorize, got ${consent.status}`)
-  }
-  const callback = await fetch(location)
+/** Where the mock's consent page sends the browser once the user clicks `decision`. */
+export const consentRedirect = (authorizeUrl: string, decision: "authorize" | "cancel" = "authorize"): Promise<string> =>
+  Effect.runPromise(MockTwitchServer.consent(authorizeUrl, decision).pipe(Effect.provide(FetchHttpClient.layer)))
+
+/**
+ * What a browser does with the authorize URL: opens the mock's consent page, the user clicks
+ * `decision`, the browser follows the redirect to the callback.
+ */
+export const followLikeABrowser = async (
+  authorizeUrl: string,
+  decision: "authorize" | "cancel" = "authorize"
+): Promise<{ readonly status: number; readonly body: string }> => {
+  const callback = await fetch(await consentRedirect(authorizeUrl, decision))
   return { status: callback.status, body: await callback.text() }
 }
 

@@ -33,7 +33,7 @@ const banner = Effect.gen(function*() {
       `  client secret (fake): ${confidential.clientSecret}`,
       `  public client:        ${publicClient.clientId}`,
       `  redirect URIs:        ${confidential.redirectUris.join(", ")}`,
-      `  user:                 ${user.login} (${user.userId}), consents automatically`,
+      `  user:                 ${user.login} (${user.userId}), the account the consent page signs in as`,
       ``,
       `Try:`,
       `  ${curl}`,

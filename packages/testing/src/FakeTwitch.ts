@@ -18,7 +18,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as Consent from "./internal/consent.js"
 import { RequestLog } from "./internal/requestLog.js"
+import { isKnownScope } from "./internal/scopes.js"
 import * as Wire from "./internal/wire.js"
 
 /**
@@ -241,6 +243,12 @@ export declare namespace FakeTwitch {
     readonly emptyScopes: "empty" | "null"
     /** Status of a failed refresh: 400 (observed) or 401 (docs). Default 400. */
     readonly refreshFailureStatus: 400 | 401
+    /**
+     * `false` (default): `GET /oauth2/authorize` shows a consent page, as Twitch does, and only
+     * the user's click (a `POST` of its form, `decision=authorize` or `cancel`) redirects.
+     * `true`: the consenting user consents at once, `GET` answers the redirect (for scripts).
+     */
+    readonly autoConsent: boolean
   }
 
   /**
@@ -332,7 +340,14 @@ export declare namespace FakeTwitch {
     readonly validate: (request: WireRequest) => Effect.Effect<WireResponse>
     /** POST /oauth2/revoke. */
     readonly revoke: (request: WireRequest) => Effect.Effect<WireResponse>
-    /** GET /oauth2/authorize, auto-consented by the consenting user. */
+    /**
+     * /oauth2/authorize. `GET` validates the request and answers the consent page (200
+     * text/html: the application, the consenting user, the scopes, a form with every request
+     * parameter, an anti-forgery `consent_token` and the buttons `decision=authorize` and
+     * `decision=cancel`); `POST` of that form answers the redirect: `code`/`state` (or the
+     * implicit fragment) for `authorize`, `error=access_denied` for `cancel`. With the
+     * `autoConsent` quirk, `GET` answers the redirect at once.
+     */
     readonly authorize: (request: WireRequest) => Effect.Effect<WireResponse>
     /**
      * Any method on api.twitch.tv/helix, `path` relative to `/helix`. Authenticates like Helix
@@ -538,6 +553,17 @@ interface DeviceCodeRecord {
   readonly lastPollAt: number | undefined
 }
 
+/**
+ * A consent page shown and not yet answered: what its form may submit. The page's token is
+ * single-use, expires with the authorization-code lifetime and is bound to the request it was
+ * shown for (every parameter) and to the user it showed.
+ */
+interface ConsentRecord {
+  readonly params: string
+  readonly userId: string
+  readonly expiresAt: number
+}
+
 interface RefreshTokenRecord {
   readonly clientId: string
   readonly userId: string
@@ -568,6 +594,8 @@ interface State {
   readonly refreshTokens: HashMap.HashMap<string, RefreshTokenRecord>
   readonly consentingUser: string | undefined
   readonly denyNext: boolean
+  /** Consent pages shown, by their token. */
+  readonly consents: HashMap.HashMap<string, ConsentRecord>
   readonly quirks: FakeTwitch.Quirks
   readonly faults: ReadonlyArray<PendingFault>
   /** Keyed by the `Client-Id` header ("" when absent). */
@@ -938,56 +966,99 @@ const revokeTransition: (request: FakeTwitch.WireRequest) => Transition = (reque
   ]
 }
 
-const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "GET") return notFound(state)
+/**
+ * The parameters a consent page was shown for, canonically (names sorted; the page's own
+ * fields left out): what its form must send back for its token to count.
+ */
+const consentBinding = (params: Record<string, string>): string =>
+  JSON.stringify(
+    Object.entries(params)
+      .filter(([name]) => name !== Consent.tokenField && name !== Consent.decisionField)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  )
+
+/** A validated authorize request: what the consent, or its refusal, needs. */
+interface AuthorizeRequest {
+  readonly client: FakeTwitch.Client
+  readonly redirectUri: string
+  readonly stateParam: ReadonlyArray<readonly [string, string]>
+  readonly kinds: ReadonlySet<string>
+  readonly scopes: ReadonlyArray<string>
+  readonly oidc: OidcRequest
+}
+
+/**
+ * Checks an authorize request as id.twitch.tv does before it shows its page: an error that
+ * cannot be redirected is a JSON error body, a redirect mismatch goes to the app's first
+ * registered URI.
+ */
+const validateAuthorize = (
+  state: State,
+  request: FakeTwitch.WireRequest
+): Either.Either<AuthorizeRequest, readonly [FakeTwitch.WireResponse, State]> => {
   const clientId = param(request, "client_id")
-  if (clientId === undefined) return fail(state, 400, "missing client_id")
+  if (clientId === undefined) return Either.left(fail(state, 400, "missing client_id"))
   const client = HashMap.get(state.clients, clientId)
-  if (Option.isNone(client)) return fail(state, 400, "invalid client")
+  if (Option.isNone(client)) return Either.left(fail(state, 400, "invalid client"))
   const redirectUri = param(request, "redirect_uri")
-  if (redirectUri === undefined) return fail(state, 400, "missing redirect_uri")
+  if (redirectUri === undefined) return Either.left(fail(state, 400, "missing redirect_uri"))
   const state_ = param(request, "state")
   const stateParam: ReadonlyArray<readonly [string, string]> = state_ === undefined ? [] : [["state", state_]]
   if (!client.value.redirectUris.includes(redirectUri)) {
     const first = client.value.redirectUris[0]
-    if (first === undefined) return fail(state, 400, "Parameter redirect_uri does not match registered URI")
-    return [
+    if (first === undefined) return Either.left(fail(state, 400, "Parameter redirect_uri does not match registered URI"))
+    return Either.left([
       Wire.redirect(Wire.withQuery(first, [
         ["error", "redirect_mismatch"],
         ["error_description", "Parameter redirect_uri does not match registered URI"],
         ...stateParam
       ])),
       state
-    ]
+    ])
   }
   const responseType = param(request, "response_type")
-  if (responseType === undefined) return fail(state, 400, "missing response_type")
+  if (responseType === undefined) return Either.left(fail(state, 400, "missing response_type"))
   const kinds = new Set(Wire.parseScopes(responseType))
   const wantsIdToken = kinds.has("id_token")
-  const wantsToken = kinds.has("token")
   const supported = kinds.size === 1
-    ? kinds.has("code") || wantsToken || wantsIdToken
-    : kinds.size === 2 && wantsToken && wantsIdToken
-  if (!supported) return fail(state, 400, "unsupported response_type")
+    ? kinds.has("code") || kinds.has("token") || wantsIdToken
+    : kinds.size === 2 && kinds.has("token") && wantsIdToken
+  if (!supported) return Either.left(fail(state, 400, "unsupported response_type"))
   const oidc = parseOidcRequest(param(request, "nonce"), param(request, "claims"))
-  if (Option.isNone(oidc)) return fail(state, 400, "invalid claims parameter")
+  if (Option.isNone(oidc)) return Either.left(fail(state, 400, "invalid claims parameter"))
   const scopes = Wire.parseScopes(param(request, "scope"))
+  // Twitch refuses a scope it does not know with an error page, not a redirect to the app:
+  // users who asked for the retired `chat_login` saw `{"status":400,"message":"Sorry, the
+  // scope you are requesting is currently unavailable…"}` in the browser (HiDeoo/YaTA#22,
+  // jprjr/docker-multistreamer#22). Guess: not documented by Twitch — the wording for an
+  // unknown scope, taken from the token endpoint's `invalid scope requested: '<s>'`.
+  const unknown = scopes.find((scope) => !isKnownScope(scope))
+  if (unknown !== undefined) return Either.left(fail(state, 400, `invalid scope requested: '${unknown}'`))
   // A guess: Twitch documents that ID tokens need the `openid` scope, not how it refuses.
-  if (wantsIdToken && !scopes.includes("openid")) return fail(state, 400, "missing openid scope")
-  if (state.denyNext) {
-    return [
-      Wire.redirect(Wire.withQuery(redirectUri, [
-        ["error", "access_denied"],
-        ["error_description", "The user denied you access"],
-        ...stateParam
-      ])),
-      { ...state, denyNext: false }
-    ]
-  }
-  const userId = state.consentingUser
-  if (userId === undefined || !HashMap.has(state.users, userId)) {
-    return fail(state, 400, "no user to consent (FakeTwitch has no users)")
-  }
+  if (wantsIdToken && !scopes.includes("openid")) return Either.left(fail(state, 400, "missing openid scope"))
+  return Either.right({ client: client.value, redirectUri, stateParam, kinds, scopes, oidc: oidc.value })
+}
+
+/**
+ * The user refused (Cancel, or `denyNextAuthorization`): Twitch's documented redirect
+ * `error=access_denied&error_description=The+user+denied+you+access&state=…`
+ * (https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/, "If the user didn't
+ * authorize your app"), in the query string even for the implicit flow.
+ */
+const deniedRedirect = (authorize: AuthorizeRequest): FakeTwitch.WireResponse =>
+  Wire.redirect(Wire.withQuery(authorize.redirectUri, [
+    ["error", "access_denied"],
+    ["error_description", "The user denied you access"],
+    ...authorize.stateParam
+  ]))
+
+/** The user consented: a code in the query, or the implicit grant's fragment. */
+const consentGranted = (state: State, ctx: Ctx, authorize: AuthorizeRequest, userId: string): readonly [Reply, State] => {
+  const { kinds, oidc, redirectUri, scopes, stateParam } = authorize
+  const clientId = authorize.client.clientId
+  if (state.denyNext) return [deniedRedirect(authorize), { ...state, denyNext: false }]
+  const wantsIdToken = kinds.has("id_token")
+  const wantsToken = kinds.has("token")
   const scopeParam = scopes.join(" ")
   if (kinds.has("code")) {
     return [
@@ -1000,7 +1071,7 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
           scopes,
           redirectUri,
           expiresAt: ctx.now + ctx.lifetimes.codeMs,
-          oidc: oidc.value
+          oidc
         })
       }
     ]
@@ -1016,7 +1087,7 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
         scopes,
         expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
         revoked: false,
-        userinfoClaims: oidc.value.userinfoClaims
+        userinfoClaims: oidc.userinfoClaims
       })
     }
     : state
@@ -1029,7 +1100,68 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
       ...(wantsToken ? [["token_type", "bearer"] as const] : [])
     ]))
   if (!wantsIdToken) return [fragment(undefined), next]
-  return withIdToken(next, idTokenClaims(next, ctx, clientId, userId, scopes, oidc.value), fragment)
+  return withIdToken(next, idTokenClaims(next, ctx, clientId, userId, scopes, oidc), fragment)
+}
+
+/**
+ * `/oauth2/authorize`. `GET`: the consent page (or, with `autoConsent`, the consenting user's
+ * consent at once). `POST`: the page's form — a click on Authorize or Cancel.
+ *
+ * The form cannot be forged by another page more than Twitch's can: its `consent_token` is
+ * minted with the page (single use, bound to every request parameter and to the user shown),
+ * the page cannot be read cross-origin (no CORS header on it, see `internal/http.ts`) nor
+ * framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`).
+ */
+const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
+  const method = request.method.toUpperCase()
+  if (method !== "GET" && method !== "POST") return notFound(state)
+  const valid = validateAuthorize(state, request)
+  if (Either.isLeft(valid)) return valid.left
+  const authorize = valid.right
+  if (method === "GET") {
+    const userId = state.consentingUser
+    const user = userId === undefined ? Option.none() : HashMap.get(state.users, userId)
+    if (Option.isNone(user)) return fail(state, 400, "no user to consent (FakeTwitch has no users)")
+    if (state.quirks.autoConsent) return consentGranted(state, ctx, authorize, user.value.userId)
+    // The page's token: the fresh code, which a GET never uses for a code.
+    const token = ctx.fresh.code
+    const live = HashMap.filter(state.consents, (record) => ctx.now < record.expiresAt)
+    return [
+      Consent.page({
+        client: authorize.client,
+        user: user.value,
+        scopes: authorize.scopes,
+        action: `${new URL(ctx.issuer).pathname.replace(/\/$/, "")}/authorize`,
+        params: request.params,
+        token
+      }),
+      {
+        ...state,
+        consents: HashMap.set(live, token, {
+          params: consentBinding(request.params),
+          userId: user.value.userId,
+          expiresAt: ctx.now + ctx.lifetimes.codeMs
+        })
+      }
+    ]
+  }
+  const decision = param(request, Consent.decisionField)
+  // Guess: not documented by Twitch (its page's form is its own); a JSON error like the
+  // other requests id.twitch.tv cannot redirect.
+  if (!Consent.isDecision(decision)) return fail(state, 400, "invalid decision")
+  const token = param(request, Consent.tokenField)
+  const record = token === undefined ? Option.none() : HashMap.get(state.consents, token)
+  if (
+    token === undefined || Option.isNone(record) || ctx.now >= record.value.expiresAt ||
+    record.value.params !== consentBinding(request.params)
+  ) {
+    // Guess: not documented by Twitch. A form that no page of ours produced: a forgery, a
+    // replay, an altered parameter, or a page left open past its lifetime.
+    return fail(state, 403, "invalid consent token")
+  }
+  const answered: State = { ...state, consents: HashMap.remove(state.consents, token) }
+  if (decision === "cancel") return [deniedRedirect(authorize), answered]
+  return consentGranted(answered, ctx, authorize, record.value.userId)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1642,11 +1774,13 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       refreshTokens: HashMap.empty(),
       consentingUser: seed.users[0]?.userId,
       denyNext: false,
+      consents: HashMap.empty(),
       quirks: {
         includeErrorField: options.includeErrorField ?? false,
         appTokenValidateIdentity: options.appTokenValidateIdentity ?? "absent",
         emptyScopes: options.emptyScopes ?? "empty",
-        refreshFailureStatus: options.refreshFailureStatus ?? 400
+        refreshFailureStatus: options.refreshFailureStatus ?? 400,
+        autoConsent: options.autoConsent ?? false
       },
       faults: [],
       helixBuckets: HashMap.empty(),

@@ -205,7 +205,7 @@ describe("FakeTwitch OpenID Connect", () => {
 
   it.effect("code flow with openid: the token answer carries an RS256 ID token signed by /oauth2/keys", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const claims = JSON.stringify({ id_token: { email: null, picture: null }, userinfo: { updated_at: null } })
       const redirect = yield* twitch.authorize(
         authorize({ response_type: "code", scope: "openid user:read:email", nonce: "n-1", claims, state: "s" })
@@ -250,7 +250,7 @@ describe("FakeTwitch OpenID Connect", () => {
 
   it.effect("no openid scope: no ID token, and userinfo refuses the token", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const issued = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
       expectError(
         yield* twitch.userinfo(get({}, { authorization: `Bearer ${issued.accessToken}` })),
@@ -263,7 +263,7 @@ describe("FakeTwitch OpenID Connect", () => {
 
   it.effect("implicit: token in the fragment; token id_token adds a signed ID token; id_token needs openid", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const plain = new URL((yield* twitch.authorize(authorize({ response_type: "token", scope: "chat:read", state: "s" })))
         .headers["location"] ?? "")
       const fragment = new URLSearchParams(plain.hash.slice(1))
@@ -290,7 +290,7 @@ describe("FakeTwitch OpenID Connect", () => {
 
   it.effect("test hooks: the next ID token with other claims or a foreign key; mintIdToken", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const keys = json(yield* twitch.keys(get({})))
       yield* twitch.nextIdToken({ claims: { aud: "someone-else", nonce: undefined } })
       const location = (yield* twitch.authorize(authorize({ response_type: "id_token", scope: "openid", nonce: "x" })))

@@ -42,7 +42,7 @@ describe("FakeTwitch seed", () => {
 
   it.effect("seed: false starts empty", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make({ seed: false })
+      const twitch = yield* FakeTwitch.make({ seed: false, autoConsent: true })
       expectError(yield* twitch.token(post(clientCredentials)), 400, "invalid client")
       const client = yield* twitch.registerClient({ type: "confidential" })
       assert.match(client.clientId, /^[a-z0-9]{30}$/)
@@ -492,7 +492,7 @@ describe("authorize", () => {
 
   it.effect("code flow: redirect with code, encoded scope and state; the code exchanges", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const response = yield* twitch.authorize(
         authorize({ redirect_uri: callback, response_type: "code", scope: "channel:manage:polls channel:read:polls", state: "c3ab8aa6" })
       )
@@ -515,7 +515,7 @@ describe("authorize", () => {
 
   it.effect("implicit flow: token in the fragment", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const response = yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s" }))
       const location = response.headers["location"] ?? ""
       assert.match(location, /^http:\/\/localhost:3000\/callback#access_token=[a-z0-9]{30}&scope=chat%3Aread&state=s&token_type=bearer$/)
@@ -525,7 +525,7 @@ describe("authorize", () => {
 
   it.effect("redirect mismatch goes to the first registered URI", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const withState = yield* twitch.authorize(authorize({ redirect_uri: "http://evil.example/cb", response_type: "code", state: "s1" }))
       assert.strictEqual(withState.status, 302)
       assert.strictEqual(
@@ -541,7 +541,7 @@ describe("authorize", () => {
 
   it.effect("denyNextAuthorization denies once", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       yield* twitch.denyNextAuthorization()
       const other = "http://localhost:3000/other"
       const denied = yield* twitch.authorize(authorize({ redirect_uri: other, response_type: "code", state: "s2" }))
@@ -555,7 +555,7 @@ describe("authorize", () => {
 
   it.effect("consenting user can be changed", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       yield* twitch.registerUser({ userId: "42", login: "Other" })
       yield* twitch.setConsentingUser("42")
       const response = yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "token" }))
@@ -567,7 +567,7 @@ describe("authorize", () => {
 
   it.effect("errors that cannot redirect are JSON", () =>
     Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.make()
+      const twitch = yield* FakeTwitch.make({ autoConsent: true })
       expectError(yield* twitch.authorize(get({ redirect_uri: callback, response_type: "code" })), 400, "missing client_id")
       expectError(
         yield* twitch.authorize(get({ client_id: "nosuchclient", redirect_uri: callback, response_type: "code" })),

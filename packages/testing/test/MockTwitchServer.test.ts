@@ -154,21 +154,22 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       assert.deepStrictEqual(json(after.text), { status: 401, message: "invalid access token" })
     }))
 
-  it.effect("authorize: 302 with code, then the code exchanges over HTTP", () =>
+  it.effect("authorize: the consent page, Authorize → 302 with code, then the code exchanges over HTTP", () =>
     Effect.gen(function*() {
-      const response = yield* send(
-        HttpClientRequest.get(yield* urlOf("/oauth2/authorize")).pipe(
-          HttpClientRequest.setUrlParams({
-            client_id: confidential.clientId,
-            redirect_uri: callback,
-            response_type: "code",
-            scope: "chat:read chat:edit",
-            state: "xyz"
-          })
-        )
-      )
-      assert.strictEqual(response.status, 302)
-      const location = response.headers["location"] ?? ""
+      const url = new URL(yield* urlOf("/oauth2/authorize"))
+      for (
+        const [name, value] of Object.entries({
+          client_id: confidential.clientId,
+          redirect_uri: callback,
+          response_type: "code",
+          scope: "chat:read chat:edit",
+          state: "xyz"
+        })
+      ) url.searchParams.set(name, value)
+      const page = yield* send(HttpClientRequest.get(url.toString()))
+      assert.strictEqual(page.status, 200)
+      assert.include(page.text, "<button type=\"submit\" name=\"decision\" value=\"authorize\">Authorize</button>")
+      const location = yield* MockTwitchServer.consent(url.toString(), "authorize")
       assert.match(location, /^http:\/\/localhost:3000\/callback\?code=[a-z0-9]{30}&scope=chat%3Aread\+chat%3Aedit&state=xyz$/)
       const code = new URL(location).searchParams.get("code") ?? ""
       const token = yield* send(
@@ -199,17 +200,20 @@ layer(TestLayer)("MockTwitchServer", (it) => {
         "http://localhost:3000/callback?error=redirect_mismatch&error_description=Parameter+redirect_uri+does+not+match+registered+URI&state=s1"
       )
 
-      const twitch = yield* FakeTwitch.FakeTwitch
-      yield* twitch.denyNextAuthorization()
-      const denied = yield* authorize({ redirect_uri: "http://localhost:3000/other", response_type: "code", state: "s2" })
+      const consented = (params: Record<string, string>, decision: "authorize" | "cancel") => {
+        const target = new URL(url)
+        for (const [name, value] of Object.entries({ client_id: confidential.clientId, ...params })) target.searchParams.set(name, value)
+        return MockTwitchServer.consent(target.toString(), decision)
+      }
+      const denied = yield* consented({ redirect_uri: "http://localhost:3000/other", response_type: "code", state: "s2" }, "cancel")
       assert.strictEqual(
-        denied.headers["location"],
+        denied,
         "http://localhost:3000/other?error=access_denied&error_description=The+user+denied+you+access&state=s2"
       )
 
-      const implicit = yield* authorize({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s3" })
+      const implicit = yield* consented({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s3" }, "authorize")
       assert.match(
-        implicit.headers["location"] ?? "",
+        implicit,
         /^http:\/\/localhost:3000\/callback#access_token=[a-z0-9]{30}&scope=chat%3Aread&state=s3&token_type=bearer$/
       )
 

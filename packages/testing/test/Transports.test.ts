@@ -338,22 +338,24 @@ for (const [name, transport] of transports) {
         assert.deepStrictEqual([missing.status, json(missing.text)], [401, { status: 401, message: "missing authorization token" }])
       }))
 
-    it.effect("oauth: authorize answers a 302 that is not followed", () =>
+    it.effect("oauth: authorize answers the consent page; its form answers a 302 that is not followed", () =>
       Effect.gen(function*() {
-        const response = yield* send(
-          HttpClientRequest.get(yield* auth("/authorize")).pipe(
-            HttpClientRequest.setUrlParams({
-              client_id: confidential.clientId,
-              redirect_uri: callback,
-              response_type: "code",
-              scope: "chat:read",
-              state: "xyz"
-            })
-          )
-        )
-        assert.strictEqual(response.status, 302)
-        assert.strictEqual(response.text, "")
-        assert.match(response.headers["location"] ?? "", /^http:\/\/localhost:3000\/callback\?code=[a-z0-9]{30}&scope=chat%3Aread&state=xyz$/)
+        const url = new URL(yield* auth("/authorize"))
+        for (
+          const [name, value] of Object.entries({
+            client_id: confidential.clientId,
+            redirect_uri: callback,
+            response_type: "code",
+            scope: "chat:read",
+            state: "xyz"
+          })
+        ) url.searchParams.set(name, value)
+        const page = yield* send(HttpClientRequest.get(url.toString()))
+        assert.strictEqual(page.status, 200)
+        assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8")
+        assert.isUndefined(page.headers["access-control-allow-origin"])
+        const location = yield* MockTwitchServer.consent(url.toString(), "authorize")
+        assert.match(location, /^http:\/\/localhost:3000\/callback\?code=[a-z0-9]{30}&scope=chat%3Aread&state=xyz$/)
       }))
   })
 }

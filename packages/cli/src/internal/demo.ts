@@ -17,6 +17,7 @@ import * as TwitchHttpClient from "@effect-twitch/auth/TwitchHttpClient"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
 import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as FakeTwitchHttpClient from "@effect-twitch/testing/FakeTwitchHttpClient"
+import * as MockTwitchServer from "@effect-twitch/testing/MockTwitchServer"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
@@ -39,16 +40,15 @@ const step = (n: number, title: string, command: string) =>
   Console.log(`\n${n}. ${title}\n   $ ${command}\n`)
 const note = (line: string) => Console.log(`   ${line}`)
 
-/** The browser of the demo: follows the authorize URL, and the mock's redirect to the CLI. */
+/**
+ * The browser of the demo: opens the authorize URL, the user clicks Authorize on the mock's
+ * consent page, the browser follows the redirect to the CLI.
+ */
 const simulatedBrowser = (url: string): Effect.Effect<void, CliError.CliError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
-    const consent = yield* HttpClient.get(url).pipe(
-      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
-      Effect.orDie
-    )
-    const location = new URL(consent.headers["location"] ?? "")
-    yield* note(`browser: GET /oauth2/authorize → ${consent.status}, the user consents; Twitch redirects to`)
+    const location = new URL(yield* MockTwitchServer.consent(url, "authorize").pipe(Effect.orDie))
+    yield* note("browser: GET /oauth2/authorize → the consent page; the user clicks Authorize; Twitch redirects to")
     yield* note(`         ${location.origin}${location.pathname}?code=…&scope=…&state=… (the CLI's callback server)`)
     yield* client.get(location.toString()).pipe(Effect.orDie)
   })

@@ -43,13 +43,13 @@ export const serve = (options: {
           `  export TWITCH_HELIX_URL=${mock.helixUrl}`,
           `  export TWITCH_CLIENT_ID=${mockClient.clientId}`,
           `  export TWITCH_CLIENT_SECRET=${mockClient.clientSecret}`,
-          "  twitch-auth login --no-open      # then open the URL it prints: the mock consents at once",
+          "  twitch-auth login --no-open      # then open the URL it prints: then open the URL it prints and click Authorize",
           "  twitch-auth login --device       # then approve the code it prints:",
           `    curl -X POST '${mock.authUrl}/activate?user_code=<code>'`,
           "",
           `  redirect URIs:  ${redirectUris.join(", ")}`,
           `  public client:  ${mockPublicClient.clientId} (no secret)`,
-          `  user:           ${user.login} (${user.userId}), consents automatically`,
+          `  user:           ${user.login} (${user.userId}), the account the consent page signs in as`,
           "",
           "Ctrl-C to stop."
         ].join("\n")

@@ -132,11 +132,30 @@ export interface Incoming {
 }
 
 /**
+ * Permissive CORS, as id.twitch.tv's and Helix's APIs (and the Twitch CLI mock) send it: a web
+ * page may call them with `fetch`.
+ */
+export const withCors = (wire: WireResponse): WireResponse => ({
+  ...wire,
+  headers: { ...wire.headers, "access-control-allow-origin": "*" }
+})
+
+/**
  * Answers an HTTP request from the model: query ∪ form body (body winning) become the
  * params, the path picks the operation; unknown paths are `{"status":404,"message":"Not Found"}`
  * and unreadable form bodies `{"status":400,"message":"malformed request body"}`.
+ *
+ * Every answer carries permissive CORS except `/oauth2/authorize`'s: it is a page for the
+ * user's browser, not an API, and a page of another origin must not read it (its form's
+ * anti-forgery token).
  */
 export const handle = (twitch: Service, incoming: Incoming): Effect.Effect<WireResponse> =>
+  Effect.map(answer(twitch, incoming), (wire) =>
+    Option.exists(route(incoming.url.pathname), (r) => r._tag === "OAuth" && r.endpoint === "authorize")
+      ? wire
+      : withCors(wire))
+
+const answer = (twitch: Service, incoming: Incoming): Effect.Effect<WireResponse> =>
   Option.match(route(incoming.url.pathname), {
     onNone: () => Effect.succeed(jsonError(404, "Not Found")),
     onSome: (target) =>
@@ -158,11 +177,11 @@ export const handle = (twitch: Service, incoming: Incoming): Effect.Effect<WireR
   })
 
 /**
- * The headers a transport sends: the model's, plus permissive CORS (as id.twitch.tv and the
- * Twitch CLI mock send), plus `text/plain` for a non-empty body without a content type.
+ * The headers a transport sends: the answer's (with CORS from {@link handle}), plus
+ * `text/plain` for a non-empty body without a content type.
  */
 export const responseHeaders = (wire: WireResponse): Record<string, string> => {
-  const headers: Record<string, string> = { ...wire.headers, "access-control-allow-origin": "*" }
+  const headers: Record<string, string> = { ...wire.headers }
   if (wire.body !== "" && headers["content-type"] === undefined) headers["content-type"] = "text/plain"
   return headers
 }

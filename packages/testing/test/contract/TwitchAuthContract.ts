@@ -30,7 +30,7 @@ import type * as TwitchAuthError from "@effect-twitch/auth/TwitchAuthError"
 import * as TwitchCredentials from "@effect-twitch/auth/TwitchCredentials"
 import * as TwitchHttpClient from "@effect-twitch/auth/TwitchHttpClient"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
@@ -42,7 +42,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import { FakeTwitch, TwitchAuthTest } from "../../src/index.js"
+import { FakeTwitch, MockTwitchServer, TwitchAuthTest } from "../../src/index.js"
 
 /** What an adapter provides. */
 export type Adapter = Layer.Layer<
@@ -80,14 +80,9 @@ const authAs = (overrides: Partial<TwitchAuthConfig.TwitchAuthConfig.Options>) =
 
 const asPublicClient = authAs({ clientId: publicClient.clientId, clientSecret: undefined })
 
-/** Opens an authorize URL like a browser whose user consents; returns the redirect. */
-const followAuthorize = (url: string) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.get(url)
-    assert.strictEqual(response.status, 302)
-    return new URL(response.headers["location"] ?? "")
-  })
+/** Opens an authorize URL like a browser and clicks `decision` on the consent page; returns the redirect. */
+const followAuthorize = (url: string, decision: "authorize" | "cancel" = "authorize") =>
+  Effect.map(MockTwitchServer.consent(url, decision), (location) => new URL(location))
 
 /** One turn of the event loop: promises and socket callbacks run, no time passes. */
 const turn = Effect.zipRight(
@@ -222,10 +217,8 @@ export const contract = (name: string, adapter: Adapter) =>
         "the user denies consent: the redirect carries error=access_denied and the state",
         Effect.gen(function*() {
           const auth = yield* TwitchAuth.TwitchAuth
-          const twitch = yield* FakeTwitch.FakeTwitch
-          yield* twitch.denyNextAuthorization()
           const request = yield* auth.authorizationUrl({ scopes: ["chat:read"] })
-          const redirect = yield* followAuthorize(request.url)
+          const redirect = yield* followAuthorize(request.url, "cancel")
           assert.strictEqual(redirect.searchParams.get("error"), "access_denied")
           assert.strictEqual(redirect.searchParams.get("state"), request.state)
           assert.isNull(redirect.searchParams.get("code"))
