@@ -134,7 +134,8 @@ export interface Incoming {
 /**
  * Answers an HTTP request from the model: query ∪ form body (body winning) become the
  * params, the path picks the operation; unknown paths are `{"status":404,"message":"Not Found"}`
- * and unreadable form bodies `{"status":400,"message":"malformed request body"}`.
+ * and unreadable form bodies `{"status":400,"message":"malformed request body"}` (both
+ * guesses: not documented by Twitch).
  */
 export const handle = (twitch: Service, incoming: Incoming): Effect.Effect<WireResponse> =>
   Option.match(route(incoming.url.pathname), {
