@@ -48,9 +48,9 @@ const quirkFlags = (args: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<st
 }
 
 /** The quirks from the environment, then from the flags (which win). */
-const quirksFrom = (env: string | undefined, args: ReadonlyArray<string>) =>
+const quirksFrom = (env: Readonly<Record<string, string | undefined>>, args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const fromEnv = yield* Either.mapLeft(FakeTwitch.parseQuirksList(env), (e) => `${FakeTwitch.quirksEnvVariable}: ${e}`)
+    const fromEnv = yield* FakeTwitch.parseQuirksEnv(env)
     const fromFlags = yield* Either.mapLeft(FakeTwitch.parseQuirks(yield* quirkFlags(args)), (e) => `--quirk: ${e}`)
     return { ...fromEnv, ...fromFlags }
   })
@@ -86,7 +86,7 @@ const banner = (quirks: Partial<FakeTwitch.FakeTwitch.Quirks>) => Effect.gen(fun
 
 const main = Effect.gen(function*() {
   const port = yield* parsePort(process.env["PORT"])
-  const quirks = yield* quirksFrom(process.env[FakeTwitch.quirksEnvVariable], process.argv.slice(2))
+  const quirks = yield* quirksFrom(process.env, process.argv.slice(2))
   const server = MockTwitchServer.layer({ port, host: "127.0.0.1" }).pipe(
     Layer.provideMerge(FakeTwitch.layer(quirks)),
     Layer.mapError((error) => `Cannot listen on 127.0.0.1:${port} (is the port taken? set PORT): ${String(error.cause)}`)

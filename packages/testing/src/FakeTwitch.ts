@@ -368,9 +368,10 @@ export declare namespace FakeTwitch {
     readonly authorize: (request: WireRequest) => Effect.Effect<WireResponse>
     /**
      * Any method on api.twitch.tv/helix, `path` relative to `/helix`. Authenticates like Helix
-     * (`Authorization: Bearer`, `Client-Id`) and serves `GET /users` and
-     * `GET /moderation/moderators` (scope `moderation:read` or `channel:manage:moderators`);
-     * other paths are 404.
+     * (`Authorization: Bearer`, spelt so, and `Client-Id`) and serves `GET /users` and
+     * `GET /moderation/moderators` (scope `moderation:read` or `channel:manage:moderators`,
+     * `broadcaster_id` the token's user); other paths are 404. Rate limits per client (app
+     * tokens) or per client and user (user tokens).
      */
     readonly helix: (request: HelixRequest) => Effect.Effect<WireResponse>
 
@@ -588,6 +589,25 @@ export const parseQuirksList = (list: string | undefined): Either.Either<Partial
  * @category quirks
  */
 export const quirksEnvVariable = "TWITCH_MOCK_QUIRKS"
+
+/**
+ * Reads the quirks in an environment's {@link quirksEnvVariable} (`TWITCH_MOCK_QUIRKS`), as
+ * {@link parseQuirksList} does; a `Left` message starts with the variable's name.
+ *
+ * @example
+ * ```ts
+ * import { FakeTwitch } from "@effect-twitch/testing"
+ *
+ * const quirks = FakeTwitch.parseQuirksEnv(process.env)
+ * ```
+ *
+ * @since 0.1.0
+ * @category quirks
+ */
+export const parseQuirksEnv = (
+  env: Readonly<Record<string, string | undefined>>
+): Either.Either<Partial<FakeTwitch.Quirks>, string> =>
+  Either.mapLeft(parseQuirksList(env[quirksEnvVariable]), (message) => `${quirksEnvVariable}: ${message}`)
 
 /**
  * Every quirk with the values it takes, `name=a|b, …`: for help texts.
