@@ -90,6 +90,13 @@ describe("helix authentication", () => {
           )
         }
       }
+      // /oauth2/userinfo documents the same `Authorization: Bearer` header (guess: the refusal's wording)
+      const oidc = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["openid"] })
+      const userinfo = (prefix: string) =>
+        twitch.userinfo({ method: "GET", headers: { authorization: `${prefix} ${oidc.accessToken}` }, params: {} })
+      assert.strictEqual((yield* userinfo("Bearer")).status, 200)
+      const lowercase = yield* userinfo("bearer")
+      assert.deepStrictEqual([lowercase.status, body(lowercase)], [401, { status: 401, message: "missing authorization token" }])
     }))
 
   it.effect("an OAuth prefix or no Authorization header: OAuth token is missing", () =>

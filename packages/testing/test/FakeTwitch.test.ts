@@ -348,6 +348,46 @@ describe("refresh_token", () => {
       assert.isTrue(yield* twitch.isRefreshTokenValid(issued.refreshToken))
     }))
 
+  it.effect("issue 12 #6: at most 50 live access tokens per refresh chain; the 51st invalidates the oldest", () =>
+    Effect.gen(function*() {
+      for (const [client, rotate] of [[confidential, true], [confidential, false], [publicClient, true]] as const) {
+        const twitch = yield* FakeTwitch.make({ rotateRefreshTokens: rotate })
+        const issued = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: [] })
+        // another authorization of the same user and client: a chain of its own
+        const bystander = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: [] })
+        const minted = [issued.accessToken]
+        let refreshToken = issued.refreshToken
+        for (let i = 0; i < 49; i++) {
+          const json = Object(body(yield* twitch.token(post(refreshParams(client, refreshToken)))))
+          minted.push(json.access_token)
+          refreshToken = json.refresh_token
+        }
+        // 50 live: all valid
+        for (const token of minted) assert.isTrue(yield* twitch.isAccessTokenValid(token), `${client.type} ${rotate}`)
+        const json = Object(body(yield* twitch.token(post(refreshParams(client, refreshToken)))))
+        minted.push(json.access_token)
+        // the 51st kills the 1st (the grant's own), only it
+        assert.isFalse(yield* twitch.isAccessTokenValid(minted[0]!))
+        expectError(yield* twitch.validate(bearer(minted[0]!)), 401, "invalid access token")
+        for (const token of minted.slice(1)) assert.isTrue(yield* twitch.isAccessTokenValid(token))
+        assert.isTrue(yield* twitch.isAccessTokenValid(bystander.accessToken))
+        // a token that died on its own does not count: revoke one, the next refresh evicts nobody
+        yield* twitch.revokeAccessToken(minted[10]!)
+        const next = Object(body(yield* twitch.token(post(refreshParams(client, json.refresh_token)))))
+        assert.isTrue(yield* twitch.isAccessTokenValid(minted[1]!))
+        assert.isTrue(yield* twitch.isAccessTokenValid(next.access_token))
+      }
+      // the limit is an option
+      const small = yield* FakeTwitch.make({ maxAccessTokensPerRefreshToken: 2 })
+      const first = yield* small.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const second = Object(body(yield* small.token(post(refreshParams(confidential, first.refreshToken)))))
+      assert.isTrue(yield* small.isAccessTokenValid(first.accessToken))
+      const third = Object(body(yield* small.token(post(refreshParams(confidential, second.refresh_token)))))
+      assert.isFalse(yield* small.isAccessTokenValid(first.accessToken))
+      assert.isTrue(yield* small.isAccessTokenValid(second.access_token))
+      assert.isTrue(yield* small.isAccessTokenValid(third.access_token))
+    }))
+
   it.effect("public: single use, rotated, no secret needed", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
@@ -406,46 +446,6 @@ describe("validate", () => {
       yield* TestClock.adjust(Duration.seconds(3500))
       expectError(yield* twitch.validate(bearer(accessToken)), 401, "invalid access token")
       assert.isFalse(yield* twitch.isAccessTokenValid(accessToken))
-    }))
-
-  it.effect("issue 12 #6: at most 50 live access tokens per refresh chain; the 51st invalidates the oldest", () =>
-    Effect.gen(function*() {
-      for (const [client, rotate] of [[confidential, true], [confidential, false], [publicClient, true]] as const) {
-        const twitch = yield* FakeTwitch.make({ rotateRefreshTokens: rotate })
-        const issued = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: [] })
-        // another authorization of the same user and client: a chain of its own
-        const bystander = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: [] })
-        const minted = [issued.accessToken]
-        let refreshToken = issued.refreshToken
-        for (let i = 0; i < 49; i++) {
-          const json = Object(body(yield* twitch.token(post(refreshParams(client, refreshToken)))))
-          minted.push(json.access_token)
-          refreshToken = json.refresh_token
-        }
-        // 50 live: all valid
-        for (const token of minted) assert.isTrue(yield* twitch.isAccessTokenValid(token), `${client.type} ${rotate}`)
-        const json = Object(body(yield* twitch.token(post(refreshParams(client, refreshToken)))))
-        minted.push(json.access_token)
-        // the 51st kills the 1st (the grant's own), only it
-        assert.isFalse(yield* twitch.isAccessTokenValid(minted[0]!))
-        expectError(yield* twitch.validate(bearer(minted[0]!)), 401, "invalid access token")
-        for (const token of minted.slice(1)) assert.isTrue(yield* twitch.isAccessTokenValid(token))
-        assert.isTrue(yield* twitch.isAccessTokenValid(bystander.accessToken))
-        // a token that died on its own does not count: revoke one, the next refresh evicts nobody
-        yield* twitch.revokeAccessToken(minted[10]!)
-        const next = Object(body(yield* twitch.token(post(refreshParams(client, json.refresh_token)))))
-        assert.isTrue(yield* twitch.isAccessTokenValid(minted[1]!))
-        assert.isTrue(yield* twitch.isAccessTokenValid(next.access_token))
-      }
-      // the limit is an option
-      const small = yield* FakeTwitch.make({ maxAccessTokensPerRefreshToken: 2 })
-      const first = yield* small.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
-      const second = Object(body(yield* small.token(post(refreshParams(confidential, first.refreshToken)))))
-      assert.isTrue(yield* small.isAccessTokenValid(first.accessToken))
-      const third = Object(body(yield* small.token(post(refreshParams(confidential, second.refresh_token)))))
-      assert.isFalse(yield* small.isAccessTokenValid(first.accessToken))
-      assert.isTrue(yield* small.isAccessTokenValid(second.access_token))
-      assert.isTrue(yield* small.isAccessTokenValid(third.access_token))
     }))
 
   it.effect("expireAccessToken and revokeAccessToken", () =>
