@@ -19,6 +19,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Consent from "./internal/consent.js"
+import * as QuirkText from "./internal/quirks.js"
 import { RequestLog } from "./internal/requestLog.js"
 import { isKnownScope } from "./internal/scopes.js"
 import * as Wire from "./internal/wire.js"
@@ -239,10 +240,24 @@ export declare namespace FakeTwitch {
     readonly includeErrorField: boolean
     /** `/validate` on an app token: omit `login`/`user_id` (observed) or send them as `null` (docs). Default `"absent"`. */
     readonly appTokenValidateIdentity: "absent" | "null"
-    /** `/validate` with no scopes: `"scopes":[]` or `"scopes":null` (observed). Default `"empty"`. */
-    readonly emptyScopes: "empty" | "null"
+    /**
+     * `/validate` of a token with no scopes. `"twitch"` (default): a user token answers
+     * `"scopes":null` and an app token `"scopes":[]`, as Twitch does (user: twitchdev/issues#1037
+     * and #1145, now in the validate docs; app: twitchdev/issues#105). `"empty"`: `[]` for both;
+     * `"null"`: `null` for both.
+     */
+    readonly emptyScopes: "twitch" | "empty" | "null"
     /** Status of a failed refresh: 400 (observed) or 401 (docs). Default 400. */
     readonly refreshFailureStatus: 400 | 401
+    /**
+     * Confidential clients' refresh: `true` (default) answers a new refresh token and the one
+     * sent stops working; `false` answers the same refresh token, which stays valid. Twitch
+     * documents only that "refresh tokens may change" and that the app must store the new one
+     * (https://dev.twitch.tv/docs/authentication/refresh-tokens/); rotating makes code that
+     * ignores the returned token fail in tests. Public clients' refresh tokens are single use
+     * either way.
+     */
+    readonly rotateRefreshTokens: boolean
     /**
      * `false` (default): `GET /oauth2/authorize` shows a consent page, as Twitch does, and only
      * the user's click (a `POST` of its form, `decision=authorize` or `cancel`) redirects.
@@ -268,8 +283,24 @@ export declare namespace FakeTwitch {
     readonly publicRefreshTokenTtlSeconds?: number
     /** Lifetime of authorization codes. Default 600 s. */
     readonly authorizationCodeTtlSeconds?: number
-    /** Helix requests per Client-Id per minute before 429s (`Ratelimit-Limit`). Default 800. */
+    /**
+     * Helix requests per bucket per minute before 429s (`Ratelimit-Limit`). Default 800. A
+     * bucket is, as Twitch keys it, the client for app tokens and the client and user for user
+     * tokens (https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits); a request without a
+     * known token falls in its `Client-Id`'s app bucket.
+     */
     readonly helixRateLimit?: number
+    /**
+     * How many live access tokens one authorization's refresh tokens may have minted; the next
+     * one invalidates the oldest. Default 50. Twitch: "The maximum number of valid access
+     * tokens that a refresh token can be associated with is 50"
+     * (https://dev.twitch.tv/docs/authentication/refresh-tokens/, multi-threaded section), and
+     * "when you generate token 51 it will kill token 1" (twitchdev/issues#986). The docs do not
+     * say what "a refresh token" is once it rotates: the fake counts the whole chain (the
+     * access token of the grant, then every refresh of it and of its successors), so rotation
+     * does not reset the count.
+     */
+    readonly maxAccessTokensPerRefreshToken?: number
     /** Lifetime of device codes (`expires_in` of `/oauth2/device`). Default 1800 s. */
     readonly deviceCodeTtlSeconds?: number
     /** The polling `interval` of `/oauth2/device`. Default 5 s. */
@@ -351,9 +382,10 @@ export declare namespace FakeTwitch {
     readonly authorize: (request: WireRequest) => Effect.Effect<WireResponse>
     /**
      * Any method on api.twitch.tv/helix, `path` relative to `/helix`. Authenticates like Helix
-     * (`Authorization: Bearer`, `Client-Id`) and serves `GET /users` and
-     * `GET /moderation/moderators` (scope `moderation:read` or `channel:manage:moderators`);
-     * other paths are 404.
+     * (`Authorization: Bearer`, spelt so, and `Client-Id`) and serves `GET /users` and
+     * `GET /moderation/moderators` (scope `moderation:read` or `channel:manage:moderators`,
+     * `broadcaster_id` the token's user); other paths are 404. Rate limits per client (app
+     * tokens) or per client and user (user tokens).
      */
     readonly helix: (request: HelixRequest) => Effect.Effect<WireResponse>
 
@@ -500,8 +532,109 @@ export const defaults = {
   idTokenTtlSeconds: 900,
   issuer: "https://id.twitch.tv/oauth2",
   verificationUri: "https://www.twitch.tv/activate",
-  requestLogLimit: 10_000
+  requestLogLimit: 10_000,
+  maxAccessTokensPerRefreshToken: 50
 } as const
+
+/**
+ * The quirks a fake starts with unless {@link FakeTwitch.Options} says otherwise: Twitch's
+ * observed behaviour where it is known.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultQuirks: FakeTwitch.Quirks = {
+  includeErrorField: false,
+  appTokenValidateIdentity: "absent",
+  emptyScopes: "twitch",
+  refreshFailureStatus: 400,
+  rotateRefreshTokens: true,
+  autoConsent: false
+}
+
+/**
+ * The values each non-boolean quirk takes (boolean quirks take `true` and `false`). A new
+ * non-boolean quirk must be listed here, or this does not compile.
+ */
+const quirkChoices = {
+  appTokenValidateIdentity: ["absent", "null"],
+  emptyScopes: ["twitch", "empty", "null"],
+  refreshFailureStatus: [400, 401]
+} as const satisfies QuirkText.Choices<FakeTwitch.Quirks>
+
+/**
+ * Reads quirk settings written `name=value` (as `pnpm mock --quirk name=value` takes them):
+ * booleans are `true`/`false`, numbers and names are written as in {@link FakeTwitch.Quirks}.
+ * A later setting of the same quirk wins. `Left` is a message naming the bad setting and
+ * listing every quirk with its values. Every quirk in {@link defaultQuirks} is covered.
+ *
+ * @example
+ * ```ts
+ * import { FakeTwitch } from "@effect-twitch/testing"
+ * import { Either } from "effect"
+ *
+ * const quirks = FakeTwitch.parseQuirks(["emptyScopes=empty", "rotateRefreshTokens=false"])
+ * // Either.right({ emptyScopes: "empty", rotateRefreshTokens: false })
+ * const bad = FakeTwitch.parseQuirks(["rotate=no"])
+ * // Either.left('unknown quirk "rotate"; valid quirks: includeErrorField=false|true, …')
+ * if (Either.isRight(quirks)) FakeTwitch.layer({ ...quirks.right })
+ * ```
+ *
+ * @since 0.1.0
+ * @category quirks
+ */
+export const parseQuirks = (specs: ReadonlyArray<string>): Either.Either<Partial<FakeTwitch.Quirks>, string> =>
+  QuirkText.parseQuirkSpecs(defaultQuirks, quirkChoices, specs)
+
+/**
+ * Reads quirk settings from one string, `name=value` pairs separated by commas, as the
+ * {@link quirksEnvVariable} environment variable carries them (`undefined` or blank: none).
+ * Same values and errors as {@link parseQuirks}.
+ *
+ * @since 0.1.0
+ * @category quirks
+ */
+export const parseQuirksList = (list: string | undefined): Either.Either<Partial<FakeTwitch.Quirks>, string> =>
+  list === undefined ? Either.right({}) : parseQuirks(QuirkText.splitQuirkList(list))
+
+/**
+ * The environment variable `pnpm mock` reads quirks from: `TWITCH_MOCK_QUIRKS="name=value,name=value"`.
+ *
+ * @since 0.1.0
+ * @category quirks
+ */
+export const quirksEnvVariable = "TWITCH_MOCK_QUIRKS"
+
+/**
+ * Reads the quirks in an environment's {@link quirksEnvVariable} (`TWITCH_MOCK_QUIRKS`), as
+ * {@link parseQuirksList} does; a `Left` message starts with the variable's name.
+ *
+ * @example
+ * ```ts
+ * import { FakeTwitch } from "@effect-twitch/testing"
+ *
+ * const quirks = FakeTwitch.parseQuirksEnv(process.env)
+ * ```
+ *
+ * @since 0.1.0
+ * @category quirks
+ */
+export const parseQuirksEnv = (
+  env: Readonly<Record<string, string | undefined>>
+): Either.Either<Partial<FakeTwitch.Quirks>, string> =>
+  Either.mapLeft(parseQuirksList(env[quirksEnvVariable]), (message) => `${quirksEnvVariable}: ${message}`)
+
+/**
+ * Every quirk with the values it takes, `name=a|b, …`: for help texts.
+ *
+ * @since 0.1.0
+ * @category quirks
+ */
+export const describeQuirks = (): string => QuirkText.describeQuirks(defaultQuirks, quirkChoices)
+
+/** The quirks of a new fake: the defaults, overridden by those the options set. */
+const quirksOf = (options: Partial<FakeTwitch.Quirks>): FakeTwitch.Quirks =>
+  QuirkText.withQuirks(defaultQuirks, options)
 
 // ---------------------------------------------------------------------------------------------
 // state
@@ -534,6 +667,13 @@ interface AccessTokenRecord {
   /** The claims requested for `/oauth2/userinfo` when the token was issued. */
   readonly userinfoClaims?: ReadonlyArray<string>
 }
+
+/**
+ * The access tokens one authorization's refresh tokens minted (its grant's, then every
+ * refresh's, across rotations), oldest first, keyed by the authorization's chain id: at most
+ * `maxAccessTokensPerRefreshToken` live ones.
+ */
+type Chains = HashMap.HashMap<string, ReadonlyArray<string>>
 
 type DeviceDecision =
   | { readonly _tag: "Pending" }
@@ -570,8 +710,10 @@ interface RefreshTokenRecord {
   readonly scopes: ReadonlyArray<string>
   /** `undefined`: never expires (confidential clients). */
   readonly expiresAt: number | undefined
-  /** Spent (public, single use) or invalidated by a disconnect. */
+  /** Spent (single use, or rotated) or invalidated by a disconnect. */
   readonly dead: boolean
+  /** The authorization it belongs to (see {@link Chains}). */
+  readonly chain: string
 }
 
 interface PendingFault {
@@ -592,13 +734,14 @@ interface State {
   readonly codes: HashMap.HashMap<string, CodeRecord>
   readonly accessTokens: HashMap.HashMap<string, AccessTokenRecord>
   readonly refreshTokens: HashMap.HashMap<string, RefreshTokenRecord>
+  readonly chains: Chains
   readonly consentingUser: string | undefined
   readonly denyNext: boolean
   /** Consent pages shown, by their token. */
   readonly consents: HashMap.HashMap<string, ConsentRecord>
   readonly quirks: FakeTwitch.Quirks
   readonly faults: ReadonlyArray<PendingFault>
-  /** Keyed by the `Client-Id` header ("" when absent). */
+  /** Keyed by {@link helixBucketKey}. */
   readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
   /** Keyed by device code. */
   readonly deviceCodes: HashMap.HashMap<string, DeviceCodeRecord>
@@ -624,6 +767,7 @@ interface Lifetimes {
   readonly deviceIntervalSeconds: number
   readonly idTokenSeconds: number
   readonly verificationUri: string
+  readonly maxAccessTokensPerChain: number
 }
 
 interface Ctx {
@@ -685,32 +829,59 @@ const checkSecret = (state: State, client: FakeTwitch.Client, request: FakeTwitc
   return Option.none()
 }
 
-/** Mints a user access token + refresh token into the state. */
+/**
+ * Stores `ctx.fresh.accessToken` as minted by the authorization `chain`; when the chain then
+ * has more live access tokens than allowed, the oldest ones are revoked (Twitch: the 51st
+ * kills the 1st, see `maxAccessTokensPerRefreshToken`).
+ */
+const addChainedAccessToken = (state: State, ctx: Ctx, chain: string, record: AccessTokenRecord): State => {
+  const alive = (token: string) =>
+    Option.match(HashMap.get(state.accessTokens, token), {
+      onNone: () => false,
+      onSome: (r) => accessTokenAlive(r, ctx.now)
+    })
+  const live = [...Option.getOrElse(HashMap.get(state.chains, chain), () => []).filter(alive), ctx.fresh.accessToken]
+  const excess = Math.max(0, live.length - Math.max(1, ctx.lifetimes.maxAccessTokensPerChain))
+  let accessTokens = HashMap.set(state.accessTokens, ctx.fresh.accessToken, record)
+  for (const evicted of live.slice(0, excess)) {
+    accessTokens = HashMap.modify(accessTokens, evicted, (r) => ({ ...r, revoked: true }))
+  }
+  return { ...state, accessTokens, chains: HashMap.set(state.chains, chain, live.slice(excess)) }
+}
+
+/**
+ * Mints a user access token + refresh token into the state: for a new authorization (a new
+ * chain) or, with `chain`, for a refresh that rotates the refresh token.
+ */
 const mintUserToken = (
   state: State,
   ctx: Ctx,
   client: FakeTwitch.Client,
   userId: string,
   scopes: ReadonlyArray<string>,
-  userinfoClaims: ReadonlyArray<string> = []
-): State => ({
-  ...state,
-  accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
+  userinfoClaims: ReadonlyArray<string> = [],
+  chain: string = ctx.fresh.refreshToken
+): State => {
+  const withAccess = addChainedAccessToken(state, ctx, chain, {
     clientId: client.clientId,
     userId,
     scopes,
     expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
     revoked: false,
     userinfoClaims
-  }),
-  refreshTokens: HashMap.set(state.refreshTokens, ctx.fresh.refreshToken, {
-    clientId: client.clientId,
-    userId,
-    scopes,
-    expiresAt: client.type === "public" ? ctx.now + ctx.lifetimes.publicRefreshMs : undefined,
-    dead: false
   })
-})
+  return {
+    ...withAccess,
+    refreshTokens: HashMap.set(withAccess.refreshTokens, ctx.fresh.refreshToken, {
+      clientId: client.clientId,
+      userId,
+      scopes,
+      expiresAt: client.type === "public" ? ctx.now + ctx.lifetimes.publicRefreshMs : undefined,
+      dead: false,
+      chain
+    })
+  }
+}
 
 const userTokenBody = (
   accessToken: string,
@@ -731,6 +902,7 @@ const grantAuthorizationCode = (
   const secretFailure = checkSecret(state, client, request)
   if (Option.isSome(secretFailure)) return secretFailure.value
   const code = param(request, "code")
+  // guess: not documented by Twitch ("missing code", "missing redirect_uri").
   if (code === undefined) return fail(state, 400, "missing code")
   const redirectUri = param(request, "redirect_uri")
   if (redirectUri === undefined) return fail(state, 400, "missing redirect_uri")
@@ -766,10 +938,10 @@ const grantAuthorizationCode = (
  * confidential client may, and a wrong one is refused. Answers, in order: `invalid device
  * code` (unknown, another client's, expired or used), `slow_down` when this poll comes less
  * than `interval` seconds after the previous one on the fake's clock (the interval then grows
- * by 5 s, as RFC 8628 says; Twitch does not document `slow_down`, this is our choice),
- * `authorization_pending`, `access_denied` when the user denied (Twitch does not document
- * denial either: a guess in its envelope style), or the token. Denial and success use the
- * code up.
+ * by 5 s, as RFC 8628 says; guess: not documented by Twitch, which never documents
+ * `slow_down`), `authorization_pending`, `access_denied` when the user denied (guess: not
+ * documented by Twitch, in its envelope style), or the token. Denial and success use the code
+ * up.
  */
 const grantDeviceCode = (
   state: State,
@@ -780,6 +952,7 @@ const grantDeviceCode = (
   const secret = param(request, "client_secret")
   if (secret !== undefined && secret !== client.clientSecret) return fail(state, 403, "invalid client secret")
   const deviceCode = param(request, "device_code")
+  // guess: not documented by Twitch.
   if (deviceCode === undefined) return fail(state, 400, "missing device_code")
   const found = HashMap.get(state.deviceCodes, deviceCode)
   if (Option.isNone(found) || found.value.clientId !== client.clientId || ctx.now >= found.value.expiresAt) {
@@ -813,14 +986,14 @@ const grantDeviceCode = (
 }
 
 /**
- * Twitch's scopes are `area:action(:thing)` in lowercase with underscores
- * (`moderator:manage:shield_mode`), plus `openid`. The fake does not keep Twitch's list (it
- * shares nothing with the SDK's `Scope`): anything of that form is accepted.
+ * The first requested scope Twitch would refuse, if any: one not in the scopes Twitch
+ * documents (the fake's own list, `internal/scopes.ts`, shared with nothing in the SDK).
+ * Twitch refuses it with 400 `invalid scope requested: '<scope>'`: the wording comes from a
+ * third-party client's notes (nicklaw5/helix; low confidence), Twitch does not document it.
  */
-const scopePattern = /^(?:openid|[a-z_]+(?::[a-z_]+){1,2})$/
+const invalidScope = (scopes: ReadonlyArray<string>): string | undefined => scopes.find((scope) => !isKnownScope(scope))
 
-/** The first requested scope Twitch would refuse, if any. */
-const invalidScope = (scopes: ReadonlyArray<string>): string | undefined => scopes.find((scope) => !scopePattern.test(scope))
+const invalidScopeMessage = (scope: string): string => `invalid scope requested: '${scope}'`
 
 const grantClientCredentials = (
   state: State,
@@ -831,7 +1004,7 @@ const grantClientCredentials = (
   const secretFailure = checkSecret(state, client, request)
   if (Option.isSome(secretFailure)) return secretFailure.value
   const badScope = invalidScope(Wire.parseScopes(param(request, "scope")))
-  if (badScope !== undefined) return fail(state, 400, `invalid scope requested: '${badScope}'`)
+  if (badScope !== undefined) return fail(state, 400, invalidScopeMessage(badScope))
   return [
     Wire.json(200, {
       access_token: ctx.fresh.accessToken,
@@ -858,6 +1031,7 @@ const grantRefreshToken = (
   request: FakeTwitch.WireRequest
 ): readonly [FakeTwitch.WireResponse, State] => {
   const refreshToken = param(request, "refresh_token")
+  // guess: not documented by Twitch.
   if (refreshToken === undefined) return fail(state, 400, "missing refresh token")
   if (client.type === "confidential") {
     const secretFailure = checkSecret(state, client, request)
@@ -869,35 +1043,36 @@ const grantRefreshToken = (
   ) {
     return fail(state, state.quirks.refreshFailureStatus, "Invalid refresh token")
   }
-  const { scopes, userId } = record.value
+  const { chain, scopes, userId } = record.value
   const expiresIn = ctx.lifetimes.userTokenMs / 1000
-  if (client.type === "public") {
-    // Public clients: the refresh token is single use and a new one (30 days) comes back.
+  if (client.type === "public" || state.quirks.rotateRefreshTokens) {
+    // Public clients: the refresh token is single use and a new one (30 days from now) comes
+    // back. Confidential clients (quirk `rotateRefreshTokens`, default on): a new one too,
+    // and the one sent stops working ("refresh tokens may change": the app must store it).
     const spent = HashMap.set(state.refreshTokens, refreshToken, { ...record.value, dead: true })
     return [
       Wire.json(200, userTokenBody(ctx.fresh.accessToken, expiresIn, ctx.fresh.refreshToken, scopes)),
-      mintUserToken({ ...state, refreshTokens: spent }, ctx, client, userId, scopes)
+      mintUserToken({ ...state, refreshTokens: spent }, ctx, client, userId, scopes, [], chain)
     ]
   }
-  // Confidential clients: the refresh token does not expire, stays valid and is returned again.
+  // Confidential clients, rotation off: the refresh token does not expire, stays valid and
+  // is returned again.
   return [
     Wire.json(200, userTokenBody(ctx.fresh.accessToken, expiresIn, refreshToken, scopes)),
-    {
-      ...state,
-      accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
-        clientId: client.clientId,
-        userId,
-        scopes,
-        expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
-        revoked: false
-      })
-    }
+    addChainedAccessToken(state, ctx, chain, {
+      clientId: client.clientId,
+      userId,
+      scopes,
+      expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
+      revoked: false
+    })
   ]
 }
 
 const tokenTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
   if (request.method.toUpperCase() !== "POST") return notFound(state)
   const clientId = param(request, "client_id")
+  // guess: not documented by Twitch ("missing client id", and "unsupported grant type" below).
   if (clientId === undefined) return fail(state, 400, "missing client id")
   const client = HashMap.get(state.clients, clientId)
   if (Option.isNone(client)) return fail(state, 400, "invalid client")
@@ -915,12 +1090,20 @@ const tokenTransition: (request: FakeTwitch.WireRequest) => Transition = (reques
   }
 }
 
-const bearerPattern = /^(?:oauth|bearer)\s+(\S+)\s*$/i
+/**
+ * `/validate` takes `Authorization: OAuth <token>` and, the docs add, "the Bearer prefix in
+ * place of OAuth" (https://dev.twitch.tv/docs/authentication/validate-tokens/): those two
+ * spellings only. Guess: not documented by Twitch: how it treats other casings (`oauth`,
+ * `BEARER`); no capture was found, so the fake holds clients to the documented spellings and
+ * answers other ones as a missing token, as Helix treats a scheme it does not take
+ * (twitchdev/issues#105, #219).
+ */
+const validatePattern = /^(?:OAuth|Bearer) +(\S+)\s*$/
 
 const validateTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
   if (request.method.toUpperCase() !== "GET") return notFound(state)
   const header = request.headers["authorization"]
-  const match = header === undefined ? null : bearerPattern.exec(header.trim())
+  const match = header === undefined ? null : validatePattern.exec(header.trim())
   const token = match === null ? undefined : match[1]
   if (token === undefined) return fail(state, 401, "missing authorization token")
   const record = HashMap.get(state.accessTokens, token)
@@ -928,7 +1111,9 @@ const validateTransition: (request: FakeTwitch.WireRequest) => Transition = (req
     return fail(state, 401, "invalid access token")
   }
   const { clientId, expiresAt, scopes, userId } = record.value
-  const scopesValue = scopes.length === 0 && state.quirks.emptyScopes === "null" ? null : scopes
+  // A scope-less user token: `null` (twitchdev/issues#1037, #1145); an app token: `[]` (#105).
+  const nullScopes = state.quirks.emptyScopes === "twitch" ? userId !== undefined : state.quirks.emptyScopes === "null"
+  const scopesValue = scopes.length === 0 && nullScopes ? null : scopes
   const expiresIn = secondsLeft(expiresAt, ctx.now)
   const user = userId === undefined ? Option.none() : HashMap.get(state.users, userId)
   if (Option.isSome(user)) {
@@ -952,6 +1137,7 @@ const validateTransition: (request: FakeTwitch.WireRequest) => Transition = (req
 const revokeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
   if (request.method.toUpperCase() !== "POST") return notFound(state)
   const clientId = param(request, "client_id")
+  // guess: not documented by Twitch ("missing client id").
   if (clientId === undefined) return fail(state, 400, "missing client id")
   if (!HashMap.has(state.clients, clientId)) return fail(state, 404, "client does not exist")
   const token = param(request, "token")
@@ -1175,12 +1361,13 @@ const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (re
 const deviceTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
   if (request.method.toUpperCase() !== "POST") return notFound(state)
   const clientId = param(request, "client_id")
+  // guess: not documented by Twitch ("missing client id").
   if (clientId === undefined) return fail(state, 400, "missing client id")
   const client = HashMap.get(state.clients, clientId)
   if (Option.isNone(client)) return fail(state, 400, "invalid client")
   const scopes = Wire.parseScopes((request.bodyParams ?? request.params)["scopes"])
   const badScope = invalidScope(scopes)
-  if (badScope !== undefined) return fail(state, 400, `invalid scope requested: '${badScope}'`)
+  if (badScope !== undefined) return fail(state, 400, invalidScopeMessage(badScope))
   const userCode = ctx.fresh.userCode
   const verificationUri = Wire.withQuery(
     ctx.lifetimes.verificationUri,
@@ -1508,15 +1695,32 @@ const rateLimitHeaders = (rate: RateLimit): Record<string, string> => ({
 })
 
 /**
- * Takes one point from the bucket of the request's `Client-Id` (a one-minute window that
- * starts with its first request). `exhausted`: there was none left.
+ * The rate-limit bucket a Helix request draws from, keyed as Twitch's API guide describes
+ * (https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits): app access tokens share one
+ * bucket per client ID, user access tokens one per client ID and user. The `Client-Id`, plus
+ * the user of the bearer token when it is a known user token; otherwise (no token, unknown
+ * token, app token) the client's app bucket.
+ */
+const helixBucketKey = (state: State, request: FakeTwitch.WireRequest): string => {
+  const clientId = header(request, "client-id")?.trim() ?? ""
+  const authorization = header(request, "authorization")
+  const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
+  const userId = match?.[1] === undefined
+    ? undefined
+    : Option.getOrUndefined(HashMap.get(state.accessTokens, match[1]))?.userId
+  return userId === undefined ? `app ${clientId}` : `user ${clientId} ${userId}`
+}
+
+/**
+ * Takes one point from the request's bucket ({@link helixBucketKey}; a one-minute window
+ * that starts with its first request). `exhausted`: there was none left.
  */
 const chargeHelix = (
   state: State,
   ctx: Ctx,
   request: FakeTwitch.WireRequest
 ): readonly [RateLimit & { readonly exhausted: boolean }, State] => {
-  const key = header(request, "client-id")?.trim() ?? ""
+  const key = helixBucketKey(state, request)
   const limit = ctx.lifetimes.helixRateLimit
   const bucket = HashMap.get(state.helixBuckets, key).pipe(
     Option.filter((b) => ctx.now < b.windowStart + helixWindowMs),
@@ -1540,8 +1744,14 @@ const withHeaders = (response: FakeTwitch.WireResponse, headers: Record<string, 
   headers: { ...response.headers, ...headers }
 })
 
-/** Helix takes only `Bearer` (any casing); `OAuth` is as good as no token. */
-const helixBearerPattern = /^bearer\s+(\S+)\s*$/i
+/**
+ * Helix takes only `Bearer`, spelt so: `OAuth` is answered 401 `OAuth token is missing`
+ * (twitchdev/issues#105), and so is `bearer …` — Twitch answers a lowercase `bearer` with a
+ * 401 and considers it "not a bug" (twitchdev/issues#219, closed); that issue shows no body,
+ * so the message for it is a guess: not documented by Twitch (the one it sends for `OAuth`).
+ * `/oauth2/userinfo` documents the same `Authorization: Bearer` header and shares this.
+ */
+const helixBearerPattern = /^Bearer +(\S+)\s*$/
 
 type HelixAuth =
   | { readonly _tag: "Authorized"; readonly token: AccessTokenRecord }
@@ -1553,6 +1763,7 @@ const helixAuthenticate = (state: State, now: number, request: FakeTwitch.WireRe
   const authorization = header(request, "authorization")
   const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
   const token = match === null ? undefined : match[1]
+  // guess: not documented by Twitch ("Client ID is missing", two lines down); "OAuth token is missing" is observed (twitchdev/issues#105).
   if (token === undefined) return rejected("OAuth token is missing")
   const clientId = header(request, "client-id")?.trim()
   if (clientId === undefined || clientId === "") return rejected("Client ID is missing")
@@ -1586,6 +1797,7 @@ const getUsers: HelixHandler = (state, token, request) => {
   const login = param(request, "login")
   const found: Array<FakeTwitch.User> = []
   if (id === undefined && login === undefined) {
+    // guess: not documented by Twitch (the message).
     if (token.userId === undefined) return helixError(400, "Missing required parameter \"id\" or \"login\"")
     found.push(...Option.toArray(HashMap.get(state.users, token.userId)))
   } else {
@@ -1602,14 +1814,26 @@ const getUsers: HelixHandler = (state, token, request) => {
   return Wire.json(200, { data: found.map((user) => helixUser(user, user.userId === emailOf)) })
 }
 
-/** `GET /moderation/moderators`: scope-guarded; the fake has no moderators. */
+/**
+ * The message Helix answers (401) when a route acting for the broadcaster gets another user's
+ * ID: the Get Moderators reference's response codes
+ * (https://dev.twitch.tv/docs/api/reference/#get-moderators), whose `broadcaster_id` "must
+ * match the user ID in the access token".
+ */
+const broadcasterMismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
+
+/**
+ * `GET /moderation/moderators`: scope-guarded, for the token's own channel only (the
+ * `broadcaster_id` must be the token's user); the fake has no moderators.
+ */
 const getModerators: HelixHandler = (_state, token, request) => {
   if (!token.scopes.includes("moderation:read") && !token.scopes.includes("channel:manage:moderators")) {
     return helixError(401, "Missing scope: moderation:read")
   }
-  if (param(request, "broadcaster_id") === undefined) {
-    return helixError(400, "Missing required parameter \"broadcaster_id\"")
-  }
+  const broadcasterId = param(request, "broadcaster_id")
+  // guess: not documented by Twitch (the message).
+  if (broadcasterId === undefined) return helixError(400, "Missing required parameter \"broadcaster_id\"")
+  if (broadcasterId !== token.userId) return helixError(401, broadcasterMismatch)
   return Wire.json(200, { data: [], pagination: {} })
 }
 
@@ -1624,6 +1848,7 @@ const helixTransition: (request: FakeTwitch.HelixRequest) => Transition = (reque
   if (rate.exhausted) return [helixError(429, "Too Many Requests", headers), charged]
   const path = request.path.startsWith("/") ? request.path : `/${request.path}`
   const handler = helixRoutes.get(`${request.method.toUpperCase()} ${path}`)
+  // guess: not documented by Twitch (a 404 envelope with an empty message).
   if (handler === undefined) return [helixError(404, "", headers), charged]
   const auth = helixAuthenticate(charged, ctx.now, request)
   const response = auth._tag === "Rejected" ? auth.response : handler(charged, auth.token, request)
@@ -1739,7 +1964,8 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       deviceCodeSeconds: options.deviceCodeTtlSeconds ?? defaults.deviceCodeTtlSeconds,
       deviceIntervalSeconds: options.deviceIntervalSeconds ?? defaults.deviceIntervalSeconds,
       idTokenSeconds: options.idTokenTtlSeconds ?? defaults.idTokenTtlSeconds,
-      verificationUri: options.verificationUri ?? defaults.verificationUri
+      verificationUri: options.verificationUri ?? defaults.verificationUri,
+      maxAccessTokensPerChain: options.maxAccessTokensPerRefreshToken ?? defaults.maxAccessTokensPerRefreshToken
     }
     const defaultIssuer = options.issuer ?? defaults.issuer
     // RSA key generation takes tens of milliseconds: done once, on the first OIDC request.
@@ -1772,16 +1998,11 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       codes: HashMap.empty(),
       accessTokens: HashMap.empty(),
       refreshTokens: HashMap.empty(),
+      chains: HashMap.empty(),
       consentingUser: seed.users[0]?.userId,
       denyNext: false,
       consents: HashMap.empty(),
-      quirks: {
-        includeErrorField: options.includeErrorField ?? false,
-        appTokenValidateIdentity: options.appTokenValidateIdentity ?? "absent",
-        emptyScopes: options.emptyScopes ?? "empty",
-        refreshFailureStatus: options.refreshFailureStatus ?? 400,
-        autoConsent: options.autoConsent ?? false
-      },
+      quirks: quirksOf(options),
       faults: [],
       helixBuckets: HashMap.empty(),
       deviceCodes: HashMap.empty(),

@@ -66,16 +66,37 @@ const setup = (scopes: ReadonlyArray<string> = [], options: FakeTwitch.FakeTwitc
   })
 
 describe("helix authentication", () => {
-  it.effect("Bearer (any casing) and Client-Id: 200", () =>
+  it.effect("Bearer and Client-Id: 200", () =>
     Effect.gen(function*() {
       const { twitch, userToken } = yield* setup()
-      for (const prefix of ["Bearer", "bearer", "BEARER"]) {
-        const response = yield* twitch.helix(
-          helixRequest("/users", { authorization: `${prefix} ${userToken}`, "client-id": confidential.clientId })
-        )
-        assert.strictEqual(response.status, 200, prefix)
-        assert.deepStrictEqual(body(response), { data: [twitchdevUser] })
+      const response = yield* twitch.helix(
+        helixRequest("/users", { authorization: `Bearer ${userToken}`, "client-id": confidential.clientId })
+      )
+      assert.strictEqual(response.status, 200)
+      assert.deepStrictEqual(body(response), { data: [twitchdevUser] })
+    }))
+
+  it.effect("issue 12 #4: Helix refuses a lowercase bearer: 401 OAuth token is missing", () =>
+    Effect.gen(function*() {
+      const { appToken, twitch, userToken } = yield* setup()
+      for (const token of [userToken, appToken]) {
+        for (const prefix of ["bearer", "BEARER", "BeArEr"]) {
+          expectHelixError(
+            yield* twitch.helix(
+              helixRequest("/users", { authorization: `${prefix} ${token}`, "client-id": confidential.clientId }, { id: user.userId })
+            ),
+            401,
+            "OAuth token is missing"
+          )
+        }
       }
+      // /oauth2/userinfo documents the same `Authorization: Bearer` header (guess: the refusal's wording)
+      const oidc = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["openid"] })
+      const userinfo = (prefix: string) =>
+        twitch.userinfo({ method: "GET", headers: { authorization: `${prefix} ${oidc.accessToken}` }, params: {} })
+      assert.strictEqual((yield* userinfo("Bearer")).status, 200)
+      const lowercase = yield* userinfo("bearer")
+      assert.deepStrictEqual([lowercase.status, body(lowercase)], [401, { status: 401, message: "missing authorization token" }])
     }))
 
   it.effect("an OAuth prefix or no Authorization header: OAuth token is missing", () =>
@@ -239,6 +260,38 @@ describe("helix GET /moderation/moderators", () => {
       )
     }))
 
+  it.effect("issue 12 #7: another broadcaster's ID is 401 with Twitch's message; the token's own is served", () =>
+    Effect.gen(function*() {
+      const { appToken, twitch } = yield* setup()
+      const other = yield* twitch.registerUser({ login: "someoneelse" })
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: ["moderation:read"]
+      })
+      const mismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
+      expectHelixError(
+        yield* twitch.helix(helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: other.userId })),
+        401,
+        mismatch
+      )
+      assert.strictEqual(
+        (yield* twitch.helix(helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: user.userId })))
+          .status,
+        200
+      )
+      // GET /users takes any user's ID: Twitch checks broadcaster_id only where the token acts for the broadcaster.
+      const users = yield* twitch.helix(helixRequest("/users", auth(accessToken), { id: other.userId }))
+      assert.strictEqual(users.status, 200)
+      assert.strictEqual(Object(body(users)).data.length, 1)
+      // an app token (no scope) is still refused for the scope first
+      expectHelixError(
+        yield* twitch.helix(helixRequest("/moderation/moderators", auth(appToken), { broadcaster_id: user.userId })),
+        401,
+        "Missing scope: moderation:read"
+      )
+    }))
+
   it.effect("with moderation:read or channel:manage:moderators: an empty page", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
@@ -280,11 +333,8 @@ describe("helix rate limits", () => {
       assert.strictEqual(first.headers["ratelimit-limit"], "800")
       assert.strictEqual(first.headers["ratelimit-remaining"], "799")
       assert.strictEqual(first.headers["ratelimit-reset"], "1060")
-      const rejected = yield* twitch.helix(helixRequest("/users", auth("nosuchtoken")))
-      assert.strictEqual(rejected.status, 401)
-      assert.strictEqual(rejected.headers["ratelimit-remaining"], "798")
       const missing = yield* twitch.helix(helixRequest("/nope", auth(userToken)))
-      assert.strictEqual(missing.headers["ratelimit-remaining"], "797")
+      assert.strictEqual(missing.headers["ratelimit-remaining"], "798")
       assert.strictEqual(missing.headers["ratelimit-reset"], "1060")
     }))
 
@@ -308,6 +358,30 @@ describe("helix rate limits", () => {
       const refilled = yield* users
       assert.strictEqual(refilled.status, 200)
       assert.deepStrictEqual([refilled.headers["ratelimit-remaining"], refilled.headers["ratelimit-reset"]], ["1", "120"])
+    }))
+
+  it.effect("issue 12 #8: user tokens draw from a bucket per client and user, app tokens from the client's", () =>
+    Effect.gen(function*() {
+      const { appToken, twitch, userToken } = yield* setup([], { helixRateLimit: 2 })
+      const other = yield* twitch.registerUser({ login: "otheruser" })
+      const otherToken = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: other.userId, scopes: [] })
+      const remaining = (token: string) =>
+        Effect.map(twitch.helix(helixRequest("/users", auth(token), { id: user.userId })), (r) => [
+          r.status,
+          r.headers["ratelimit-remaining"]
+        ])
+      assert.deepStrictEqual(yield* remaining(userToken), [200, "1"])
+      assert.deepStrictEqual(yield* remaining(userToken), [200, "0"])
+      assert.deepStrictEqual(yield* remaining(userToken), [429, "0"])
+      // the same client, another user: a bucket of its own
+      assert.deepStrictEqual(yield* remaining(otherToken.accessToken), [200, "1"])
+      // the client's app token: the app bucket, untouched by the users' calls
+      assert.deepStrictEqual(yield* remaining(appToken), [200, "1"])
+      assert.deepStrictEqual(yield* remaining(appToken), [200, "0"])
+      assert.deepStrictEqual(yield* remaining(appToken), [429, "0"])
+      // a second token of the first user shares that user's (spent) bucket
+      const again = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      assert.deepStrictEqual(yield* remaining(again.accessToken), [429, "0"])
     }))
 
   it.effect("RateLimited fault: Helix 429 with remaining 0 and reset from the Clock", () =>

@@ -306,9 +306,32 @@ describe("refresh_token", () => {
       expectError(yield* twitch.token(post(refreshParams(confidential, mangled))), 400, "Invalid refresh token")
     }))
 
-  it.effect("confidential: refresh keeps the refresh token valid and the old access token alive", () =>
+  it.effect("issue 12 #5: confidential: refresh rotates the refresh token by default; the old one is refused", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
+      const issued = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+      const response = yield* twitch.token(post(refreshParams(confidential, issued.refreshToken)))
+      assert.strictEqual(response.status, 200)
+      const json = Object(body(response))
+      assert.notStrictEqual(json.access_token, issued.accessToken)
+      assert.notStrictEqual(json.refresh_token, issued.refreshToken)
+      assert.deepStrictEqual(json.scope, ["chat:read"])
+      assert.isFalse(yield* twitch.isRefreshTokenValid(issued.refreshToken))
+      assert.isTrue(yield* twitch.isRefreshTokenValid(json.refresh_token))
+      // code that ignores the returned refresh token fails, as Twitch's docs allow it to
+      expectError(yield* twitch.token(post(refreshParams(confidential, issued.refreshToken))), 400, "Invalid refresh token")
+      // the access token it replaced stays alive until it expires
+      assert.strictEqual((yield* twitch.validate(bearer(issued.accessToken))).status, 200)
+      // the new one works, and rotates again; confidential refresh tokens do not expire
+      yield* TestClock.adjust(Duration.days(365))
+      const again = Object(body(yield* twitch.token(post(refreshParams(confidential, json.refresh_token)))))
+      assert.isString(again.refresh_token)
+      assert.notStrictEqual(again.refresh_token, json.refresh_token)
+    }))
+
+  it.effect("confidential, rotateRefreshTokens off: refresh keeps the refresh token valid and the old access token alive", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make({ rotateRefreshTokens: false })
       const issued = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
       const response = yield* twitch.token(post(refreshParams(confidential, issued.refreshToken)))
       assert.strictEqual(response.status, 200)
@@ -323,6 +346,46 @@ describe("refresh_token", () => {
       // confidential refresh tokens do not expire
       yield* TestClock.adjust(Duration.days(365))
       assert.isTrue(yield* twitch.isRefreshTokenValid(issued.refreshToken))
+    }))
+
+  it.effect("issue 12 #6: at most 50 live access tokens per refresh chain; the 51st invalidates the oldest", () =>
+    Effect.gen(function*() {
+      for (const [client, rotate] of [[confidential, true], [confidential, false], [publicClient, true]] as const) {
+        const twitch = yield* FakeTwitch.make({ rotateRefreshTokens: rotate })
+        const issued = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: [] })
+        // another authorization of the same user and client: a chain of its own
+        const bystander = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: [] })
+        const minted = [issued.accessToken]
+        let refreshToken = issued.refreshToken
+        for (let i = 0; i < 49; i++) {
+          const json = Object(body(yield* twitch.token(post(refreshParams(client, refreshToken)))))
+          minted.push(json.access_token)
+          refreshToken = json.refresh_token
+        }
+        // 50 live: all valid
+        for (const token of minted) assert.isTrue(yield* twitch.isAccessTokenValid(token), `${client.type} ${rotate}`)
+        const json = Object(body(yield* twitch.token(post(refreshParams(client, refreshToken)))))
+        minted.push(json.access_token)
+        // the 51st kills the 1st (the grant's own), only it
+        assert.isFalse(yield* twitch.isAccessTokenValid(minted[0]!))
+        expectError(yield* twitch.validate(bearer(minted[0]!)), 401, "invalid access token")
+        for (const token of minted.slice(1)) assert.isTrue(yield* twitch.isAccessTokenValid(token))
+        assert.isTrue(yield* twitch.isAccessTokenValid(bystander.accessToken))
+        // a token that died on its own does not count: revoke one, the next refresh evicts nobody
+        yield* twitch.revokeAccessToken(minted[10]!)
+        const next = Object(body(yield* twitch.token(post(refreshParams(client, json.refresh_token)))))
+        assert.isTrue(yield* twitch.isAccessTokenValid(minted[1]!))
+        assert.isTrue(yield* twitch.isAccessTokenValid(next.access_token))
+      }
+      // the limit is an option
+      const small = yield* FakeTwitch.make({ maxAccessTokensPerRefreshToken: 2 })
+      const first = yield* small.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const second = Object(body(yield* small.token(post(refreshParams(confidential, first.refreshToken)))))
+      assert.isTrue(yield* small.isAccessTokenValid(first.accessToken))
+      const third = Object(body(yield* small.token(post(refreshParams(confidential, second.refresh_token)))))
+      assert.isFalse(yield* small.isAccessTokenValid(first.accessToken))
+      assert.isTrue(yield* small.isAccessTokenValid(second.access_token))
+      assert.isTrue(yield* small.isAccessTokenValid(third.access_token))
     }))
 
   it.effect("public: single use, rotated, no secret needed", () =>
@@ -398,18 +461,51 @@ describe("validate", () => {
       assert.strictEqual((yield* twitch.token(post(refreshParams(confidential, a.refreshToken)))).status, 200)
     }))
 
-  it.effect("headers: OAuth, Bearer, case-insensitive; missing and unknown", () =>
+  it.effect("headers: OAuth and Bearer as documented, other spellings refused; missing and unknown", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
       const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
-      for (const prefix of ["OAuth", "Bearer", "oauth", "BEARER"]) {
+      for (const prefix of ["OAuth", "Bearer"]) {
         const response = yield* twitch.validate(get({}, { authorization: `${prefix} ${accessToken}` }))
         assert.strictEqual(response.status, 200, prefix)
+      }
+      // guess (no capture of Twitch's answer): spellings the docs do not give are a missing token
+      for (const prefix of ["oauth", "OAUTH", "bearer", "BEARER"]) {
+        expectError(
+          yield* twitch.validate(get({}, { authorization: `${prefix} ${accessToken}` })),
+          401,
+          "missing authorization token"
+        )
       }
       expectError(yield* twitch.validate(get({})), 401, "missing authorization token")
       expectError(yield* twitch.validate(get({}, { authorization: "OAuth " })), 401, "missing authorization token")
       expectError(yield* twitch.validate(bearer("nosuchtoken")), 401, "invalid access token")
       assert.strictEqual((yield* twitch.validate({ method: "POST", headers: { authorization: `OAuth ${accessToken}` }, params: {} })).status, 404)
+    }))
+
+  it.effect("issue 12 #3: a scope-less user token validates with scopes null, an app token with []", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.make()
+      const issued = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      assert.deepStrictEqual(body(yield* twitch.validate(bearer(issued.accessToken))), {
+        client_id: confidential.clientId,
+        login: "twitchdev",
+        scopes: null,
+        user_id: user.userId,
+        expires_in: 14400
+      })
+      const app = Object(body(yield* twitch.token(post(clientCredentials)))).access_token
+      assert.deepStrictEqual(body(yield* twitch.validate(bearer(app))), {
+        client_id: confidential.clientId,
+        scopes: [],
+        expires_in: 5011271
+      })
+      // a user token with scopes lists them
+      const scoped = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+      assert.deepStrictEqual(Object(body(yield* twitch.validate(bearer(scoped.accessToken)))).scopes, ["chat:read"])
+      // the quirk: `[]` for both
+      yield* twitch.setQuirks({ emptyScopes: "empty" })
+      assert.deepStrictEqual(Object(body(yield* twitch.validate(bearer(issued.accessToken)))).scopes, [])
     }))
 
   it.effect("quirks: null identity for app tokens, null scopes", () =>

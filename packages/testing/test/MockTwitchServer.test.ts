@@ -252,8 +252,13 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       }
       const encodedBody = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(params)))
       assert.strictEqual(encodedBody.status, 200)
-      assert.strictEqual(json(encodedBody.text)["refresh_token"], rt)
-      const encodedQuery = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.setUrlParams(params)))
+      // the refresh token rotates (a new one, with the same awkward characters)
+      const rotatedRt = String(json(encodedBody.text)["refresh_token"])
+      assert.notStrictEqual(rotatedRt, rt)
+      for (const c of ["%", "/", "=", "+", "&"]) assert.include(rotatedRt, c)
+      const encodedQuery = yield* send(
+        HttpClientRequest.post(url).pipe(HttpClientRequest.setUrlParams({ ...params, refresh_token: rotatedRt }))
+      )
       assert.strictEqual(encodedQuery.status, 200)
 
       // public client: rotation over HTTP, the spent token is rejected

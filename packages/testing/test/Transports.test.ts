@@ -93,7 +93,7 @@ for (const [name, transport] of transports) {
     it.effect("helix /users with a user token: 200, Helix body, rate-limit headers", () =>
       Effect.gen(function*() {
         const token = yield* userToken()
-        for (const prefix of ["Bearer", "bearer"]) {
+        for (const prefix of ["Bearer"]) {
           const response = yield* helixGet("/users", { authorization: `${prefix} ${token}`, clientId: confidential.clientId })
           assert.strictEqual(response.status, 200)
           assert.include(response.headers["content-type"], "application/json")
@@ -117,6 +117,34 @@ for (const [name, transport] of transports) {
           assert.match(response.headers["ratelimit-reset"] ?? "", /^\d+$/)
           assert.isUndefined(response.headers["www-authenticate"])
         }
+      }))
+
+    it.effect("issue 12 #4: Helix refuses a lowercase bearer (and any other spelling than Bearer) with 401", () =>
+      Effect.gen(function*() {
+        const token = yield* userToken()
+        for (const prefix of ["bearer", "BEARER", "oauth"]) {
+          expectHelixError(
+            yield* helixGet("/users", { authorization: `${prefix} ${token}`, clientId: confidential.clientId }),
+            401,
+            "Unauthorized",
+            "OAuth token is missing"
+          )
+        }
+        const ok = yield* helixGet("/users", bearer(token))
+        assert.strictEqual(ok.status, 200)
+      }))
+
+    it.effect("issue 12 #7: /moderation/moderators for another broadcaster is 401 with Twitch's message", () =>
+      Effect.gen(function*() {
+        const token = yield* userToken(["moderation:read"])
+        expectHelixError(
+          yield* helixGet("/moderation/moderators", bearer(token), { broadcaster_id: "12345" }),
+          401,
+          "Unauthorized",
+          "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
+        )
+        const own = yield* helixGet("/moderation/moderators", bearer(token), { broadcaster_id: user.userId })
+        assert.strictEqual(own.status, 200)
       }))
 
     it.effect("helix: OAuth prefix or no token, missing Client-Id, invalid token, client mismatch", () =>
@@ -304,14 +332,39 @@ for (const [name, transport] of transports) {
           client_secret: confidential.clientSecret,
           refresh_token: refreshToken
         }
-        const encoded = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(params)))
-        assert.strictEqual(encoded.status, 200)
-        assert.strictEqual(json(encoded.text)["refresh_token"], refreshToken)
+        // unencoded first: the refresh token is still valid, only its spelling is wrong
         const raw = Object.entries(params).map(([k, v]) => `${k}=${v}`).join("&")
         const unencoded = yield* send(
           HttpClientRequest.post(url).pipe(HttpClientRequest.bodyText(raw, "application/x-www-form-urlencoded"))
         )
         assert.deepStrictEqual([unencoded.status, json(unencoded.text)], [400, { status: 400, message: "Invalid refresh token" }])
+        const encoded = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(params)))
+        assert.strictEqual(encoded.status, 200)
+        assert.notStrictEqual(json(encoded.text)["refresh_token"], refreshToken)
+      }))
+
+    it.effect("issue 12 #8: client_credentials and /oauth2/device refuse a scope Twitch does not know", () =>
+      Effect.gen(function*() {
+        const refused = { status: 400, message: "invalid scope requested: 'chat:reed'" }
+        const app = yield* send(
+          HttpClientRequest.post(yield* auth("/token")).pipe(
+            HttpClientRequest.bodyUrlParams({ ...clientCredentials, scope: "chat:read chat:reed" })
+          )
+        )
+        assert.deepStrictEqual([app.status, json(app.text)], [400, refused])
+        const device = yield* send(
+          HttpClientRequest.post(yield* auth("/device")).pipe(
+            HttpClientRequest.bodyUrlParams({ client_id: publicClient.clientId, scopes: "chat:reed" })
+          )
+        )
+        assert.deepStrictEqual([device.status, json(device.text)], [400, refused])
+        // scopes Twitch documents pass, including the three-part ones
+        const known = yield* send(
+          HttpClientRequest.post(yield* auth("/device")).pipe(
+            HttpClientRequest.bodyUrlParams({ client_id: publicClient.clientId, scopes: "chat:read moderator:manage:shield_mode" })
+          )
+        )
+        assert.strictEqual(known.status, 200)
       }))
 
     it.effect("oauth: validate with the OAuth header; the /auth alias", () =>

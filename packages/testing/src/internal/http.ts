@@ -143,7 +143,8 @@ export const withCors = (wire: WireResponse): WireResponse => ({
 /**
  * Answers an HTTP request from the model: query ∪ form body (body winning) become the
  * params, the path picks the operation; unknown paths are `{"status":404,"message":"Not Found"}`
- * and unreadable form bodies `{"status":400,"message":"malformed request body"}`.
+ * and unreadable form bodies `{"status":400,"message":"malformed request body"}` (both
+ * guesses: not documented by Twitch).
  *
  * Every answer carries permissive CORS except `/oauth2/authorize`'s: it is a page for the
  * user's browser, not an API, and a page of another origin must not read it (its form's
