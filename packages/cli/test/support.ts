@@ -102,16 +102,56 @@ export const occupyPort = (): Promise<{ readonly port: number; readonly close: (
     })
   })
 
-/** What a browser does with the authorize URL: GET it, follow the mock's 302 to the callback. */
-export const followLikeABrowser = async (authorizeUrl: string): Promise<{ readonly status: number; readonly body: string }> => {
-  const consent = await fetch(authorizeUrl, { redirect: "manual" })
-  const location = consent.headers.get("location")
-  if (consent.status !== 302 || location === null) {
-    throw new Error(`expected a 302 from the mock's authorize, got ${consent.status}`)
+const unescapeHtml = (text: string): string =>
+  text.replace(/&(amp|quot|lt|gt|#39|#x27);/g, (_, entity: string) =>
+    ({ amp: "&", quot: "\"", lt: "<", gt: ">", "#39": "'", "#x27": "'" })[entity] ?? "")
+
+const attribute = (tag: string, name: string): string | undefined => {
+  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`, "i").exec(tag)
+  return match === null ? undefined : unescapeHtml(match[1] ?? match[2] ?? "")
+}
+
+/**
+ * What a person in a browser does with the authorize URL: GET it; if the mock shows its
+ * consent page (200 HTML), submit its form with the chosen button (`decision`), as the
+ * browser would; then follow the 302 to the redirect URI. A mock that consents at once (302
+ * to the GET) is followed directly.
+ */
+export const consentInBrowser = async (
+  authorizeUrl: string,
+  decision: "authorize" | "cancel" = "authorize"
+): Promise<{ readonly status: number; readonly body: string; readonly location: string }> => {
+  let answer = await fetch(authorizeUrl, { redirect: "manual" })
+  if (answer.status === 200 && (answer.headers.get("content-type") ?? "").includes("text/html")) {
+    const page = await answer.text()
+    const form = /<form\b[^>]*>/i.exec(page)?.[0] ?? ""
+    const action = new URL(attribute(form, "action") ?? "", authorizeUrl)
+    const fields = new URLSearchParams()
+    for (const input of page.match(/<input\b[^>]*>/gi) ?? []) {
+      const name = attribute(input, "name")
+      if (name !== undefined && (attribute(input, "type") ?? "").toLowerCase() === "hidden") {
+        fields.append(name, attribute(input, "value") ?? "")
+      }
+    }
+    fields.append("decision", decision)
+    answer = await fetch(action, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: fields
+    })
+  }
+  const location = answer.headers.get("location")
+  if (answer.status !== 302 || location === null) {
+    throw new Error(`expected a 302 from the mock's authorize, got ${answer.status}`)
   }
   const callback = await fetch(location)
-  return { status: callback.status, body: await callback.text() }
+  return { status: callback.status, body: await callback.text(), location }
 }
+
+/** What a browser does with the authorize URL: consents (see {@link consentInBrowser}) and follows the redirect. */
+export const followLikeABrowser = (authorizeUrl: string): Promise<{ readonly status: number; readonly body: string }> =>
+  consentInBrowser(authorizeUrl)
 
 /** The one line of a failure, without the `twitch-auth: ` prefix. */
 export const errorLine = (result: Result): string => {

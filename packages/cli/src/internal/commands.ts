@@ -25,7 +25,7 @@ import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import * as Browser from "./browser.js"
 import * as Callback from "./callback.js"
-import { Cli, registerRedirectUris } from "./environment.js"
+import { Cli } from "./environment.js"
 import * as Output from "./output.js"
 
 /** The redirect URI `login` listens on when none is configured (register it for your app). */
@@ -142,7 +142,7 @@ export const loginWithCode = (options: CodeLoginOptions) =>
       () => (Option.isSome(mock) ? "http://127.0.0.1:0/callback" : defaultRedirectUri)
     )
     const callback = yield* Callback.start(wanted)
-    if (Option.isSome(mock)) yield* registerRedirectUris(mock.value, [callback.redirectUri])
+    if (Option.isSome(mock)) yield* mock.value.registerRedirectUris([callback.redirectUri])
     const request = yield* auth.authorizationUrl({
       scopes: options.scopes,
       redirectUri: callback.redirectUri,
