@@ -183,6 +183,10 @@ const mock = Command.make(
   )
 )
 
+/** Marks the handler's run (see `Output.commandRunning`): the command line was valid. */
+const running = <Name extends string, R, E, A>(self: Command.Command<Name, R, E, A>): Command.Command<Name, R, E, A> =>
+  Command.transformHandler(self, (effect) => Effect.locally(effect, Output.commandRunning, true))
+
 const demo = Command.make("demo", {}, () => Demo.run).pipe(
   Command.withDescription("The whole token lifecycle against an embedded mock Twitch, as a transcript.")
 )
@@ -195,7 +199,17 @@ const demo = Command.make("demo", {}, () => Demo.run).pipe(
  */
 export const command = Command.make("twitch-auth").pipe(
   Command.withDescription("Get and manage Twitch tokens (id.twitch.tv), or try it all on a mock Twitch."),
-  Command.withSubcommands([login, appToken, validate, refresh, revoke, whoami, profiles, mock, demo])
+  Command.withSubcommands([
+    running(login),
+    running(appToken),
+    running(validate),
+    running(refresh),
+    running(revoke),
+    running(whoami),
+    running(profiles),
+    running(mock),
+    running(demo)
+  ])
 )
 
 /**
