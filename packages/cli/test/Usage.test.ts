@@ -48,7 +48,8 @@ describe("issue 12 #15: a bad command line under --json", () => {
 })
 
 layer(MockTwitchServer.layerTest, { excludeTestServices: true })("issue 12 #15: exit codes a script sees", (it) => {
-  it.effect("issue 12 #15: Ctrl-C (SIGINT) while login waits for the browser: exit 130, the callback closed, nothing stored", () =>
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  it.effect(`issue 12 #15: ${signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal} while login waits for the browser: exit 130, the callback closed, nothing stored`, () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
       const server = yield* MockTwitchServer.MockTwitchServer
@@ -66,13 +67,14 @@ layer(MockTwitchServer.layerTest, { excludeTestServices: true })("issue 12 #15: 
       }
       const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
       yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
-      cli.child.kill("SIGINT")
+      cli.child.kill(signal)
       const result = yield* Effect.promise(() => cli.done)
       assert.strictEqual(result.code, 130, result.stderr)
       assert.isFalse(Fs.existsSync(Path.join(configDir, "default.json")))
       const after = yield* Effect.promise(() => rawGet(redirectUri).then(() => "answered", () => "refused"))
       assert.strictEqual(after, "refused")
     }))
+  }
 
   it.effect("issue 12 #15: examples/quickstart.ts exits 1 after saying Twitch rejected the credentials, 0 when it succeeds", () =>
     Effect.gen(function*() {

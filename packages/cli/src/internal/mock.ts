@@ -13,6 +13,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as Net from "node:net"
 import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import { mockClient, mockPublicClient, startMock } from "./environment.js"
@@ -51,6 +52,17 @@ const idle = (lastRequest: Ref.Ref<number>, seconds: number) =>
     }
   })
 
+/** A port on 127.0.0.1 nobody listens on right now (for the redirect URI the mock suggests). */
+const freePort: Effect.Effect<number> = Effect.async((resume) => {
+  const server = Net.createServer()
+  server.on("error", () => resume(Effect.succeed(0)))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
 export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliError, FileSystem.FileSystem | Path.Path> =>
   Effect.scoped(Effect.gen(function*() {
     const configDir = yield* Profiles.configDir(options.configDir)
@@ -71,7 +83,11 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
       stop: yield* Deferred.make<void>(),
       lastRequest: yield* Ref.make(yield* Clock.currentTimeMillis)
     }
-    const mock = yield* startMock({ port: options.port, redirectUris: options.redirectUris, control })
+    // A redirect URI on a port that is free now, registered and suggested, so that `login`
+    // does not depend on localhost:3000 (the seeded one) being free.
+    const callbackPort = options.background ? 0 : yield* freePort
+    const suggested = callbackPort === 0 ? [] : [`http://127.0.0.1:${callbackPort}/callback`]
+    const mock = yield* startMock({ port: options.port, redirectUris: [...suggested, ...options.redirectUris], control })
     yield* Effect.addFinalizer(() => MockRegistry.removeIfOwn(configDir, control.id))
     yield* MockRegistry.write(configDir, {
       version: 1,
@@ -85,7 +101,7 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
       idleTimeoutSeconds: Option.getOrNull(idleTimeout)
     })
     const [user] = FakeTwitch.defaultSeed.users
-    const redirectUris = Array.from(new Set([...mockClient.redirectUris, ...options.redirectUris]))
+    const redirectUris = Array.from(new Set([...suggested, ...mockClient.redirectUris, ...options.redirectUris]))
     const registration = `${configDir}/${MockRegistry.fileName}`
     if (options.background) {
       // nobody reads a background mock's output
@@ -98,6 +114,7 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
         clientSecret: mockClient.clientSecret,
         publicClientId: mockPublicClient.clientId,
         redirectUris,
+        redirectUri: suggested[0] ?? null,
         activateUrl: `${mock.authUrl}/activate`,
         user: { login: user.login, userId: user.userId },
         pid: process.pid,
@@ -114,8 +131,9 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
           `  export TWITCH_HELIX_URL=${mock.helixUrl}`,
           `  export TWITCH_CLIENT_ID=${mockClient.clientId}`,
           `  export TWITCH_CLIENT_SECRET=${mockClient.clientSecret}`,
-          "  twitch-auth login --no-open      # then open the URL it prints in a browser",
-          "  twitch-auth login --device       # then approve the code it prints:",
+          ...suggested.map((uri) => `  export TWITCH_REDIRECT_URI=${uri}`),
+          "  twitch-auth login --no-open      # then open the URL it prints in a browser, and click Authorize",
+          "  twitch-auth login --device       # then approve the code it shows with:",
           `    curl -X POST '${mock.authUrl}/activate?user_code=<code>'`,
           "",
           `  redirect URIs:  ${redirectUris.join(", ")}`,
