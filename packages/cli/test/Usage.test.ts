@@ -39,6 +39,18 @@ describe("issue 12 #15: a bad command line under --json", () => {
     })
   }
 
+  it("issue 12 #15: TWITCH_REQUEST_TIMEOUT=banana names the variable (exit 2), and --mock starts no mock for it", async () => {
+    const home = tempDir()
+    const configDir = Path.join(home, "tokens")
+    const env = { ...baseEnv(home), TWITCH_AUTH_CONFIG_DIR: configDir, TWITCH_REQUEST_TIMEOUT: "banana" }
+    const result = await run(["app-token", "--mock", "--json"], env)
+    assert.strictEqual(result.code, 2, result.stderr)
+    const document = JSON.parse(result.stderr.trim())
+    assert.match(document.error.message, /^invalid request timeout \(TWITCH_REQUEST_TIMEOUT\): .*"banana"/)
+    assert.notInclude(result.stderr, "Started a mock")
+    assert.isFalse(Fs.existsSync(Path.join(configDir, ".twitch-auth-mock.json")))
+  })
+
   it("issue 12 #15: without --json, @effect/cli's own text, exit 2", async () => {
     const result = await run(["frobnicate"], baseEnv(tempDir()))
     assert.strictEqual(result.code, 2)

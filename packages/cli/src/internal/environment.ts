@@ -215,16 +215,28 @@ const helixBesideAuth = (authUrl: string): Option.Option<string> => {
     : Option.none()
 }
 
+/** `TWITCH_REQUEST_TIMEOUT`, if set; a value that is not a duration fails naming the variable. */
+export const requestTimeout: Effect.Effect<Option.Option<Duration.Duration>, CliError.CliError> = Config.option(
+  Config.duration("TWITCH_REQUEST_TIMEOUT")
+).pipe(
+  Effect.mapError((error) =>
+    CliError.usage(
+      "InvalidConfiguration",
+      `invalid ${fieldNames["requestTimeout"]}: ${
+        CliError.fromConfigError(error).text.replace(/^invalid configuration: /, "")
+      } (a duration such as "10 seconds" or "500 millis")`
+    )
+  )
+)
+
 /** Flags, then environment, then defaults; or the embedded mock's seeded client. */
 export const resolveConfig = (
   common: Common,
   mock: Option.Option<{ readonly authUrl: string; readonly helixUrl: string }>
 ): Effect.Effect<TwitchAuthConfig.TwitchAuthConfig.Service, CliError.CliError> =>
   Effect.gen(function*() {
-    const timeout = yield* Config.option(Config.duration("TWITCH_REQUEST_TIMEOUT")).pipe(
-      Effect.mapError(CliError.fromConfigError)
-    )
-    const requestTimeout: { readonly requestTimeout?: Duration.Duration } = Option.match(timeout, {
+    const timeout = yield* requestTimeout
+    const timeoutOption: { readonly requestTimeout?: Duration.Duration } = Option.match(timeout, {
       onNone: () => ({}),
       onSome: (requestTimeout) => ({ requestTimeout })
     })
@@ -236,7 +248,7 @@ export const resolveConfig = (
         authUrl: mock.value.authUrl,
         helixUrl: mock.value.helixUrl,
         redirectUri: Option.getOrUndefined(redirectUri),
-        ...requestTimeout
+        ...timeoutOption
       }
       : yield* Effect.gen(function*() {
         const id = Option.isSome(common.clientId) ? common.clientId : yield* env("TWITCH_CLIENT_ID")
@@ -260,7 +272,7 @@ export const resolveConfig = (
           authUrl: Option.getOrUndefined(authUrl),
           helixUrl: Option.getOrUndefined(helixUrl),
           redirectUri: Option.getOrUndefined(redirect),
-          ...requestTimeout
+          ...timeoutOption
         }
       })
     return yield* TwitchAuthConfig.make(options).pipe(
@@ -285,6 +297,7 @@ export const run = <A, E extends { readonly _tag: string; readonly message: stri
   Effect.scoped(Effect.gen(function*() {
     const out = Output.make({ json: common.json, showToken: common.showToken })
     const profile = yield* Profiles.resolve(common)
+    yield* requestTimeout // a bad value fails before a mock is started for --mock
     const mock = common.mock
       ? Option.some(yield* MockRegistry.connect(profile.configDir, out))
       : Option.none<MockHandle>()
