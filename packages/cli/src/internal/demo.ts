@@ -6,6 +6,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Path from "@effect/platform/Path"
@@ -39,16 +40,42 @@ const step = (n: number, title: string, command: string) =>
   Console.log(`\n${n}. ${title}\n   $ ${command}\n`)
 const note = (line: string) => Console.log(`   ${line}`)
 
-/** The browser of the demo: follows the authorize URL, and the mock's redirect to the CLI. */
+const htmlAttribute = (tag: string, name: string): string | undefined => {
+  const match = new RegExp(`\\s${name}\\s*=\\s*"([^"]*)"`, "i").exec(tag)
+  return match?.[1]?.replace(/&quot;/g, "\"").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&#39;/g, "'").replace(
+    /&amp;/g,
+    "&"
+  )
+}
+
+/**
+ * The browser of the demo: opens the authorize URL; when the mock shows its consent page, the
+ * user clicks Authorize (the form posted with `decision=authorize`); then it follows the
+ * mock's redirect to the CLI.
+ */
 const simulatedBrowser = (url: string): Effect.Effect<void, CliError.CliError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
-    const consent = yield* HttpClient.get(url).pipe(
-      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
-      Effect.orDie
-    )
+    const manual = Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" })
+    const opened = yield* HttpClient.get(url).pipe(manual, Effect.orDie)
+    const consent = opened.status === 200 && (opened.headers["content-type"] ?? "").includes("text/html")
+      ? yield* Effect.gen(function*() {
+        const page = yield* Effect.orDie(opened.text)
+        const fields = new URLSearchParams()
+        for (const input of page.match(/<input\b[^>]*>/gi) ?? []) {
+          const name = htmlAttribute(input, "name")
+          if (name !== undefined && htmlAttribute(input, "type") === "hidden") fields.append(name, htmlAttribute(input, "value") ?? "")
+        }
+        fields.append("decision", "authorize")
+        const action = new URL(htmlAttribute(/<form\b[^>]*>/i.exec(page)?.[0] ?? "", "action") ?? "", url)
+        yield* note("browser: GET /oauth2/authorize → 200, the consent page; the user clicks Authorize")
+        return yield* HttpClient.post(action.toString(), {
+          body: HttpBody.text(fields.toString(), "application/x-www-form-urlencoded")
+        }).pipe(manual, Effect.orDie)
+      })
+      : opened
     const location = new URL(consent.headers["location"] ?? "")
-    yield* note(`browser: GET /oauth2/authorize → ${consent.status}, the user consents; Twitch redirects to`)
+    yield* note(`browser: ${consent === opened ? "GET" : "POST"} /oauth2/authorize → ${consent.status}, Twitch redirects to`)
     yield* note(`         ${location.origin}${location.pathname}?code=…&scope=…&state=… (the CLI's callback server)`)
     yield* client.get(location.toString()).pipe(Effect.orDie)
   })
