@@ -150,7 +150,8 @@ const spawnBackground = (configDir: string): ChildProcess.ChildProcess => {
   const child = ChildProcess.spawn(
     process.execPath,
     [...process.execArgv, script, "mock", "--background", "--port", "0", "--config-dir", configDir],
-    { detached: true, stdio: "ignore", env: process.env }
+    // detached, in a directory of its own: it outlives this command, and holds no other directory busy
+    { detached: true, stdio: "ignore", env: process.env, cwd: configDir }
   )
   child.unref()
   return child
