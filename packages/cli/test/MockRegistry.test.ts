@@ -145,6 +145,24 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
     assert.isFalse(Fs.existsSync(registrationFile(configDir)))
   })
 
+  it("issue 12 #11: a `twitch-auth mock` started in a terminal replaces a background one, which then stops", async () => {
+    const { configDir, env } = home()
+    const first = await run(["app-token", "--mock"], env)
+    assert.strictEqual(first.code, 0, first.stderr)
+    const background = Number([...first.stderr.matchAll(startedLine)][0]?.[2])
+    assert.isTrue(isRunning(background))
+    const server = start(["mock", "--port", "0"], env)
+    await new Promise<void>((resolve) => {
+      const check = () => (!isRunning(background) ? resolve() : setTimeout(check, 20))
+      check()
+    })
+    assert.strictEqual(readRegistration(configDir).pid, server.child.pid)
+    // the background mock (the one with the config dir on its command line) is gone
+    assert.deepStrictEqual(mockProcesses(configDir), [])
+    server.child.kill("SIGINT")
+    assert.strictEqual((await server.done).code, 130)
+  })
+
   it("issue 12 #11: mock --stop stops a mock in a terminal too", async () => {
     const { configDir, env } = home()
     const server = start(["mock", "--port", "0", "--json"], env)
