@@ -121,6 +121,32 @@ layer(MockLive, { excludeTestServices: true })("issue 12 #12: the profile is che
       }))
   }
 
+  it.effect("issue 12 #12: login with the profile's write lock held by a live process: exit 6 (lock timeout) before the authorize URL", () =>
+    Effect.gen(function*() {
+      const twitch = yield* FakeTwitch.FakeTwitch
+      const { configDir, env } = yield* mockEnv
+      Fs.mkdirSync(configDir, { recursive: true, mode: 0o700 })
+      // a holder that renews its lock as the store's own holders do (a new beat every 300 ms)
+      const lock = Path.join(configDir, ".default.json.lock")
+      const owner = "ab".repeat(16)
+      let beat = 0
+      const renew = () => {
+        const next = `${lock}.renew.tmp`
+        Fs.writeFileSync(next, `${JSON.stringify({ owner, beat: beat++, stale: 2000, pid: process.pid, since: "now" })}\n`)
+        Fs.renameSync(next, lock)
+      }
+      renew()
+      const renewing = setInterval(renew, 300)
+      const authorizes = yield* twitch.calls("authorize")
+      const result = yield* Effect.promise(() => run(["login", "--no-open", "--timeout", "1"], env)).pipe(
+        Effect.ensuring(Effect.sync(() => clearInterval(renewing)))
+      )
+      assert.strictEqual(result.code, 6, result.stderr)
+      assert.notInclude(result.stderr, "/oauth2/authorize")
+      assert.match(errorLine(result), /^Could not lock the token store at .*timed out after 30s/)
+      assert.strictEqual(yield* twitch.calls("authorize"), authorizes)
+    }), { timeout: 90_000 })
+
   it.effect("issue 12 #12: the check writes nothing: a login into a fresh profile still stores the token, an existing one is untouched until replaced", () =>
     Effect.gen(function*() {
       const { configDir, env, tokenFile } = yield* mockEnv
