@@ -8,6 +8,7 @@ import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import {
+  authorizeRedirect,
   baseEnv,
   confidential,
   errorLine,
@@ -331,8 +332,7 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const [url] = yield* Effect.promise(() => cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/))
       yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
       // the real redirect's URL with its real state, but addressed to another name
-      const consent = yield* Effect.promise(() => fetch(url, { redirect: "manual" }))
-      const location = consent.headers.get("location") ?? ""
+      const location = yield* Effect.promise(() => authorizeRedirect(url))
       assert.match(location, /state=[0-9a-f]{32}/)
       const port = new URL(redirectUri).port
       for (const host of [`rebind.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`, `localhost:${port}`]) {

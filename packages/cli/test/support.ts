@@ -121,6 +121,16 @@ export const consentInBrowser = async (
   authorizeUrl: string,
   decision: "authorize" | "cancel" = "authorize"
 ): Promise<{ readonly status: number; readonly body: string; readonly location: string }> => {
+  const location = await authorizeRedirect(authorizeUrl, decision)
+  const callback = await fetch(location)
+  return { status: callback.status, body: await callback.text(), location }
+}
+
+/** The redirect the mock answers the authorize URL with (after the consent page, if it shows one), not followed. */
+export const authorizeRedirect = async (
+  authorizeUrl: string,
+  decision: "authorize" | "cancel" = "authorize"
+): Promise<string> => {
   let answer = await fetch(authorizeUrl, { redirect: "manual" })
   if (answer.status === 200 && (answer.headers.get("content-type") ?? "").includes("text/html")) {
     const page = await answer.text()
@@ -145,8 +155,7 @@ export const consentInBrowser = async (
   if (answer.status !== 302 || location === null) {
     throw new Error(`expected a 302 from the mock's authorize, got ${answer.status}`)
   }
-  const callback = await fetch(location)
-  return { status: callback.status, body: await callback.text(), location }
+  return location
 }
 
 /** What a browser does with the authorize URL: consents (see {@link consentInBrowser}) and follows the redirect. */
