@@ -55,6 +55,8 @@ afterEach(() => {
 
 const authorizeUrl = /http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/
 const startedLine = /Started a mock Twitch for --mock commands at (http:\/\/127\.0\.0\.1:\d+) \(pid (\d+)\)/g
+/** The same, without the `g` flag's state (for `assert.match`). */
+const startedOnce = new RegExp(startedLine.source)
 
 describe("issue 12 #11: --mock commands share one mock across processes", () => {
   it("issue 12 #11: login --mock, then validate, whoami, refresh, revoke, validate (exit 4) --mock, then mock --stop", async () => {
@@ -224,9 +226,22 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
     Fs.writeFileSync(registrationFile(configDir), JSON.stringify(dead), { mode: 0o600 })
     const app = await run(["app-token", "--mock"], env)
     assert.strictEqual(app.code, 0, app.stderr)
-    assert.match(app.stderr, startedLine)
+    assert.match(app.stderr, startedOnce)
     assert.notStrictEqual(readRegistration(configDir).id, "dead")
     assert.strictEqual((await run(["mock", "--stop"], env)).code, 0)
+  })
+
+  it("issue 12 #11: a start lock left by a starter that died is broken, and a mock started", async () => {
+    const { configDir, env } = home()
+    Fs.mkdirSync(configDir, { recursive: true, mode: 0o700 })
+    const lock = Path.join(configDir, ".twitch-auth-mock.starting")
+    Fs.writeFileSync(lock, `${JSON.stringify({ pid: 999_999_999, id: "dead" })}\n`, { mode: 0o600 })
+    const app = await run(["app-token", "--mock"], env)
+    assert.strictEqual(app.code, 0, app.stderr)
+    assert.match(app.stderr, startedOnce)
+    assert.isFalse(Fs.existsSync(lock))
+    assert.strictEqual((await run(["mock", "--stop"], env)).code, 0)
+    assert.deepStrictEqual(mockProcesses(configDir), [])
   })
 
   it("issue 12 #11: demo keeps its own in-process mock: it registers nothing and leaves nothing running", async () => {

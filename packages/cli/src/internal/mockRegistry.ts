@@ -157,10 +157,15 @@ const spawnBackground = (configDir: string): ChildProcess.ChildProcess => {
   return child
 }
 
+/** How long a starter waits for the mock it spawned to answer. */
+const startTimeoutMillis = 20_000
+
 const lockStale = (content: string, ageMillis: number): boolean => {
   const pid = Number(/"pid":(\d+)/.exec(content)?.[1] ?? 0)
-  // a starter killed between creating the lock and writing it leaves it empty: its age decides
-  return ageMillis > 10_000 || (pid > 0 && !isAlive(pid))
+  // A starter gives up after startTimeout; a lock older than that (plus a margin) was left by
+  // one that died without removing it, as was one whose process has ended. A starter killed
+  // between creating the lock and writing it leaves it empty: its age decides.
+  return ageMillis > startTimeoutMillis + 5_000 || (pid > 0 && !isAlive(pid))
 }
 
 /**
@@ -176,7 +181,7 @@ export const connect = (
     const path = yield* Path.Path
     const lockFile = path.join(configDir, startLockName)
     const started = yield* Clock.currentTimeMillis
-    const deadline = started + 30_000
+    const deadline = started + 2 * startTimeoutMillis + 10_000
     yield* fs.makeDirectory(configDir, { recursive: true, mode: 0o700 }).pipe(
       Effect.mapError((error) =>
         CliError.localResource("ConfigDirUnwritable", `cannot create the config directory ${JSON.stringify(configDir)}: ${error.message}`)
@@ -218,7 +223,9 @@ export const connect = (
       )
     }
     return yield* Effect.fail(
-      CliError.localResource("MockDidNotStart", `no mock Twitch answered in ${configDir} within 30s; run \`twitch-auth mock\` to see why`)
+      CliError.localResource("MockDidNotStart", `no mock Twitch answered in ${configDir} within ${
+        Math.round((2 * startTimeoutMillis + 10_000) / 1000)
+      }s; run \`twitch-auth mock\` to see why`)
     )
   })
 
@@ -237,7 +244,7 @@ const startBackground = (configDir: string, out: Output.Output) =>
     child.on("error", () => {
       exitCode = -1
     })
-    const deadline = (yield* Clock.currentTimeMillis) + 20_000
+    const deadline = (yield* Clock.currentTimeMillis) + startTimeoutMillis
     while ((yield* Clock.currentTimeMillis) < deadline) {
       if (exitCode !== undefined) {
         return yield* Effect.fail(
