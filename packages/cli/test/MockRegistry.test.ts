@@ -46,11 +46,21 @@ const home = () => {
   return { env: { ...baseEnv(dir), TWITCH_AUTH_CONFIG_DIR: configDir }, configDir }
 }
 
+const foreground: Array<ReturnType<typeof start>> = []
+
+/** A `twitch-auth mock` run as in a terminal (ended by the test, or after it if it failed). */
+const terminalMock = (args: ReadonlyArray<string>, env: Record<string, string>) => {
+  const mock = start(args, env)
+  foreground.push(mock)
+  return mock
+}
+
 // Whatever a test did, no mock it started is left running.
 afterEach(() => {
   for (const configDir of dirs.splice(0)) {
     for (const pid of mockProcesses(configDir)) process.kill(pid, "SIGKILL")
   }
+  for (const mock of foreground.splice(0)) if (mock.child.exitCode === null) mock.child.kill("SIGKILL")
 })
 
 const authorizeUrl = /http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/
@@ -131,7 +141,7 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
 
   it("issue 12 #11: a `twitch-auth mock` in a terminal is the one --mock commands use; Ctrl-C removes its registration", async () => {
     const { configDir, env } = home()
-    const server = start(["mock", "--port", "0"], env)
+    const server = terminalMock(["mock", "--port", "0"], env)
     await new Promise<void>((resolve) => {
       const check = () => (server.stdout().includes("Ctrl-C") ? resolve() : setTimeout(check, 20))
       check()
@@ -153,7 +163,7 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
     assert.strictEqual(first.code, 0, first.stderr)
     const background = Number([...first.stderr.matchAll(startedLine)][0]?.[2])
     assert.isTrue(isRunning(background))
-    const server = start(["mock", "--port", "0"], env)
+    const server = terminalMock(["mock", "--port", "0"], env)
     await new Promise<void>((resolve) => {
       const check = () => (!isRunning(background) ? resolve() : setTimeout(check, 20))
       check()
@@ -167,7 +177,7 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
 
   it("issue 12 #11: mock --stop stops a mock in a terminal too", async () => {
     const { configDir, env } = home()
-    const server = start(["mock", "--port", "0", "--json"], env)
+    const server = terminalMock(["mock", "--port", "0", "--json"], env)
     await new Promise<void>((resolve) => {
       const check = () => (server.stdout().includes("\n") ? resolve() : setTimeout(check, 20))
       check()
@@ -181,7 +191,7 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
 
   it("issue 12 #11: a background mock stops by itself when idle, and removes its registration", async () => {
     const { configDir, env } = home()
-    const mock = start(["mock", "--background", "--port", "0", "--idle-timeout", "1"], env)
+    const mock = terminalMock(["mock", "--background", "--port", "0", "--idle-timeout", "1"], env)
     const ended = await mock.done
     assert.strictEqual(ended.code, 0, ended.stderr)
     assert.strictEqual(ended.stdout, "")
@@ -191,7 +201,7 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
   it("issue 12 #11: a background mock stops when its registration is replaced or removed", async () => {
     for (const change of ["replace", "remove"] as const) {
       const { configDir, env } = home()
-      const mock = start(["mock", "--background", "--port", "0"], env)
+      const mock = terminalMock(["mock", "--background", "--port", "0"], env)
       await new Promise<void>((resolve) => {
         const check = () => (Fs.existsSync(registrationFile(configDir)) ? resolve() : setTimeout(check, 20))
         check()
