@@ -1,3 +1,3 @@
-// Vitest 3.2 prints a deprecation notice for workspace files; the layout in DESIGN.md asks
-// for one, and it keeps each package's config next to its tests.
+// One Vitest project per package (packages/*/vitest.config.ts), each config next to its tests.
+// Vitest 3.2 prints a deprecation notice for workspace files (it prefers `test.projects`).
 export default ["packages/*"]

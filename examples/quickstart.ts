@@ -3,7 +3,8 @@
  * (or any `TWITCH_AUTH_URL`, such as `pnpm mock`'s). Run it with
  * `TWITCH_CLIENT_ID=… TWITCH_CLIENT_SECRET=… npx tsx examples/quickstart.ts`; or, against
  * the mock: `TWITCH_AUTH_URL=http://127.0.0.1:8787/oauth2 TWITCH_CLIENT_ID=hof5gwx0su6owfnys0yan9c87zr6t1
- * TWITCH_CLIENT_SECRET=41vpdji4e9gif29md0ouet6fktd2mk npx tsx examples/quickstart.ts`.
+ * TWITCH_CLIENT_SECRET=41vpdji4e9gif29md0ouet6fktd2mk npx tsx examples/quickstart.ts`. It exits 0 on
+ * success, 1 (after one line on stderr) on any failure.
  */
 import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
@@ -15,12 +16,7 @@ const program = Effect.gen(function*() {
   const info = yield* auth.validateToken(app.accessToken)
   const expires = Option.match(info.expiresIn, { onNone: () => "never", onSome: Duration.format })
   yield* Console.log(`app token for ${info.clientId}, expires in ${expires}`)
-}).pipe(
-  Effect.catchTags({
-    InvalidClient: (e) => Console.error(e.message), // wrong TWITCH_CLIENT_ID / SECRET
-    MissingClientSecret: (e) => Console.error(e.message)
-  })
-)
+})
 
 // TWITCH_CLIENT_ID, TWITCH_CLIENT_SECRET (and optionally TWITCH_REDIRECT_URI,
 // TWITCH_AUTH_URL, TWITCH_HELIX_URL, TWITCH_REQUEST_TIMEOUT) come from the environment.
@@ -29,4 +25,10 @@ const TwitchAuthLive = TwitchAuth.layer.pipe(
   Layer.provide(NodeHttpClient.layerUndici)
 )
 
-program.pipe(Effect.provide(TwitchAuthLive), NodeRuntime.runMain)
+program.pipe(
+  Effect.provide(TwitchAuthLive),
+  // InvalidClient (wrong TWITCH_CLIENT_ID / SECRET), a missing variable, Twitch out of reach…:
+  // one line on stderr, and exit code 1
+  Effect.tapError((error) => Console.error(error.message)),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

@@ -26,13 +26,21 @@ export const build = async (): Promise<esbuild.Metafile> => {
     minify: true,
     legalComments: "none",
     metafile: true,
+    // written below, atomically: a twitch-auth starting meanwhile (a test, another terminal)
+    // runs the previous bundle or the new one, never half of one
+    write: false,
     logLevel: "warning",
     banner: {
       // The shebang; generated code is not linted; a `require` for the CommonJS dependencies.
       js: "#!/usr/bin/env node\n/* eslint-disable */\nimport { createRequire as __createRequire } from \"node:module\";const require = __createRequire(import.meta.url);"
     }
   })
-  await Fs.chmod(outfile, 0o755)
+  const contents = result.outputFiles.find((file) => file.path === outfile)?.contents ?? new Uint8Array()
+  const temporary = `${outfile}.${process.pid}.${Date.now()}.tmp`
+  await Fs.mkdir(Path.dirname(outfile), { recursive: true })
+  await Fs.writeFile(temporary, contents, { mode: 0o755 })
+  await Fs.chmod(temporary, 0o755)
+  await Fs.rename(temporary, outfile)
   return result.metafile
 }
 

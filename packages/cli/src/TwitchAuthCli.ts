@@ -7,7 +7,7 @@
  * twitch-auth app-token [--scope S]...                      an app token (client credentials)
  * twitch-auth validate | refresh | revoke | whoami          the stored token
  * twitch-auth profiles                                      the stored profiles
- * twitch-auth mock [--port N]                               serve the mock Twitch
+ * twitch-auth mock [--port N] | mock --stop                 serve the mock Twitch (--mock uses it), or stop it
  * twitch-auth demo                                          the whole lifecycle, on an embedded mock
  * ```
  *
@@ -161,10 +161,31 @@ const mock = Command.make(
     redirectUris: Options.text("redirect-uri").pipe(
       Options.withDescription("Another redirect URI to register for the seeded clients (repeatable)."),
       Options.repeated
+    ),
+    configDir: CommonOptions.common.configDir,
+    stop: Options.boolean("stop").pipe(
+      Options.withDescription("Stop the mock registered in the config dir (the one --mock commands use), and wait until it has ended.")
+    ),
+    background: Options.boolean("background").pipe(
+      Options.withDescription(
+        "Run as --mock starts it: print nothing, stop after --idle-timeout (default 1800 s) without requests or when the registration file is removed or replaced."
+      )
+    ),
+    idleTimeout: Options.integer("idle-timeout").pipe(
+      Options.withDescription("Stop after this many seconds without a request (default: never; 1800 with --background)."),
+      Options.optional
     )
   },
   (options) => MockCommand.serve(options)
-).pipe(Command.withDescription("Serve the mock id.twitch.tv (and its Helix routes) on 127.0.0.1, seeded, until Ctrl-C."))
+).pipe(
+  Command.withDescription(
+    "Serve the mock id.twitch.tv (and its Helix routes) on 127.0.0.1, seeded, until Ctrl-C or `mock --stop`; --mock commands use it."
+  )
+)
+
+/** Marks the handler's run (see `Output.commandRunning`): the command line was valid. */
+const running = <Name extends string, R, E, A>(self: Command.Command<Name, R, E, A>): Command.Command<Name, R, E, A> =>
+  Command.transformHandler(self, (effect) => Effect.locally(effect, Output.commandRunning, true))
 
 const demo = Command.make("demo", {}, () => Demo.run).pipe(
   Command.withDescription("The whole token lifecycle against an embedded mock Twitch, as a transcript.")
@@ -178,7 +199,17 @@ const demo = Command.make("demo", {}, () => Demo.run).pipe(
  */
 export const command = Command.make("twitch-auth").pipe(
   Command.withDescription("Get and manage Twitch tokens (id.twitch.tv), or try it all on a mock Twitch."),
-  Command.withSubcommands([login, appToken, validate, refresh, revoke, whoami, profiles, mock, demo])
+  Command.withSubcommands([
+    running(login),
+    running(appToken),
+    running(validate),
+    running(refresh),
+    running(revoke),
+    running(whoami),
+    running(profiles),
+    running(mock),
+    running(demo)
+  ])
 )
 
 /**

@@ -489,12 +489,15 @@ layer(Layer.empty)("twitch-auth on its own", (it) => {
       }
     }))
 
-  it.effect("--mock: login and validate against an embedded mock", () =>
+  it.effect("--mock: an app token from the mock it starts in the background (then stopped)", () =>
     Effect.gen(function*() {
       const home = tempDir()
       const result = yield* Effect.promise(() => run(["app-token", "--mock", "--json"], baseEnv(home)))
+      const stopped = yield* Effect.promise(() => run(["mock", "--stop"], baseEnv(home)))
       assert.strictEqual(result.code, 0, result.stderr)
       assert.strictEqual(JSON.parse(result.stdout).clientId, confidential.clientId)
+      assert.strictEqual(stopped.code, 0, stopped.stderr)
+      assert.include(stopped.stdout, "Stopped the mock Twitch")
     }))
 
   it.effect("mock: serves the seeded mock on a port and prints the settings", () =>

@@ -104,20 +104,33 @@ export const occupyPort = (): Promise<{ readonly port: number; readonly close: (
     })
   })
 
-/** Where the mock's consent page sends the browser once the user clicks `decision`. */
+/**
+ * Where the mock sends the browser for the authorize URL once the user clicks `decision` on
+ * its consent page (or at once, with the `autoConsent` quirk): the redirect, not followed.
+ */
 export const consentRedirect = (authorizeUrl: string, decision: "authorize" | "cancel" = "authorize"): Promise<string> =>
   Effect.runPromise(MockTwitchServer.consent(authorizeUrl, decision).pipe(Effect.provide(FetchHttpClient.layer)))
 
 /**
- * What a browser does with the authorize URL: opens the mock's consent page, the user clicks
- * `decision`, the browser follows the redirect to the callback.
+ * What a person in a browser does with the authorize URL: opens the mock's consent page,
+ * clicks `decision`, and the browser follows the redirect to the callback.
  */
+export const consentInBrowser = async (
+  authorizeUrl: string,
+  decision: "authorize" | "cancel" = "authorize"
+): Promise<{ readonly status: number; readonly body: string; readonly location: string }> => {
+  const location = await consentRedirect(authorizeUrl, decision)
+  const callback = await fetch(location)
+  return { status: callback.status, body: await callback.text(), location }
+}
+
+/** {@link consentInBrowser}, without the redirect's address. */
 export const followLikeABrowser = async (
   authorizeUrl: string,
   decision: "authorize" | "cancel" = "authorize"
 ): Promise<{ readonly status: number; readonly body: string }> => {
-  const callback = await fetch(await consentRedirect(authorizeUrl, decision))
-  return { status: callback.status, body: await callback.text() }
+  const { body, status } = await consentInBrowser(authorizeUrl, decision)
+  return { status, body }
 }
 
 /** The one line of a failure, without the `twitch-auth: ` prefix. */

@@ -6,7 +6,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Scope from "@effect-twitch/auth/Scope"
-import type * as Token from "@effect-twitch/auth/Token"
+import * as Token from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchCredentials from "@effect-twitch/auth/TwitchCredentials"
@@ -26,7 +26,7 @@ import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import * as Browser from "./browser.js"
 import * as Callback from "./callback.js"
-import { Cli, registerRedirectUris } from "./environment.js"
+import { Cli } from "./environment.js"
 import * as Output from "./output.js"
 
 /** The redirect URI `login` listens on when none is configured (register it for your app). */
@@ -47,6 +47,31 @@ export const requireStored = Effect.gen(function*() {
   }
   return entry.value
 })
+
+/**
+ * Checks, before the user is sent to Twitch, that the profile's token can be stored: its
+ * file is read (a corrupted file, one in a newer format, a symbolic link fail here) and its
+ * write lock is taken in its directory (created if missing: an unwritable directory, or a
+ * lock that cannot be taken, fail here). Nothing is written: the probe is a compare-and-remove
+ * of a token nobody holds. Without it, a user would approve the app and then see the new
+ * token discarded (exit 6 after consent).
+ */
+export const checkProfileWritable: Effect.Effect<void, TokenStore.TokenStoreError, TokenStore.TokenStore> = Effect.gen(
+  function*() {
+    const store = yield* TokenStore.TokenStore
+    const obtainedAt = yield* DateTime.now
+    const nobody = Redacted.make(`probe-${crypto.randomUUID()}`)
+    const probe = new Token.UserToken({
+      accessToken: nobody,
+      refreshToken: nobody,
+      scopes: [],
+      obtainedAt,
+      expiresAt: Option.none()
+    })
+    // never matches a stored token (a fresh random one): removes nothing, writes nothing
+    yield* store.compareAndRemove("twitch-auth-write-check", probe)
+  }
+)
 
 /**
  * Validates a new user token, stores it in the profile under the user id (replacing any
@@ -112,12 +137,13 @@ export const loginWithCode = (options: CodeLoginOptions) =>
         )
       )
     }
+    yield* checkProfileWritable
     const wanted = Option.getOrElse(
       config.redirectUri,
       () => (Option.isSome(mock) ? "http://127.0.0.1:0/callback" : defaultRedirectUri)
     )
     const callback = yield* Callback.start(wanted)
-    if (Option.isSome(mock)) yield* registerRedirectUris(mock.value, [callback.redirectUri])
+    if (Option.isSome(mock)) yield* mock.value.registerRedirectUris([callback.redirectUri])
     const request = yield* auth.authorizationUrl({
       scopes: options.scopes.map(Scope.requested),
       redirectUri: callback.redirectUri,
@@ -390,6 +416,7 @@ export interface DeviceLoginOptions {
 export const loginWithDevice = (options: DeviceLoginOptions) =>
   Effect.gen(function*() {
     const { mock, out } = yield* Cli
+    yield* checkProfileWritable
     const authorization = yield* DeviceFlow.start({ scopes: options.scopes.map(Scope.requested) })
     yield* out.info(
       `To authorize, open ${authorization.verificationUri}\nand enter the code:  ${authorization.userCode}\n`

@@ -32,7 +32,7 @@ import * as TestContext from "effect/TestContext"
 import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import * as Commands from "./commands.js"
-import { Cli, type EmbeddedMock, resolveConfig, startMock } from "./environment.js"
+import { Cli, type EmbeddedMock, embeddedHandle, resolveConfig, startMock } from "./environment.js"
 import * as Output from "./output.js"
 
 const say = (line: string) => Console.log(line)
@@ -171,7 +171,7 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
       Layer.provideMerge(Layer.succeed(TwitchAuthConfig.TwitchAuthConfig, config)),
       Layer.provideMerge(FetchHttpClient.layer),
       Layer.merge(TokenStore.layerFile(profile.path, { removeWhenEmpty: true })),
-      Layer.merge(Layer.succeed(Cli, { out, profile, mock: Option.some(mock), config }))
+      Layer.merge(Layer.succeed(Cli, { out, profile, mock: Option.some(embeddedHandle(mock)), config }))
     )
 
     const program = Effect.gen(function*() {

@@ -13,6 +13,15 @@ import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchAuthConfig from "@effect-twitch/auth/TwitchAuthConfig"
 import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as MockTwitchServer from "@effect-twitch/testing/MockTwitchServer"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Http from "node:http"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -25,15 +34,74 @@ import type * as Scope from "effect/Scope"
 import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import type { Common } from "./options.js"
+import * as MockRegistry from "./mockRegistry.js"
 import * as Output from "./output.js"
 
-/** The embedded mock Twitch of `--mock`, `mock` and `demo`. */
+/** A mock Twitch served by this process (`mock`, `demo`). */
 export interface EmbeddedMock {
   readonly twitch: FakeTwitch.FakeTwitch.Service
   readonly url: string
   readonly authUrl: string
   readonly helixUrl: string
 }
+
+/**
+ * The mock Twitch a command talks to: served by this process (`demo`), or by a running
+ * `twitch-auth mock` (`--mock`), reached over HTTP.
+ */
+export interface MockHandle {
+  readonly url: string
+  readonly authUrl: string
+  readonly helixUrl: string
+  /** Registers more redirect URIs for the seeded clients (the CLI's own callback, say). */
+  readonly registerRedirectUris: (uris: ReadonlyArray<string>) => Effect.Effect<void, CliError.CliError>
+}
+
+/** The handle of a mock served by this process. */
+export const embeddedHandle = (mock: EmbeddedMock): MockHandle => ({
+  url: mock.url,
+  authUrl: mock.authUrl,
+  helixUrl: mock.helixUrl,
+  registerRedirectUris: (uris) => registerRedirectUris(mock, uris)
+})
+
+/**
+ * What `twitch-auth mock` serves besides the mock itself: the control routes under
+ * {@link controlPrefix} (for the holder of `secret`, read from the registration file), and
+ * the time of the last request (for the idle timeout).
+ */
+export interface MockControl {
+  readonly secret: string
+  readonly id: string
+  readonly stop: Deferred.Deferred<void>
+  readonly lastRequest: Ref.Ref<number>
+}
+
+/** The path prefix of a `twitch-auth mock`'s control routes (not Twitch's). */
+export const controlPrefix = "/_twitch-auth/"
+
+const controlApp = (control: MockControl, twitch: FakeTwitch.FakeTwitch.Service, request: HttpServerRequest.HttpServerRequest) =>
+  Effect.gen(function*() {
+    if (request.headers["authorization"] !== `Bearer ${control.secret}`) {
+      return HttpServerResponse.unsafeJson({ status: 401, message: "unauthorized" }, { status: 401 })
+    }
+    const path = new URL(request.url, "http://mock").pathname.slice(controlPrefix.length)
+    if (path === "mock" && request.method === "GET") return HttpServerResponse.unsafeJson({ id: control.id })
+    if (path === "stop" && request.method === "POST") {
+      yield* Deferred.succeed(control.stop, undefined)
+      return HttpServerResponse.unsafeJson({ stopping: true })
+    }
+    if (path === "redirect-uris" && request.method === "POST") {
+      const body = yield* Effect.orElseSucceed(
+        Effect.flatMap(request.json, Schema.decodeUnknown(Schema.Struct({ uris: Schema.Array(Schema.String) }))),
+        () => undefined
+      )
+      if (body === undefined) return HttpServerResponse.unsafeJson({ status: 400, message: "expected {\"uris\": [...]}" }, { status: 400 })
+      yield* registerRedirectUris({ twitch }, body.uris)
+      return HttpServerResponse.empty({ status: 204 })
+    }
+    return HttpServerResponse.unsafeJson({ status: 404, message: "Not Found" }, { status: 404 })
+  })
 
 /** The seeded confidential client of the mock (fake credentials, not secrets). */
 export const mockClient = FakeTwitch.defaultSeed.clients[0]
@@ -58,28 +126,41 @@ export const listenError =
 
 /**
  * Starts a seeded FakeTwitch behind the mock server on 127.0.0.1:`port` (0: any free port),
- * with `redirectUris` registered for the seeded clients besides their own.
+ * with `redirectUris` registered for the seeded clients besides their own; with `control`,
+ * also its control routes, and every request noted for the idle timeout.
  */
 export const startMock = (options: {
   readonly port: number
   readonly redirectUris?: ReadonlyArray<string> | undefined
   readonly fake?: FakeTwitch.FakeTwitch.Options | undefined
+  readonly control?: MockControl | undefined
 }): Effect.Effect<EmbeddedMock, CliError.CliError, Scope.Scope> =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      MockTwitchServer.layer({ port: options.port, host: "127.0.0.1" }).pipe(
-        Layer.provideMerge(FakeTwitch.layer(options.fake ?? {}))
+      NodeHttpServer.layer(() => Http.createServer(), { port: options.port, host: "127.0.0.1" }).pipe(
+        Layer.merge(FakeTwitch.layer(options.fake ?? {}))
       )
     ).pipe(Effect.mapError(listenError("the mock Twitch", options.port)))
     const twitch = Context.get(context, FakeTwitch.FakeTwitch)
-    const server = Context.get(context, MockTwitchServer.MockTwitchServer)
-    const mock: EmbeddedMock = { twitch, ...server }
+    const server = Context.get(context, HttpServer.HttpServer)
+    const control = options.control
+    const app = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (control !== undefined) {
+        yield* Ref.set(control.lastRequest, yield* Clock.currentTimeMillis)
+        if (request.url.startsWith(controlPrefix)) return yield* controlApp(control, twitch, request)
+      }
+      return yield* MockTwitchServer.httpApp
+    }).pipe(Effect.provideService(FakeTwitch.FakeTwitch, twitch))
+    yield* server.serve(app)
+    const url = server.address._tag === "TcpAddress" ? `http://127.0.0.1:${server.address.port}` : "http://127.0.0.1"
+    const mock: EmbeddedMock = { twitch, url, authUrl: `${url}/oauth2`, helixUrl: `${url}/helix` }
     yield* registerRedirectUris(mock, options.redirectUris ?? [])
     return mock
   })
 
 /** Adds redirect URIs to the mock's seeded clients (the CLI's own callback, say). */
-export const registerRedirectUris = (mock: EmbeddedMock, uris: ReadonlyArray<string>): Effect.Effect<void> =>
+export const registerRedirectUris = (mock: { readonly twitch: FakeTwitch.FakeTwitch.Service }, uris: ReadonlyArray<string>): Effect.Effect<void> =>
   uris.length === 0 ? Effect.void : Effect.forEach(FakeTwitch.defaultSeed.clients, (client) =>
     mock.twitch.registerClient({
       clientId: client.clientId,
@@ -92,7 +173,7 @@ export const registerRedirectUris = (mock: EmbeddedMock, uris: ReadonlyArray<str
 export interface CommandContext {
   readonly out: Output.Output
   readonly profile: Profiles.Profile
-  readonly mock: Option.Option<EmbeddedMock>
+  readonly mock: Option.Option<MockHandle>
   readonly config: TwitchAuthConfig.TwitchAuthConfig.Service
 }
 
@@ -134,16 +215,28 @@ const helixBesideAuth = (authUrl: string): Option.Option<string> => {
     : Option.none()
 }
 
+/** `TWITCH_REQUEST_TIMEOUT`, if set; a value that is not a duration fails naming the variable. */
+export const requestTimeout: Effect.Effect<Option.Option<Duration.Duration>, CliError.CliError> = Config.option(
+  Config.duration("TWITCH_REQUEST_TIMEOUT")
+).pipe(
+  Effect.mapError((error) =>
+    CliError.usage(
+      "InvalidConfiguration",
+      `invalid ${fieldNames["requestTimeout"]}: ${
+        CliError.fromConfigError(error).text.replace(/^invalid configuration: /, "")
+      } (a duration such as "10 seconds" or "500 millis")`
+    )
+  )
+)
+
 /** Flags, then environment, then defaults; or the embedded mock's seeded client. */
 export const resolveConfig = (
   common: Common,
-  mock: Option.Option<EmbeddedMock>
+  mock: Option.Option<{ readonly authUrl: string; readonly helixUrl: string }>
 ): Effect.Effect<TwitchAuthConfig.TwitchAuthConfig.Service, CliError.CliError> =>
   Effect.gen(function*() {
-    const timeout = yield* Config.option(Config.duration("TWITCH_REQUEST_TIMEOUT")).pipe(
-      Effect.mapError(CliError.fromConfigError)
-    )
-    const requestTimeout: { readonly requestTimeout?: Duration.Duration } = Option.match(timeout, {
+    const timeout = yield* requestTimeout
+    const timeoutOption: { readonly requestTimeout?: Duration.Duration } = Option.match(timeout, {
       onNone: () => ({}),
       onSome: (requestTimeout) => ({ requestTimeout })
     })
@@ -155,7 +248,7 @@ export const resolveConfig = (
         authUrl: mock.value.authUrl,
         helixUrl: mock.value.helixUrl,
         redirectUri: Option.getOrUndefined(redirectUri),
-        ...requestTimeout
+        ...timeoutOption
       }
       : yield* Effect.gen(function*() {
         const id = Option.isSome(common.clientId) ? common.clientId : yield* env("TWITCH_CLIENT_ID")
@@ -179,7 +272,7 @@ export const resolveConfig = (
           authUrl: Option.getOrUndefined(authUrl),
           helixUrl: Option.getOrUndefined(helixUrl),
           redirectUri: Option.getOrUndefined(redirect),
-          ...requestTimeout
+          ...timeoutOption
         }
       })
     return yield* TwitchAuthConfig.make(options).pipe(
@@ -193,8 +286,8 @@ export const resolveConfig = (
   })
 
 /**
- * Runs a token command: resolves the profile and configuration (starting the embedded mock
- * with `--mock`), provides `TwitchAuth` over `fetch` and the profile's token store, and turns
+ * Runs a token command: resolves the profile and configuration (with `--mock`, the running
+ * `twitch-auth mock` registered in the config dir, started in the background if none runs), provides `TwitchAuth` over `fetch` and the profile's token store, and turns
  * every SDK error into a {@link CliError.CliError}.
  */
 export const run = <A, E extends { readonly _tag: string; readonly message: string }>(
@@ -204,7 +297,10 @@ export const run = <A, E extends { readonly _tag: string; readonly message: stri
   Effect.scoped(Effect.gen(function*() {
     const out = Output.make({ json: common.json, showToken: common.showToken })
     const profile = yield* Profiles.resolve(common)
-    const mock = common.mock ? Option.some(yield* startMock({ port: 0 })) : Option.none<EmbeddedMock>()
+    yield* requestTimeout // a bad value fails before a mock is started for --mock
+    const mock = common.mock
+      ? Option.some(yield* MockRegistry.connect(profile.configDir, out))
+      : Option.none<MockHandle>()
     const config = yield* resolveConfig(common, mock)
     const layer = TwitchAuth.layer.pipe(
       Layer.provideMerge(Layer.succeed(TwitchAuthConfig.TwitchAuthConfig, config)),

@@ -40,7 +40,9 @@ export const common = {
     Options.optional
   ),
   mock: Options.boolean("mock").pipe(
-    Options.withDescription("Talk to an embedded mock Twitch on 127.0.0.1 with its seeded client, not to Twitch.")
+    Options.withDescription(
+      "Talk to the mock Twitch `twitch-auth mock` serves (registered in the config dir; started in the background if none runs), with its seeded client."
+    )
   ),
   clientId: Options.text("client-id").pipe(
     Options.withDescription("The application's client id (env TWITCH_CLIENT_ID)."),

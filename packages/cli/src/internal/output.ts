@@ -4,6 +4,7 @@
  * appear only with `--show-token`; a client secret never.
  */
 import * as Console from "effect/Console"
+import * as FiberRef from "effect/FiberRef"
 import * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -70,3 +71,10 @@ export const expiryJson = (expiresAt: Option.Option<DateTime.Utc>): string | nul
   Option.match(expiresAt, { onNone: () => null, onSome: DateTime.formatIso })
 
 export const scopesText = (scopes: ReadonlyArray<string>): string => (scopes.length === 0 ? "(none)" : scopes.join(" "))
+
+/**
+ * `true` while a command's handler runs (set by `TwitchAuthCli`): what `@effect/cli` prints on
+ * stderr before that is its account of a bad command line, which `--json` replaces with one
+ * JSON document.
+ */
+export const commandRunning: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
