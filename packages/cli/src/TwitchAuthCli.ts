@@ -22,6 +22,7 @@ import type * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as Option from "effect/Option"
 import type * as CliError from "./CliError.js"
 import * as Profiles from "./Profiles.js"
@@ -174,6 +175,12 @@ const mock = Command.make(
     idleTimeout: Options.integer("idle-timeout").pipe(
       Options.withDescription("Stop after this many seconds without a request (default: never; 1800 with --background)."),
       Options.optional
+    ),
+    quirks: Options.text("quirk").pipe(
+      Options.withDescription(
+        `Make the mock answer one of the ways Twitch is known to (repeatable; also ${FakeTwitch.quirksEnvVariable}="name=value,…", which the flags override): ${FakeTwitch.describeQuirks()}.`
+      ),
+      Options.repeated
     )
   },
   (options) => MockCommand.serve(options)

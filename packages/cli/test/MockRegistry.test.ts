@@ -262,3 +262,53 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
     assert.deepStrictEqual(mockProcesses(configDir), [])
   })
 })
+
+describe("twitch-auth mock quirks", () => {
+  /** The first line `mock --json` prints: its settings. */
+  const settingsOf = async (server: ReturnType<typeof start>) => {
+    await server.waitForStdout(/\n/)
+    return JSON.parse(server.stdout().split("\n")[0] ?? "")
+  }
+
+  const authorizeAnswer = async (settings: { authUrl: string; clientId: string; redirectUris: ReadonlyArray<string> }) => {
+    const url = new URL(`${settings.authUrl}/authorize`)
+    url.search = new URLSearchParams({
+      client_id: settings.clientId,
+      redirect_uri: settings.redirectUris[0] ?? "",
+      response_type: "code",
+      scope: "chat:read",
+      state: "s"
+    }).toString()
+    return (await fetch(url, { redirect: "manual" })).status
+  }
+
+  it("issue 12 #9: TWITCH_MOCK_QUIRKS and --quirk set the quirks of twitch-auth mock, the flags winning", async () => {
+    const { env } = home()
+    const server = terminalMock(
+      ["mock", "--port", "0", "--json", "--quirk", "autoConsent=true", "--quirk", "emptyScopes=empty"],
+      { ...env, TWITCH_MOCK_QUIRKS: "autoConsent=false,rotateRefreshTokens=false" }
+    )
+    const settings = await settingsOf(server)
+    assert.deepInclude(settings.quirks, { autoConsent: true, emptyScopes: "empty", rotateRefreshTokens: false })
+    assert.strictEqual(await authorizeAnswer(settings), 302) // consents at once: the flag won
+    const stop = await run(["mock", "--stop"], env)
+    assert.strictEqual(stop.code, 0, stop.stderr)
+
+    const plain = terminalMock(["mock", "--port", "0", "--json"], env)
+    const defaults = await settingsOf(plain)
+    assert.deepInclude(defaults.quirks, { autoConsent: false, rotateRefreshTokens: true })
+    assert.strictEqual(await authorizeAnswer(defaults), 200) // the consent page, as Twitch
+    assert.strictEqual((await run(["mock", "--stop"], env)).code, 0)
+  })
+
+  it("issue 12 #9: a bad quirk stops twitch-auth mock with exit 2, naming it and the valid ones", async () => {
+    const { configDir, env } = home()
+    const flag = await run(["mock", "--port", "0", "--quirk", "rotate=no"], env)
+    assert.strictEqual(flag.code, 2, flag.stderr)
+    assert.match(errorLine(flag), /^--quirk: unknown quirk "rotate".*rotateRefreshTokens=/)
+    const variable = await run(["mock", "--port", "0"], { ...env, TWITCH_MOCK_QUIRKS: "emptyScopes=none" })
+    assert.strictEqual(variable.code, 2, variable.stderr)
+    assert.match(errorLine(variable), /^TWITCH_MOCK_QUIRKS: .*emptyScopes/)
+    assert.isFalse(Fs.existsSync(registrationFile(configDir)))
+  })
+})

@@ -30,6 +30,8 @@ export interface Running {
   readonly stderr: () => string
   /** Resolves with the first match of `pattern` in stderr (rejects if the process ends first). */
   readonly waitForStderr: (pattern: RegExp) => Promise<RegExpMatchArray>
+  /** The same for stdout. */
+  readonly waitForStdout: (pattern: RegExp) => Promise<RegExpMatchArray>
   readonly done: Promise<Result>
 }
 
@@ -47,6 +49,7 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string>):
   const waiters: Array<() => void> = []
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString()
+    for (const wake of waiters.splice(0)) wake()
   })
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString()
@@ -62,17 +65,24 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string>):
   void done.then(() => {
     exited = true
   })
-  const waitForStderr = (pattern: RegExp): Promise<RegExpMatchArray> =>
+  const waitFor = (output: () => string) => (pattern: RegExp): Promise<RegExpMatchArray> =>
     new Promise((resolve, reject) => {
       const check = () => {
-        const match = stderr.match(pattern)
+        const match = output().match(pattern)
         if (match !== null) return resolve(match)
         if (exited) return reject(new Error(`twitch-auth exited before printing ${pattern}: ${stderr}`))
         waiters.push(check)
       }
       check()
     })
-  return { child, stdout: () => stdout, stderr: () => stderr, waitForStderr, done }
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitForStderr: waitFor(() => stderr),
+    waitForStdout: waitFor(() => stdout),
+    done
+  }
 }
 
 export const run = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Result> =>

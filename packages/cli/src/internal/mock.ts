@@ -29,7 +29,18 @@ export interface MockOptions {
   readonly stop: boolean
   readonly background: boolean
   readonly idleTimeout: Option.Option<number>
+  /** `name=value` quirk settings (`--quirk`), over those of `TWITCH_MOCK_QUIRKS`. */
+  readonly quirks: ReadonlyArray<string>
 }
+
+/** The quirks `TWITCH_MOCK_QUIRKS` sets, overridden by the `--quirk` flags; a bad one is a usage error naming it. */
+const quirksOf = (flags: ReadonlyArray<string>): Effect.Effect<Partial<FakeTwitch.FakeTwitch.Quirks>, CliError.CliError> =>
+  Effect.gen(function*() {
+    const invalid = (message: string) => CliError.usage("InvalidQuirk", message)
+    const fromEnvironment = yield* Effect.mapError(FakeTwitch.parseQuirksEnv(process.env), invalid)
+    const fromFlags = yield* Effect.mapError(FakeTwitch.parseQuirks(flags), (message) => invalid(`--quirk: ${message}`))
+    return { ...fromEnvironment, ...fromFlags }
+  })
 
 /** Returns once run `id` is no longer the registered mock (its file removed or replaced). */
 const unregistered = (configDir: string, id: string) =>
@@ -77,6 +88,7 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
     if (Option.isSome(idleTimeout) && !(idleTimeout.value > 0)) {
       return yield* Effect.fail(CliError.usage("InvalidIdleTimeout", `--idle-timeout must be a positive number of seconds, got ${idleTimeout.value}`))
     }
+    const quirks = yield* quirksOf(options.quirks)
     const control = {
       id: MockRegistry.randomId(),
       secret: MockRegistry.randomId(),
@@ -87,7 +99,13 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
     // does not depend on localhost:3000 (the seeded one) being free.
     const callbackPort = options.background ? 0 : yield* freePort
     const suggested = callbackPort === 0 ? [] : [`http://127.0.0.1:${callbackPort}/callback`]
-    const mock = yield* startMock({ port: options.port, redirectUris: [...suggested, ...options.redirectUris], control })
+    const mock = yield* startMock({
+      port: options.port,
+      redirectUris: [...suggested, ...options.redirectUris],
+      control,
+      fake: quirks
+    })
+    const quirksText = Object.entries(quirks).map(([name, value]) => `${name}=${String(value)}`).join(", ")
     yield* Effect.addFinalizer(() => MockRegistry.removeIfOwn(configDir, control.id))
     yield* MockRegistry.write(configDir, {
       version: 1,
@@ -118,7 +136,8 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
         activateUrl: `${mock.authUrl}/activate`,
         user: { login: user.login, userId: user.userId },
         pid: process.pid,
-        registration
+        registration,
+        quirks: { ...FakeTwitch.defaultQuirks, ...quirks }
       }))
     } else {
       yield* Console.log(
@@ -139,6 +158,7 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
           `  redirect URIs:  ${redirectUris.join(", ")}`,
           `  public client:  ${mockPublicClient.clientId} (no secret)`,
           `  user:           ${user.login} (${user.userId}), the account the consent page signs in as`,
+          `  quirks:         ${quirksText === "" ? "none (answers as Twitch does; see --help for --quirk)" : quirksText}`,
           "",
           `Ctrl-C (or \`twitch-auth mock --stop\`) to stop${
             Option.isSome(idleTimeout) ? `; stops by itself after ${idleTimeout.value}s without requests` : ""
