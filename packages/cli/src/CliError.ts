@@ -185,7 +185,10 @@ const text = (error: { readonly _tag: string; readonly message: string }): strin
  */
 export const fromTwitchError = (error: { readonly _tag: string; readonly message: string }): CliError =>
   error instanceof CliError ? error : new CliError({
-    kind: kinds[error._tag] ?? "Failure",
+    // a Helix refusal that is not about the token (a broadcaster_id mismatch): no login fixes it
+    kind: error instanceof TwitchAuthError.HelixUnauthorized && error.reason === "Refused"
+      ? "Failure"
+      : kinds[error._tag] ?? "Failure",
     reason: error._tag,
     text: text(error)
   })

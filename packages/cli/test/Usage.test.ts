@@ -46,7 +46,7 @@ describe("issue 12 #15: a bad command line under --json", () => {
     const result = await run(["app-token", "--mock", "--json"], env)
     assert.strictEqual(result.code, 2, result.stderr)
     const document = JSON.parse(result.stderr.trim())
-    assert.match(document.error.message, /^invalid request timeout \(TWITCH_REQUEST_TIMEOUT\): .*"banana"/)
+    assert.match(document.error.message, /^invalid configuration: TWITCH_REQUEST_TIMEOUT must be a duration such as "10 seconds".*got "banana"/)
     assert.notInclude(result.stderr, "Started a mock")
     assert.isFalse(Fs.existsSync(Path.join(configDir, ".twitch-auth-mock.json")))
   })

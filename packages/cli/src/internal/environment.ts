@@ -207,26 +207,13 @@ const fieldNames: Record<string, string> = {
   requestTimeout: "request timeout (TWITCH_REQUEST_TIMEOUT)"
 }
 
-/** `http://127.0.0.1:8787/oauth2` → `http://127.0.0.1:8787/helix`: a mock serves both. */
-const helixBesideAuth = (authUrl: string): Option.Option<string> => {
-  const trimmed = authUrl.replace(/\/+$/, "")
-  return trimmed.endsWith("/oauth2") && trimmed !== TwitchAuthConfig.defaultAuthUrl
-    ? Option.some(`${trimmed.slice(0, -"/oauth2".length)}/helix`)
-    : Option.none()
-}
-
-/** `TWITCH_REQUEST_TIMEOUT`, if set; a value that is not a duration fails naming the variable. */
-export const requestTimeout: Effect.Effect<Option.Option<Duration.Duration>, CliError.CliError> = Config.option(
-  Config.duration("TWITCH_REQUEST_TIMEOUT")
-).pipe(
-  Effect.mapError((error) =>
-    CliError.usage(
-      "InvalidConfiguration",
-      `invalid ${fieldNames["requestTimeout"]}: ${
-        CliError.fromConfigError(error).text.replace(/^invalid configuration: /, "")
-      } (a duration such as "10 seconds" or "500 millis")`
-    )
-  )
+/**
+ * `TWITCH_REQUEST_TIMEOUT`, if set, read as the SDK reads it; a value that is not a duration
+ * fails naming the variable and showing a valid one.
+ */
+export const requestTimeout: Effect.Effect<Option.Option<Duration.Duration>, CliError.CliError> = Effect.mapError(
+  TwitchAuthConfig.requestTimeoutFromConfig,
+  CliError.fromConfigError
 )
 
 /** Flags, then environment, then defaults; or the embedded mock's seeded client. */
@@ -264,7 +251,7 @@ export const resolveConfig = (
         const authUrl = Option.isSome(common.authUrl) ? common.authUrl : yield* env("TWITCH_AUTH_URL")
         const helixUrl = Option.isSome(common.helixUrl)
           ? common.helixUrl
-          : Option.orElse(yield* env("TWITCH_HELIX_URL"), () => Option.flatMap(authUrl, helixBesideAuth))
+          : yield* env("TWITCH_HELIX_URL") // unset: the SDK puts Helix beside a mock's auth URL, or asks for it
         const redirect = Option.isSome(redirectUri) ? redirectUri : yield* env("TWITCH_REDIRECT_URI")
         return {
           clientId: id.value,
