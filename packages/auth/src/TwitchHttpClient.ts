@@ -32,10 +32,12 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Exchange from "./internal/exchange.js"
+import * as Pipeline from "./internal/pipeline.js"
+import * as Refusals from "./internal/refusals.js"
 import * as Wire from "./internal/wire.js"
 import * as Retry from "./Retry.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
-import { HelixUnauthorized, InvalidAccessToken, MissingScope, RateLimited } from "./TwitchAuthError.js"
+import { type HelixUnauthorized, type InvalidAccessToken, type MissingScope, RateLimited } from "./TwitchAuthError.js"
 import { type CredentialsError, TwitchCredentials } from "./TwitchCredentials.js"
 
 /**
@@ -121,76 +123,34 @@ const bearerOf = (request: HttpClientRequest.HttpClientRequest): Option.Option<R
     : Option.none()
 }
 
-/**
- * What Helix says, in its 401 envelope, of a token that is dead (expired, revoked, never
- * valid): only this is worth a refresh. Captured answers: `{"error":"Unauthorized",
- * "status":401,"message":"Invalid OAuth token"}` for an expired or fake bearer
- * (mikeyaworski/Twitch-Lurker#11, 2022; live captures quoted in public clients, 2026). Twitch
- * documents no other token-death message for Helix; its docs say only that a call with an
- * invalid token "returns 401 Unauthorized"
- * (https://dev.twitch.tv/docs/authentication/refresh-tokens/). The older
- * `Token invalid or missing required scope` is, per Twitch's forum wiki
- * (https://discuss.dev.twitch.tv/t/authenticating-with-the-twitch-api/29237), about scopes,
- * and a refresh does not add scopes: it is not in this set.
- */
-const deadToken: ReadonlySet<string> = new Set(["invalid oauth token"])
-
-/** Helix 401 messages that name a fixed problem of the request, by what they say. */
-const helixRefusals: ReadonlyMap<string, HelixUnauthorized["reason"]> = new Map([
-  ["client id and oauth token do not match", "ClientMismatch"],
-  ["oauth token is missing", "MissingToken"],
-  ["client id is missing", "MissingClientId"]
-])
+/** Helix's own 401s, read through their table (internal/refusals.ts). */
+const refusedHelix = Refusals.classifyWith(Refusals.helixUnauthorized, Refusals.helixFallback)
 
 /**
  * Turns Helix's own 401 (its JSON envelope, `status` 401 and a `message`) into the error a
- * caller acts on. Only a dead token ({@link deadToken}) is an `InvalidAccessToken`, which
- * `withTokenRefresh` answers with a refresh; every other 401 of Helix's — a missing scope,
- * a client mismatch, "The ID in broadcaster_id must match the user ID found in the request's
- * OAuth token.", a message Twitch adds tomorrow — is a `MissingScope` or a
- * `HelixUnauthorized` carrying Twitch's message, and spends no refresh (a public client's
- * refresh token is single-use). Any other 401 — a proxy's page, a portal's form — says
- * nothing about the token: it is handed back as the response it is, and nothing is refreshed.
+ * caller acts on. Only a dead token is an `InvalidAccessToken`, which `withTokenRefresh`
+ * answers with a refresh; every other 401 of Helix's — a missing scope, a client mismatch,
+ * "The ID in broadcaster_id must match the user ID found in the request's OAuth token.", a
+ * message Twitch adds tomorrow — is a `MissingScope` or a `HelixUnauthorized` carrying
+ * Twitch's message, and spends no refresh (a public client's refresh token is single-use).
+ * Any other 401 — a proxy's page, a portal's form — says nothing about the token: it is
+ * handed back as the response it is, and nothing is refreshed.
  */
 const unauthorized = (
   response: HttpClientResponse.HttpClientResponse,
   token: Option.Option<Redacted.Redacted<string>>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, InvalidAccessToken | MissingScope | HelixUnauthorized> =>
-  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text): Effect.Effect<
-    HttpClientResponse.HttpClientResponse,
-    InvalidAccessToken | MissingScope | HelixUnauthorized
-  > => {
-    const said = Wire.twitchMessageOf(text, 401, Option.toArray(token))
-    if (Option.isNone(said)) return Effect.succeed(response)
-    const endpoint = endpointOf(response.request)
-    const { normalized, twitchMessage } = said.value
-    if (deadToken.has(normalized)) {
-      return Effect.fail(
-        new InvalidAccessToken(
-          Option.isSome(token)
-            ? { endpoint, status: 401, twitchMessage, token: token.value }
-            : { endpoint, status: 401, twitchMessage }
+  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) =>
+    Option.match(Wire.twitchMessageOf(text, 401, Option.toArray(token)), {
+      onNone: () => Effect.succeed(response),
+      onSome: (said) =>
+        Effect.fail(
+          refusedHelix(
+            { endpoint: endpointOf(response.request), status: 401, ...said },
+            { token: Option.getOrUndefined(token) }
+          )
         )
-      )
-    }
-    if (normalized.startsWith("missing scope")) {
-      const scope = twitchMessage.slice(twitchMessage.indexOf(":") + 1).trim()
-      return Effect.fail(new MissingScope({ endpoint, scope, twitchMessage }))
-    }
-    const reason = helixRefusals.get(normalized) ?? "Refused"
-    return Effect.fail(new HelixUnauthorized({ reason, endpoint, twitchMessage }))
-  })
-
-const rateLimited = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<never, RateLimited> =>
-  Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) => {
-    const endpoint = endpointOf(response.request)
-    const reset = Number(response.headers["ratelimit-reset"])
-    return Effect.fail(
-      Number.isFinite(reset) && reset > 0
-        ? new RateLimited({ endpoint, retryAfterSeconds: Math.max(0, reset - now / 1000) })
-        : new RateLimited({ endpoint })
-    )
-  })
+    }))
 
 /**
  * Builds the client from the credentials in context, the configuration (Helix URL, client
@@ -255,7 +215,7 @@ export const make = (
             response.status === 401
               ? unauthorized(response, bearerOf(request))
               : response.status === 429
-              ? rateLimited(response)
+              ? Pipeline.rateLimited(endpointOf(response.request), response)
               : Effect.succeed(response)
         )
       ),
@@ -265,7 +225,7 @@ export const make = (
       // on the configured schedule (429 has its own wait below); each retry reads the token
       // again.
       HttpClient.transformResponse(
-        Wire.retryTransient(config.retrySchedule, isServerError, (request) => idempotent.has(request.method))
+        Pipeline.retryTransient(config.retrySchedule, isServerError, (request) => idempotent.has(request.method))
       ),
       HttpClient.transformResponse(waitOutRateLimit),
       HttpClient.transformResponse((effect) =>
