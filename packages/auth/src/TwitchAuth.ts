@@ -6,32 +6,27 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Grants from "./internal/grants.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
-import * as Wire from "./internal/wire.js"
 import type * as Scope from "./Scope.js"
-import * as Token from "./Token.js"
+import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
   type AccessDenied,
   type AuthorizationPending,
   type DeviceCodeExpired,
-  type Endpoint,
   type InvalidAccessToken,
   type InvalidAuthorizationCode,
   type InvalidClient,
   type InvalidRefreshToken,
   type InvalidScope,
-  MalformedResponse,
+  type MalformedResponse,
   MissingClientSecret,
   MissingRedirectUri,
   type RateLimited,
@@ -342,17 +337,6 @@ export const randomToken: Effect.Effect<string> = Effect.sync(() => {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 })
 
-const claimsParameter = (claims: ClaimsRequest): string => {
-  const section = (names: ReadonlyArray<ClaimName> | undefined) =>
-    names === undefined || names.length === 0 ? undefined : Object.fromEntries(names.map((name) => [name, null]))
-  return JSON.stringify({ id_token: section(claims.idToken), userinfo: section(claims.userinfo) })
-}
-
-const tokenEndpoint: Endpoint = "POST /oauth2/token"
-const validateEndpoint: Endpoint = "GET /oauth2/validate"
-const revokeEndpoint: Endpoint = "POST /oauth2/revoke"
-const deviceEndpoint: Endpoint = "POST /oauth2/device"
-
 // Each operation reads Twitch's refusals through its table (internal/refusals.ts).
 const refusedExchange = Refusals.classify(Refusals.exchangeCode)
 const refusedRefresh = Refusals.classify(Refusals.refreshToken)
@@ -364,25 +348,6 @@ const refusedPoll = Refusals.classify(Refusals.pollDeviceToken)
 
 const scopes = (input: Iterable<Scope.Requested> | undefined): ReadonlyArray<string> =>
   input === undefined ? [] : Array.from(input)
-
-const postForm = (path: string, params: Record<string, string>) =>
-  HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUrlParams(params))
-
-/** A token grant's 200 body as a user token, with the (unverified) ID token sent along, if any. */
-const readUserToken = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<CodeExchange, MalformedResponse> =>
-  Effect.flatMap(Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse), (wire) =>
-    Effect.flatMap(DateTime.now, (now) =>
-      Either.match(Token.userTokenFromWire(wire, now), {
-        onLeft: (detail) => Effect.fail(new MalformedResponse({ endpoint: tokenEndpoint, status: response.status, detail })),
-        onRight: (token) =>
-          Effect.succeed({
-            token,
-            idToken: Option.map(Option.filter(Option.fromNullable(wire.id_token), (s) => s.length > 0), Redacted.make)
-          })
-      })))
-
-const readToken = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(readUserToken(response), (exchange) => exchange.token)
 
 /**
  * Builds the service from the configuration and an `HttpClient`.
@@ -419,17 +384,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         const state = options.state ?? (yield* randomToken)
         const requested = scopes(options.scopes)
         const responseType = options.responseType ?? "code"
-        const params = new URLSearchParams({
-          client_id: config.clientId,
-          redirect_uri: redirectUri,
-          response_type: responseType,
-          scope: requested.join(" "),
-          state
-        })
-        if (options.forceVerify === true) params.set("force_verify", "true")
-        if (options.nonce !== undefined) params.set("nonce", options.nonce)
-        if (options.claims !== undefined) params.set("claims", claimsParameter(options.claims))
-        const url = `${config.authUrl}/authorize?${params.toString()}`
+        const url = Grants.authorizeUrl(config.authUrl, config.clientId, { ...options, redirectUri, responseType, scopes: requested, state })
         return options.nonce === undefined
           ? { url, state, redirectUri, scopes: requested, responseType }
           : { url, state, redirectUri, scopes: requested, responseType, nonce: options.nonce }
@@ -440,9 +395,9 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         const credentials = yield* requireSecret("exchangeCode")
         const redirectUri = yield* redirectUriFor("exchangeCode", options.redirectUri)
         return yield* send(
-          tokenEndpoint,
-          postForm("/token", { ...credentials, code, grant_type: "authorization_code", redirect_uri: redirectUri }),
-          readUserToken,
+          Grants.tokenEndpoint,
+          Grants.codeGrant(credentials, code, redirectUri),
+          Grants.readUserToken,
           (failure) => refusedExchange(failure, { operation: "exchangeCode", redirectUri }),
           [code]
         )
@@ -453,87 +408,55 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
 
     const refreshToken: TwitchAuth.Service["refreshToken"] = (refreshToken) =>
       send(
-        tokenEndpoint,
-        postForm("/token", {
-          ...clientCredentials,
-          grant_type: "refresh_token",
-          refresh_token: Redacted.value(refreshToken)
-        }),
-        readToken,
+        Grants.tokenEndpoint,
+        Grants.refreshGrant(clientCredentials, refreshToken),
+        Grants.readToken,
         (failure) => refusedRefresh(failure, { operation: "refreshToken" }),
         [refreshToken]
       ).pipe(Effect.withSpan("TwitchAuth.refreshToken", spanOptions))
 
     const validateToken: TwitchAuth.Service["validateToken"] = (accessToken) =>
       send(
-        validateEndpoint,
-        HttpClientRequest.get("/validate").pipe(
-          HttpClientRequest.setHeader("authorization", `OAuth ${Redacted.value(accessToken)}`)
-        ),
-        (response) =>
-          Effect.zipWith(
-            Wire.decodeBody(validateEndpoint, response, Token.ValidateResponse),
-            DateTime.now,
-            Token.tokenInfoFromWire
-          ),
+        Grants.validateEndpoint,
+        Grants.validateRequest(accessToken),
+        Grants.readTokenInfo,
         (failure) => refusedValidate(failure, { token: accessToken }),
         [accessToken]
       ).pipe(Effect.withSpan("TwitchAuth.validateToken", spanOptions))
 
     const revokeToken: TwitchAuth.Service["revokeToken"] = (accessToken) =>
       send(
-        revokeEndpoint,
-        postForm("/revoke", { client_id: config.clientId, token: Redacted.value(accessToken) }),
-        (response) => Wire.emptyBody(revokeEndpoint, response),
+        Grants.revokeEndpoint,
+        Grants.revokeRequest(config.clientId, accessToken),
+        Grants.readRevoked,
         (failure) => refusedRevoke(failure, { token: accessToken }),
         [accessToken]
       ).pipe(Effect.withSpan("TwitchAuth.revokeToken", spanOptions))
 
     const appToken: TwitchAuth.Service["appToken"] = (options = {}) =>
-      Effect.gen(function*() {
-        const credentials = yield* requireSecret("appToken")
-        const requested = scopes(options.scopes)
-        return yield* send(
-          tokenEndpoint,
-          postForm("/token", {
-            ...credentials,
-            grant_type: "client_credentials",
-            ...(requested.length > 0 ? { scope: requested.join(" ") } : {})
-          }),
-          (response) =>
-            Effect.zipWith(
-              Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse),
-              DateTime.now,
-              Token.appTokenFromWire
-            ),
+      Effect.flatMap(requireSecret("appToken"), (credentials) =>
+        send(
+          Grants.tokenEndpoint,
+          Grants.clientCredentialsGrant(credentials, scopes(options.scopes)),
+          Grants.readAppToken,
           (failure) => refusedAppToken(failure, { operation: "appToken" })
-        )
-      }).pipe(Effect.withSpan("TwitchAuth.appToken", spanOptions))
+        )).pipe(Effect.withSpan("TwitchAuth.appToken", spanOptions))
 
     const startDeviceAuthorization: TwitchAuth.Service["startDeviceAuthorization"] = (options = {}) => {
       const requested = scopes(options.scopes)
       return send(
-        deviceEndpoint,
-        postForm("/device", { client_id: config.clientId, scopes: requested.join(" ") }),
-        (response) =>
-          Effect.zipWith(
-            Wire.decodeBody(deviceEndpoint, response, Token.DeviceCodeResponse),
-            DateTime.now,
-            (wire, now) => Token.deviceAuthorizationFromWire(wire, requested, now)
-          ),
+        Grants.deviceEndpoint,
+        Grants.deviceRequest(config.clientId, requested),
+        Grants.readDeviceAuthorization(requested),
         (failure) => refusedDevice(failure, undefined)
       ).pipe(Effect.withSpan("TwitchAuth.startDeviceAuthorization", spanOptions))
     }
 
     const pollDeviceToken: TwitchAuth.Service["pollDeviceToken"] = (deviceCode) =>
       send(
-        tokenEndpoint,
-        postForm("/token", {
-          ...clientCredentials,
-          device_code: Redacted.value(deviceCode),
-          grant_type: "urn:ietf:params:oauth:grant-type:device_code"
-        }),
-        readToken,
+        Grants.tokenEndpoint,
+        Grants.deviceCodeGrant(clientCredentials, deviceCode),
+        Grants.readToken,
         (failure) => refusedPoll(failure, { operation: "pollDeviceToken" }),
         [deviceCode]
       ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken", spanOptions))
