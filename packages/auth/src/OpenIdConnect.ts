@@ -439,11 +439,7 @@ export const make: Effect.Effect<
         nonce: Option.fromNullable(payload.nonce),
         issuedAt: yield* fromEpochSeconds(payload.iat, "iat"),
         expiresAt: yield* fromEpochSeconds(payload.exp, "exp"),
-        preferredUsername: Option.fromNullable(payload.preferred_username),
-        email: Option.fromNullable(payload.email),
-        emailVerified: Option.fromNullable(payload.email_verified),
-        picture: Option.fromNullable(payload.picture),
-        updatedAt: Option.fromNullable(payload.updated_at)
+        ...OidcWire.optionalClaimsFromWire(payload)
       })
     }).pipe(Effect.withSpan("OpenIdConnect.verifyIdToken"))
 

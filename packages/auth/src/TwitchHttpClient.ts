@@ -9,7 +9,7 @@
  * requests are retried on the configured `retrySchedule`. Helix's own 401 answers become
  * typed errors; a dead token (`401 Invalid OAuth token`) is refreshed (once for all
  * concurrent callers) and the request retried, and no other 401 spends a refresh; a 429 waits
- * until `Ratelimit-Reset` and retries.
+ * until `Ratelimit-Reset` (rounded up; `Retry-After` when it is absent) and retries.
  *
  * Nothing that leaves this client carries the token: the responses it gives, and every
  * error (the platform's `RequestError`/`ResponseError`, including those you make from a

@@ -6,6 +6,14 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
+/** The claims Twitch adds on request (`claims`), in the ID token and the userinfo alike. */
+const optionalClaims = {
+  preferred_username: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String),
+  email_verified: Schema.optional(Schema.Boolean),
+  picture: Schema.optional(Schema.String),
+  updated_at: Schema.optional(Schema.String)
+}
 
 /**
  * An ID token's payload as Twitch signs it. `aud` may be a string or an array (OIDC).
@@ -18,11 +26,7 @@ export const IdTokenPayload = Schema.Struct({
   iat: Schema.Finite,
   nonce: Schema.optional(Schema.String),
   azp: Schema.optional(Schema.String),
-  preferred_username: Schema.optional(Schema.String),
-  email: Schema.optional(Schema.String),
-  email_verified: Schema.optional(Schema.Boolean),
-  picture: Schema.optional(Schema.String),
-  updated_at: Schema.optional(Schema.String)
+  ...optionalClaims
 })
 
 /**
@@ -32,11 +36,7 @@ export const UserInfoResponse = Schema.Struct({
   sub: Schema.String,
   aud: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String))),
   iss: Schema.optional(Schema.String),
-  preferred_username: Schema.optional(Schema.String),
-  email: Schema.optional(Schema.String),
-  email_verified: Schema.optional(Schema.Boolean),
-  picture: Schema.optional(Schema.String),
-  updated_at: Schema.optional(Schema.String)
+  ...optionalClaims
 })
 
 /**
@@ -71,14 +71,19 @@ export const KeysResponse = Schema.Struct({
   )
 })
 
-/** The userinfo body as the fields of `OpenIdConnect.UserInfo`. */
-export const userInfoFromWire = (wire: typeof UserInfoResponse.Type) => ({
-  userId: wire.sub,
+/** The optional claims of an ID token's payload or a userinfo body, as the domain's fields. */
+export const optionalClaimsFromWire = (wire: Schema.Struct.Type<typeof optionalClaims>) => ({
   preferredUsername: Option.fromNullable(wire.preferred_username),
   email: Option.fromNullable(wire.email),
   emailVerified: Option.fromNullable(wire.email_verified),
   picture: Option.fromNullable(wire.picture),
   updatedAt: Option.fromNullable(wire.updated_at)
+})
+
+/** The userinfo body as the fields of `OpenIdConnect.UserInfo`. */
+export const userInfoFromWire = (wire: typeof UserInfoResponse.Type) => ({
+  userId: wire.sub,
+  ...optionalClaimsFromWire(wire)
 })
 
 /** The discovery document as the fields of `OpenIdConnect.Discovery`. */
