@@ -12,7 +12,9 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Fs from "node:fs"
 import * as Http from "node:http"
+import * as NodePath from "node:path"
 import * as Refusals from "../src/internal/refusals.js"
 import { stubbed } from "./utils.js"
 
@@ -150,5 +152,26 @@ describe("issue 13 #2: OpenIdConnect's wire bodies are internal", () => {
       assert.isFalse(name in OpenIdConnect, name)
     }
     assert.deepStrictEqual(Object.keys(OpenIdConnect).filter((key) => /FromWire|Response$|Payload$/.test(key)), [])
+  })
+})
+
+describe("issue 13: a file is a chapter", () => {
+  it("TwitchAuth, OpenIdConnect, TokenStore, TwitchHttpClient and the pipeline's internals are under 600 lines", () => {
+    const files = [
+      "TwitchAuth.ts",
+      "OpenIdConnect.ts",
+      "TokenStore.ts",
+      "TwitchHttpClient.ts",
+      "internal/pipeline.ts",
+      "internal/refusals.ts",
+      "internal/grants.ts",
+      "internal/wire.ts",
+      "internal/oidcWire.ts",
+      "internal/atomicFile.ts"
+    ]
+    for (const file of files) {
+      const lines = Fs.readFileSync(NodePath.join(import.meta.dirname, "..", "src", file), "utf8").split("\n").length
+      assert.isBelow(lines, 600, file)
+    }
   })
 })
