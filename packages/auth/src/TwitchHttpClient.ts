@@ -31,7 +31,6 @@ import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Exchange from "./internal/exchange.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
 import * as Wire from "./internal/wire.js"
@@ -174,7 +173,6 @@ export const make = (
     const maxBytes = options.maxBodyBytes !== undefined && options.maxBodyBytes >= 0
       ? options.maxBodyBytes
       : defaultMaxBodyBytes
-    const exchange = Exchange.timed({ timeout: config.requestTimeout, maxBytes, readBodyOf: () => true })
 
     const waitOutRateLimit = <E, R>(
       effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R>
@@ -189,44 +187,42 @@ export const make = (
       return loop(retries)
     }
 
-    return (yield* HttpClient.HttpClient).pipe(
-      // an attempt's scope aborts its request when it closes (see Exchange.timed)
-      HttpClient.withScope,
-      HttpClient.mapRequest(flow(
-        HttpClientRequest.prependUrl(config.helixUrl),
-        HttpClientRequest.setHeader("client-id", config.clientId),
-        HttpClientRequest.acceptJson
-      )),
-      // Read per attempt: a retry after a refresh carries the new token.
-      HttpClient.mapRequestEffect((request) =>
-        Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
-      ),
-      // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
-      // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure
-      // like a reset. The response and every error from here on carry a redacted request.
-      // Helix's own 401s and 429s become typed errors here, where the token sent is known.
-      HttpClient.transform((attempt, request) =>
-        Effect.flatMap(
-          exchange(attempt, request),
-          (response): Effect.Effect<
-            HttpClientResponse.HttpClientResponse,
-            InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
-          > =>
-            response.status === 401
-              ? unauthorized(response, bearerOf(request))
-              : response.status === 429
-              ? Pipeline.rateLimited(endpointOf(response.request), response)
-              : Effect.succeed(response)
+    return Pipeline.decorate(
+      yield* HttpClient.HttpClient,
+      flow(
+        HttpClient.mapRequest(flow(
+          HttpClientRequest.prependUrl(config.helixUrl),
+          HttpClientRequest.setHeader("client-id", config.clientId),
+          HttpClientRequest.acceptJson
+        )),
+        // Read per attempt: a retry after a refresh carries the new token.
+        HttpClient.mapRequestEffect((request) =>
+          Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
         )
       ),
-      // each attempt's end aborts its request: a connection is never left behind
-      HttpClient.transformResponse(Effect.scoped),
-      // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
-      // on the configured schedule (429 has its own wait below); each retry reads the token
-      // again.
-      HttpClient.transformResponse(
-        Pipeline.retryTransient(config.retrySchedule, isServerError, (request) => idempotent.has(request.method))
-      ),
+      {
+        // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
+        // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure
+        // like a reset. The response and every error from here on carry a redacted request.
+        exchange: { timeout: config.requestTimeout, maxBytes, readBodyOf: () => true },
+        // Helix's own 401s and 429s become typed errors here, where the token sent is known.
+        inspect: (response, request): Effect.Effect<
+          HttpClientResponse.HttpClientResponse,
+          InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
+        > =>
+          response.status === 401
+            ? unauthorized(response, bearerOf(request))
+            : response.status === 429
+            ? Pipeline.rateLimited(endpointOf(response.request), response)
+            : Effect.succeed(response),
+        // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
+        // on the configured schedule (429 has its own wait below); each retry reads the token
+        // again.
+        schedule: config.retrySchedule,
+        isTransientStatus: isServerError,
+        canRetry: (request) => idempotent.has(request.method)
+      }
+    ).pipe(
       HttpClient.transformResponse(waitOutRateLimit),
       HttpClient.transformResponse((effect) =>
         effect.pipe(Retry.withTokenRefresh(options.refresh), Effect.provideService(TwitchCredentials, credentials))

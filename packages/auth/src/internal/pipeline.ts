@@ -18,6 +18,7 @@ import { flow } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { TwitchAuthConfig } from "../TwitchAuthConfig.js"
 import {
   type Endpoint,
@@ -83,8 +84,52 @@ export const failWith = <E>(
     return yield* Effect.fail(classify({ endpoint, status: response.status, ...said.value }))
   })
 
+/** How {@link decorate} runs and retries each attempt. */
+export interface AttemptOptions<E> {
+  /** The deadline of one attempt, the cap on a body, and which answers' bodies are read. */
+  readonly exchange: Exchange.Options
+  /** What an answer becomes before the retry sees it (an error, say); default: itself. */
+  readonly inspect?: (
+    response: HttpClientResponse.HttpClientResponse,
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+  readonly schedule: Schedule.Schedule<unknown, unknown>
+  /** Which answers are transient (retried; given back when the schedule ends). */
+  readonly isTransientStatus: (status: number) => boolean
+  /** Which requests may be sent again (default: all). */
+  readonly canRetry?: (request: HttpClientRequest.HttpClientRequest) => boolean
+}
+
 /**
- * The id.twitch.tv pipeline `TwitchAuth` and `OpenIdConnect` share: the base URL and
+ * The attempt pipeline every Twitch client is built on (id.twitch.tv here, Helix in
+ * `TwitchHttpClient`): the client made scoped, `prepare`'s decoration of each request (base
+ * URL, headers; run again for every attempt), one deadline per attempt over the answer's
+ * headers and its body (`Exchange.timed`: a buffered response over the redacted request),
+ * `inspect` on each answer, the attempt's scope closed at its end (which aborts its request:
+ * a connection is never left behind), and {@link retryTransient} over it all.
+ */
+export const decorate = <E, E2 = never>(
+  client: HttpClient.HttpClient,
+  prepare: (
+    client: HttpClient.HttpClient.With<HttpClientError.HttpClientError, Scope.Scope>
+  ) => HttpClient.HttpClient.With<E, Scope.Scope>,
+  options: AttemptOptions<E2>
+): HttpClient.HttpClient.With<E | E2 | HttpClientError.HttpClientError> => {
+  const timed = Exchange.timed(options.exchange)
+  const inspect = options.inspect
+  return prepare(HttpClient.withScope(client)).pipe(
+    HttpClient.transform((attempt, request) =>
+      inspect === undefined
+        ? timed(attempt, request)
+        : Effect.flatMap(timed(attempt, request), (response) => inspect(response, request))
+    ),
+    HttpClient.transformResponse(Effect.scoped),
+    HttpClient.transformResponse(retryTransient(options.schedule, options.isTransientStatus, options.canRetry))
+  )
+}
+
+/**
+ * The id.twitch.tv client `TwitchAuth` and `OpenIdConnect` share: the base URL and
  * `Accept: application/json` on every request; one deadline (`requestTimeout`) per attempt
  * covering the answer's headers and its whole body, read up to `Wire.maxAuthBodyBytes`;
  * transient answers and failures before an answer retried on `retrySchedule` (an answer
@@ -95,18 +140,19 @@ export const authClient = (
   client: HttpClient.HttpClient,
   config: TwitchAuthConfig.Service
 ): HttpClient.HttpClient.With<HttpClientError.HttpClientError> =>
-  client.pipe(
-    HttpClient.withScope,
+  decorate(
+    client,
     HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
-    HttpClient.transform(Exchange.timed({
-      timeout: config.requestTimeout,
-      maxBytes: Wire.maxAuthBodyBytes,
-      // a transient answer is retried or becomes its error by status alone
-      readBodyOf: (status) => !isRetriedStatus(status)
-    })),
-    // each attempt's end aborts its request: a connection is never left behind
-    HttpClient.transformResponse(Effect.scoped),
-    HttpClient.transformResponse(retryTransient(config.retrySchedule, isRetriedStatus))
+    {
+      exchange: {
+        timeout: config.requestTimeout,
+        maxBytes: Wire.maxAuthBodyBytes,
+        // a transient answer is retried or becomes its error by status alone
+        readBodyOf: (status) => !isRetriedStatus(status)
+      },
+      schedule: config.retrySchedule,
+      isTransientStatus: isRetriedStatus
+    }
   )
 
 /**
