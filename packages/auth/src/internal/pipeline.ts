@@ -33,11 +33,12 @@ import * as Wire from "./wire.js"
 
 /**
  * The seconds until a 429's limit resets, read one way for id.twitch.tv and Helix alike:
- * `Ratelimit-Reset` (Unix seconds of the reset, as Twitch documents it:
- * https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits) minus now, rounded up so that a
- * wait never ends before the bucket refills; without it, `Retry-After` in seconds (RFC 9110
- * §10.2.3, which a proxy in front of Twitch may send; an HTTP-date there is not read); else
- * nothing.
+ * `Ratelimit-Reset` ("a Unix epoch timestamp of when your rate-limit window will reset":
+ * https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits, quoted on
+ * https://discuss.dev.twitch.com/t/helix-rate-limit-for-streams-endpoint/12955) minus now,
+ * rounded up so that a wait never ends before the bucket refills; without it, `Retry-After`
+ * in seconds (RFC 9110 §10.2.3; guess: not documented by Twitch, which may never send it,
+ * but a proxy in front of it may; an HTTP-date there is not read); else nothing.
  */
 export const retryAfterSeconds = (
   headers: HttpClientResponse.HttpClientResponse["headers"],
