@@ -25,6 +25,9 @@ import * as Schema from "effect/Schema"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Jose from "jose"
 import * as AuthorizationCode from "./AuthorizationCode.js"
+import * as OidcWire from "./internal/oidcWire.js"
+import * as Pipeline from "./internal/pipeline.js"
+import * as Refusals from "./internal/refusals.js"
 import * as Wire from "./internal/wire.js"
 import type * as Token from "./Token.js"
 import {
@@ -36,96 +39,16 @@ import {
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
   type Endpoint,
-  InvalidAccessToken,
+  type InvalidAccessToken,
   InvalidIdToken,
   type MalformedResponse,
   type MissingRedirectUri,
-  MissingScope,
+  type MissingScope,
   type RateLimited,
   type TransportError,
   type TwitchUnavailable,
-  UnexpectedResponse
+  type UnexpectedResponse
 } from "./TwitchAuthError.js"
-
-// ---------------------------------------------------------------------------------------
-// wire
-// ---------------------------------------------------------------------------------------
-
-/**
- * An ID token's payload as Twitch signs it. `aud` may be a string or an array (OIDC).
- *
- * @since 0.1.0
- * @category wire
- */
-export const IdTokenPayload = Schema.Struct({
-  iss: Schema.String,
-  sub: Schema.String,
-  aud: Schema.Union(Schema.String, Schema.Array(Schema.String)),
-  exp: Schema.Finite,
-  iat: Schema.Finite,
-  nonce: Schema.optional(Schema.String),
-  azp: Schema.optional(Schema.String),
-  preferred_username: Schema.optional(Schema.String),
-  email: Schema.optional(Schema.String),
-  email_verified: Schema.optional(Schema.Boolean),
-  picture: Schema.optional(Schema.String),
-  updated_at: Schema.optional(Schema.String)
-})
-
-/**
- * The 200 body of `GET /oauth2/userinfo`.
- *
- * @since 0.1.0
- * @category wire
- */
-export const UserInfoResponse = Schema.Struct({
-  sub: Schema.String,
-  aud: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String))),
-  iss: Schema.optional(Schema.String),
-  preferred_username: Schema.optional(Schema.String),
-  email: Schema.optional(Schema.String),
-  email_verified: Schema.optional(Schema.Boolean),
-  picture: Schema.optional(Schema.String),
-  updated_at: Schema.optional(Schema.String)
-})
-
-/**
- * The discovery document (`GET /oauth2/.well-known/openid-configuration`), the fields this
- * SDK reads.
- *
- * @since 0.1.0
- * @category wire
- */
-export const DiscoveryResponse = Schema.Struct({
-  issuer: Schema.String,
-  authorization_endpoint: Schema.String,
-  token_endpoint: Schema.String,
-  userinfo_endpoint: Schema.String,
-  jwks_uri: Schema.String,
-  claims_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  scopes_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  response_types_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  id_token_signing_alg_values_supported: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
-})
-
-/**
- * A JSON Web Key Set as `GET /oauth2/keys` serves it.
- *
- * @since 0.1.0
- * @category wire
- */
-export const KeysResponse = Schema.Struct({
-  keys: Schema.Array(
-    Schema.Struct({
-      kty: Schema.String,
-      kid: Schema.optionalWith(Schema.String, { exact: true }),
-      alg: Schema.optionalWith(Schema.String, { exact: true }),
-      use: Schema.optionalWith(Schema.String, { exact: true }),
-      n: Schema.optionalWith(Schema.String, { exact: true }),
-      e: Schema.optionalWith(Schema.String, { exact: true })
-    })
-  )
-})
 
 // ---------------------------------------------------------------------------------------
 // domain
@@ -335,8 +258,7 @@ const keysEndpoint: Endpoint = "GET /oauth2/keys"
 const userinfoEndpoint: Endpoint = "GET /oauth2/userinfo"
 const discoveryEndpoint: Endpoint = "GET /oauth2/.well-known/openid-configuration"
 
-const unexpected = (failure: Wire.Failure) =>
-  new UnexpectedResponse({ endpoint: failure.endpoint, status: failure.status, twitchMessage: failure.twitchMessage })
+const refusedUserInfo = Refusals.classify(Refusals.userInfo)
 
 const invalid = (reason: InvalidIdToken["reason"], detail: string) => new InvalidIdToken({ reason, detail })
 
@@ -372,7 +294,7 @@ const fromEpochSeconds = (seconds: number, claim: string) =>
     onSome: Effect.succeed
   })
 
-const decodePayload = Schema.decodeUnknownEither(IdTokenPayload)
+const decodePayload = Schema.decodeUnknownEither(OidcWire.IdTokenPayload)
 
 /** The `kid` a compact JWS's protected header names, if any; a header that cannot be read is `Malformed`. */
 const headerKid = (jwt: string): Effect.Effect<string | undefined, InvalidIdToken> =>
@@ -427,17 +349,17 @@ export const make: Effect.Effect<
   const auth = yield* TwitchAuth
   // The id.twitch.tv pipeline TwitchAuth uses: one deadline per attempt, body included, and
   // the 64 KiB cap on what is read.
-  const send = Wire.makeSend(Wire.authClient(yield* HttpClient.HttpClient, config), config)
+  const send = Pipeline.makeSend(Pipeline.authClient(yield* HttpClient.HttpClient, config), config)
   const issuer = config.authUrl
 
   const fetchKeys: Effect.Effect<Jose.JSONWebKeySet, RequestError> = send(
     keysEndpoint,
     HttpClientRequest.get("/keys"),
     (response) =>
-      Effect.map(Wire.decodeBody(keysEndpoint, response, KeysResponse), (jwks) => ({
+      Effect.map(Wire.decodeBody(keysEndpoint, response, OidcWire.KeysResponse), (jwks) => ({
         keys: jwks.keys.map((key) => ({ ...key }))
       })),
-    unexpected
+    Refusals.unexpected
   )
   // The key set is fetched on first use and kept for `keySetTtl`. A token naming a `kid` the
   // set lacks (Twitch rotated its key), or a set past its TTL, refetches it — at most once per
@@ -517,11 +439,7 @@ export const make: Effect.Effect<
         nonce: Option.fromNullable(payload.nonce),
         issuedAt: yield* fromEpochSeconds(payload.iat, "iat"),
         expiresAt: yield* fromEpochSeconds(payload.exp, "exp"),
-        preferredUsername: Option.fromNullable(payload.preferred_username),
-        email: Option.fromNullable(payload.email),
-        emailVerified: Option.fromNullable(payload.email_verified),
-        picture: Option.fromNullable(payload.picture),
-        updatedAt: Option.fromNullable(payload.updated_at)
+        ...OidcWire.optionalClaimsFromWire(payload)
       })
     }).pipe(Effect.withSpan("OpenIdConnect.verifyIdToken"))
 
@@ -556,47 +474,18 @@ export const make: Effect.Effect<
     send(
       userinfoEndpoint,
       HttpClientRequest.get("/userinfo").pipe(HttpClientRequest.bearerToken(Redacted.value(accessToken))),
-      (response) =>
-        Effect.map(Wire.decodeBody(userinfoEndpoint, response, UserInfoResponse), (wire) =>
-          new UserInfo({
-            userId: wire.sub,
-            preferredUsername: Option.fromNullable(wire.preferred_username),
-            email: Option.fromNullable(wire.email),
-            emailVerified: Option.fromNullable(wire.email_verified),
-            picture: Option.fromNullable(wire.picture),
-            updatedAt: Option.fromNullable(wire.updated_at)
-          })),
-      (failure): InvalidAccessToken | MissingScope | UnexpectedResponse =>
-        failure.status === 401
-          ? new InvalidAccessToken({
-            endpoint: failure.endpoint,
-            status: failure.status,
-            twitchMessage: failure.twitchMessage,
-            token: accessToken
-          })
-          : failure.status === 403 && failure.normalized.includes("scope")
-          ? new MissingScope({ endpoint: failure.endpoint, scope: "openid", twitchMessage: failure.twitchMessage })
-          : unexpected(failure),
+      (response) => Effect.map(Wire.decodeBody(userinfoEndpoint, response, OidcWire.UserInfoResponse), (wire) =>
+          new UserInfo(OidcWire.userInfoFromWire(wire))),
+      (failure) => refusedUserInfo(failure, { token: accessToken }),
       [accessToken]
     ).pipe(Effect.withSpan("OpenIdConnect.userInfo"))
 
   const discovery: OpenIdConnect.Service["discovery"] = send(
     discoveryEndpoint,
     HttpClientRequest.get("/.well-known/openid-configuration"),
-    (response) =>
-      Effect.map(Wire.decodeBody(discoveryEndpoint, response, DiscoveryResponse), (wire) =>
-        new Discovery({
-          issuer: wire.issuer,
-          authorizationEndpoint: wire.authorization_endpoint,
-          tokenEndpoint: wire.token_endpoint,
-          userinfoEndpoint: wire.userinfo_endpoint,
-          jwksUri: wire.jwks_uri,
-          claimsSupported: wire.claims_supported,
-          scopesSupported: wire.scopes_supported,
-          responseTypesSupported: wire.response_types_supported,
-          signingAlgorithms: wire.id_token_signing_alg_values_supported
-        })),
-    unexpected
+    (response) => Effect.map(Wire.decodeBody(discoveryEndpoint, response, OidcWire.DiscoveryResponse), (wire) =>
+        new Discovery(OidcWire.discoveryFromWire(wire))),
+    Refusals.unexpected
   )
 
   return OpenIdConnect.of({ authorizationUrl, verifyIdToken, exchangeCode, handleCallback, userInfo, discovery })

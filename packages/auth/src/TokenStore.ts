@@ -7,7 +7,6 @@
  *
  * @since 0.1.0
  */
-import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
@@ -18,11 +17,12 @@ import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as AtomicFile from "./internal/atomicFile.js"
 import * as FileLock from "./internal/fileLock.js"
+import * as KeyedMutex from "./internal/keyedMutex.js"
 import * as internal from "./internal/tokenStoreFile.js"
 import type { UserToken } from "./Token.js"
 
@@ -225,41 +225,6 @@ const checkKey = (key: string, path: string): Effect.Effect<void, TokenStoreErro
 
 const sortedKeys = (keys: Iterable<string>): ReadonlyArray<string> => Array.from(keys).sort()
 
-/**
- * One mutex per key, within this process: an entry lives while someone holds or waits for
- * it, so a store of many users keeps no mutex per user it ever saw.
- */
-const makeKeyedMutex = Effect.map(
-  Ref.make(HashMap.empty<string, { readonly semaphore: Effect.Semaphore; readonly users: number }>()),
-  (ref) =>
-  <A, E, R, E2 = never>(
-    key: string,
-    effect: Effect.Effect<A, E, R>,
-    /** Bounds the wait (not the effect), e.g. with a timeout. */
-    bound: (wait: Effect.Effect<void>) => Effect.Effect<void, E2> = (wait) => wait
-  ): Effect.Effect<A, E | E2, R> =>
-    Effect.acquireUseRelease(
-      Ref.modify(ref, (entries) => {
-        const entry = Option.getOrElse(HashMap.get(entries, key), () => ({ semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }))
-        return [entry.semaphore, HashMap.set(entries, key, { ...entry, users: entry.users + 1 })] as const
-      }),
-      (semaphore) =>
-        Effect.uninterruptibleMask((restore) =>
-          Effect.zipRight(
-            restore(bound(Effect.asVoid(semaphore.take(1)))),
-            Effect.ensuring(restore(effect), semaphore.release(1))
-          )
-        ),
-      () =>
-        Ref.update(ref, (entries) =>
-          Option.match(HashMap.get(entries, key), {
-            onNone: () => entries,
-            onSome: (entry) =>
-              entry.users <= 1 ? HashMap.remove(entries, key) : HashMap.set(entries, key, { ...entry, users: entry.users - 1 })
-          }))
-    )
-)
-
 // ---------------------------------------------------------------------------------------
 // memory
 // ---------------------------------------------------------------------------------------
@@ -272,7 +237,7 @@ const makeKeyedMutex = Effect.map(
  * @category constructors
  */
 export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.map(
-  Effect.zip(Ref.make(HashMap.empty<string, UserToken>()), makeKeyedMutex),
+  Effect.zip(Ref.make(HashMap.empty<string, UserToken>()), KeyedMutex.make),
   ([ref, mutex]) =>
     make({
       get: (key) => Effect.zipRight(checkKey(key, ""), Effect.map(Ref.get(ref), HashMap.get(key))),
@@ -306,14 +271,6 @@ export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, mak
 // ---------------------------------------------------------------------------------------
 // file
 // ---------------------------------------------------------------------------------------
-
-const isNotFound = (error: PlatformError.PlatformError): boolean =>
-  error._tag === "SystemError" && error.reason === "NotFound"
-
-const randomSuffix: Effect.Effect<string> = Effect.map(
-  Effect.all([Random.nextIntBetween(0, 0x7fffffff), Random.nextIntBetween(0, 0x7fffffff)]),
-  ([a, b]) => `${a.toString(36)}${b.toString(36)}`
-)
 
 /**
  * A store kept in one JSON file at `path` (resolved against the working directory), shared
@@ -372,7 +329,7 @@ export const makeFile = (
     const directory = paths.dirname(file)
     const basename = paths.basename(file)
     const writers = yield* Effect.makeSemaphore(1)
-    const keyMutex = yield* makeKeyedMutex
+    const keyMutex = yield* KeyedMutex.make
     const lockOptions: FileLock.Options = {
       staleAfter: Duration.decode(options.staleLockAfter ?? "10 seconds"),
       timeout: Duration.decode(options.lockTimeout ?? "30 seconds")
@@ -384,10 +341,10 @@ export const makeFile = (
       ...lockOptions,
       staleAfter: Duration.min(lockOptions.staleAfter, Duration.seconds(2))
     })
-    const checkedModes = yield* Ref.make(false)
+    const disk = yield* AtomicFile.make(fs, paths, file)
 
-    const ioError = (action: string) => (error: PlatformError.PlatformError) =>
-      new TokenStoreError({ reason: "Io", path: file, detail: `${action} (${error.message})` })
+    const fileError = (failure: AtomicFile.FileFailure) =>
+      new TokenStoreError({ reason: failure.reason, path: file, detail: failure.detail })
 
     const lockError = (failure: FileLock.LockFailure) =>
       new TokenStoreError({ reason: failure.reason === "Timeout" ? "LockTimeout" : "Io", path: file, detail: failure.detail })
@@ -397,7 +354,9 @@ export const makeFile = (
     const ensureDirectory = Effect.unlessEffect(
       Effect.zipRight(
         fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
-          Effect.mapError(ioError(`could not create the directory ${JSON.stringify(directory)}`))
+          Effect.mapError((error) =>
+            fileError(AtomicFile.ioFailure(`could not create the directory ${JSON.stringify(directory)}`)(error))
+          )
         ),
         Ref.set(directoryMade, true)
       ),
@@ -410,121 +369,26 @@ export const makeFile = (
         Effect.tapError(() => Ref.set(directoryMade, false))
       )
 
-    const refuseSymlink = fs.readLink(file).pipe(
-      Effect.matchEffect({
-        onFailure: () => Effect.void,
-        onSuccess: () =>
-          Effect.fail(
-            new TokenStoreError({
-              reason: "Insecure",
-              path: file,
-              detail: "the token file is a symbolic link; replace it with a regular file (it is neither read nor written through a link)"
-            })
-          )
-      })
-    )
-
-    /** Once per store: narrows a file others can read to 0600, and reports a directory others can write. */
-    const checkModes = Effect.gen(function*() {
-      if (yield* Ref.getAndSet(checkedModes, true)) return
-      const info = yield* Effect.option(fs.stat(file))
-      if (Option.isSome(info) && (info.value.mode & 0o077) !== 0) {
-        const was = (info.value.mode & 0o777).toString(8)
-        const fixed = yield* Effect.isSuccess(fs.chmod(file, 0o600))
-        yield* Effect.logWarning(
-          fixed
-            ? `token store ${JSON.stringify(file)}: the file had mode 0${was} (others could read it); narrowed it to 0600`
-            : `token store ${JSON.stringify(file)}: the file has mode 0${was} (others can read it) and could not be narrowed to 0600`
-        )
-      }
-      const dir = yield* Effect.option(fs.stat(directory))
-      if (Option.isSome(dir) && (dir.value.mode & 0o022) !== 0 && (dir.value.mode & 0o1000) === 0) {
-        yield* Effect.logWarning(
-          `token store ${JSON.stringify(file)}: its directory has mode 0${
-            (dir.value.mode & 0o777).toString(8)
-          } (others can replace files in it); use a directory only you can write to`
-        )
-      }
-    })
-
-    const read: Effect.Effect<ReadonlyMap<string, UserToken>, TokenStoreError> = Effect.zipRight(
-      refuseSymlink,
-      fs.readFileString(file)
-    ).pipe(
-      Effect.map(Option.some),
-      Effect.catchIf(
-        (error): error is PlatformError.PlatformError => !(error instanceof TokenStoreError) && isNotFound(error),
-        () => Effect.succeed(Option.none<string>())
-      ),
-      Effect.mapError((error) => error instanceof TokenStoreError ? error : ioError("could not read the file")(error)),
+    const read: Effect.Effect<ReadonlyMap<string, UserToken>, TokenStoreError> = disk.read.pipe(
+      Effect.mapError(fileError),
       Effect.flatMap(Option.match({
         onNone: () => Effect.succeed(new Map<string, UserToken>()),
         onSome: (text) =>
-          Effect.zipRight(
-            checkModes,
-            Either.match(internal.decode(text), {
-              onLeft: ({ detail, reason }) => Effect.fail(new TokenStoreError({ reason, path: file, detail })),
-              onRight: Effect.succeed
-            })
-          )
+          Either.match(internal.decode(text), {
+            onLeft: ({ detail, reason }) => Effect.fail(new TokenStoreError({ reason, path: file, detail })),
+            onRight: Effect.succeed
+          })
       }))
     )
 
-    /** Flushes the directory, so that the rename survives a power loss (where the platform can). */
-    const syncDirectory = Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (handle) => handle.sync)).pipe(
-      Effect.ignore,
-      Effect.catchAllDefect(() => Effect.void)
-    )
-
+    /** The file rewritten (or, when `removeWhenEmpty` and no token is left, removed). */
     const write = (tokens: ReadonlyMap<string, UserToken>): Effect.Effect<void, TokenStoreError> =>
-      tokens.size === 0 && options.removeWhenEmpty === true ? removeFile : writeFile(tokens)
-
-    /** The file removed (under the write lock, like any write): the store it held is empty. */
-    const removeFile: Effect.Effect<void, TokenStoreError> = fs.remove(file).pipe(
-      Effect.catchIf(isNotFound, () => Effect.void),
-      Effect.mapError(ioError("could not remove the file, which holds no token any more")),
-      Effect.zipRight(syncDirectory)
-    )
-
-    const writeFile = (tokens: ReadonlyMap<string, UserToken>): Effect.Effect<void, TokenStoreError> =>
-      Effect.gen(function*() {
-        const text = yield* Schema.encode(internal.StoreFileFromJson)({ version: internal.currentVersion, tokens }).pipe(
-          Effect.mapError((error) =>
-            new TokenStoreError({
-              reason: "Io",
-              path: file,
-              detail: `the tokens could not be encoded (${internal.describeParseError(error)})`
-            })
-          )
-        )
-        const bytes = new TextEncoder().encode(`${text}\n`)
-        const temporary = paths.join(directory, internal.temporaryName(basename, yield* randomSuffix))
-        const created = yield* Ref.make(false)
-        const replace = Effect.gen(function*() {
-          yield* Effect.scoped(Effect.gen(function*() {
-            const handle = yield* fs.open(temporary, { flag: "wx", mode: 0o600 }).pipe(
-              Effect.mapError(ioError("could not create a temporary file"))
-            )
-            yield* Ref.set(created, true)
-            yield* handle.writeAll(bytes).pipe(Effect.mapError(ioError("could not write the temporary file")))
-            yield* handle.sync.pipe(Effect.mapError(ioError("could not flush the temporary file to disk")))
-          })).pipe(
-            // closing the handle is the only thing in there that can die
-            Effect.catchAllDefect(() =>
-              Effect.fail(new TokenStoreError({ reason: "Io", path: file, detail: "could not close the temporary file" }))
-            )
-          )
-          yield* fs.chmod(temporary, 0o600).pipe(Effect.mapError(ioError("could not restrict the temporary file to mode 0600")))
-          // rename replaces a symbolic link at `file` rather than writing through it; read refuses one first
-          yield* fs.rename(temporary, file).pipe(Effect.mapError(ioError("could not replace the file with the temporary file")))
-        })
-        yield* replace.pipe(
-          Effect.onError(() =>
-            Effect.whenEffect(Effect.ignore(fs.remove(temporary)), Ref.get(created))
-          )
-        )
-        yield* syncDirectory
-      })
+      (tokens.size === 0 && options.removeWhenEmpty === true
+        ? disk.remove
+        : Effect.flatMap(
+          Effect.mapError(internal.encode(tokens), (detail) => new AtomicFile.FileFailure({ reason: "Io", detail })),
+          disk.write
+        )).pipe(Effect.mapError(fileError))
 
     /**
      * A read-modify-write under the write lock (one fiber of this process at a time, one

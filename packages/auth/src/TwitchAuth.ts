@@ -6,39 +6,35 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Schema from "effect/Schema"
-import * as Wire from "./internal/wire.js"
+import * as Grants from "./internal/grants.js"
+import * as Pipeline from "./internal/pipeline.js"
+import * as Refusals from "./internal/refusals.js"
 import type * as Scope from "./Scope.js"
-import * as Token from "./Token.js"
+import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
-  AccessDenied,
-  AuthorizationPending,
-  DeviceCodeExpired,
-  type Endpoint,
-  InvalidAccessToken,
-  InvalidAuthorizationCode,
-  InvalidClient,
-  InvalidRefreshToken,
-  InvalidScope,
-  MalformedResponse,
+  type AccessDenied,
+  type AuthorizationPending,
+  type DeviceCodeExpired,
+  type InvalidAccessToken,
+  type InvalidAuthorizationCode,
+  type InvalidClient,
+  type InvalidRefreshToken,
+  type InvalidScope,
+  type MalformedResponse,
   MissingClientSecret,
   MissingRedirectUri,
   type RateLimited,
-  RedirectUriMismatch,
-  SlowDown,
+  type RedirectUriMismatch,
+  type SlowDown,
   type TransportError,
   type TwitchUnavailable,
-  UnexpectedResponse
+  type UnexpectedResponse
 } from "./TwitchAuthError.js"
 
 
@@ -341,65 +337,14 @@ export const randomToken: Effect.Effect<string> = Effect.sync(() => {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 })
 
-const claimsParameter = (claims: ClaimsRequest): string => {
-  const section = (names: ReadonlyArray<ClaimName> | undefined) =>
-    names === undefined || names.length === 0 ? undefined : Object.fromEntries(names.map((name) => [name, null]))
-  return JSON.stringify({ id_token: section(claims.idToken), userinfo: section(claims.userinfo) })
-}
-
-
-const tokenEndpoint: Endpoint = "POST /oauth2/token"
-const validateEndpoint: Endpoint = "GET /oauth2/validate"
-const revokeEndpoint: Endpoint = "POST /oauth2/revoke"
-const deviceEndpoint: Endpoint = "POST /oauth2/device"
-
-const unexpected = (failure: Wire.Failure) =>
-  new UnexpectedResponse({
-    endpoint: failure.endpoint,
-    status: failure.status,
-    twitchMessage: failure.twitchMessage
-  })
-
-/**
- * What Twitch says of a client id it does not know: `invalid client` (token grants),
- * `client does not exist` (404, current revoke docs:
- * https://dev.twitch.tv/docs/authentication/revoke-tokens/), and `Invalid client_id: <id>`
- * (400, the older revoke answer, which carries the id sent). Every id.twitch.tv operation
- * reads its refusals through here, so each maps all three.
- */
-const isUnknownClient = (normalized: string): boolean =>
-  normalized === "invalid client" || normalized === "client does not exist" ||
-  normalized === "invalid client_id" || normalized.startsWith("invalid client_id:")
-
-const clientFailure = (failure: Wire.Failure): Option.Option<InvalidClient> => {
-  const reason = isUnknownClient(failure.normalized)
-    ? Option.some("UnknownClient" as const)
-    : failure.normalized === "invalid client secret"
-    ? Option.some("WrongSecret" as const)
-    : Option.none()
-  return Option.map(reason, (reason) =>
-    new InvalidClient({
-      reason,
-      endpoint: failure.endpoint,
-      status: failure.status,
-      twitchMessage: failure.twitchMessage
-    }))
-}
-
-const missingSecretFromTwitch = (failure: Wire.Failure, operation: string): Option.Option<MissingClientSecret> =>
-  failure.normalized === "missing client secret"
-    ? Option.some(new MissingClientSecret({ operation, source: "Twitch" }))
-    : Option.none()
-
-/**
- * What `/oauth2/validate` says, in its 401 envelope, of a token that cannot be used:
- * `invalid access token` (documented: https://dev.twitch.tv/docs/authentication/validate-tokens/)
- * and `missing authorization token` (observed for an empty token).
- */
-const deadAccessToken: ReadonlySet<string> = new Set(["invalid access token", "missing authorization token"])
-
-/** What Twitch says, in its envelope, of a refresh token that is dead. */
-const deadRefreshToken: ReadonlySet<string> = new Set(["invalid refresh token", "missing refresh token", "invalid grant"])
+// Each operation reads Twitch's refusals through its table (internal/refusals.ts).
+const refusedExchange = Refusals.classify(Refusals.exchangeCode)
+const refusedRefresh = Refusals.classify(Refusals.refreshToken)
+const refusedValidate = Refusals.classify(Refusals.validateToken)
+const refusedRevoke = Refusals.classify(Refusals.revokeToken)
+const refusedAppToken = Refusals.classify(Refusals.appToken)
+const refusedDevice = Refusals.classify(Refusals.startDeviceAuthorization)
+const refusedPoll = Refusals.classify(Refusals.pollDeviceToken)
 
 const scopes = (input: Iterable<Scope.Requested> | undefined): ReadonlyArray<string> =>
   input === undefined ? [] : Array.from(input)
@@ -413,62 +358,33 @@ const scopes = (input: Iterable<Scope.Requested> | undefined): ReadonlyArray<str
 export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | HttpClient.HttpClient> = Effect.gen(
   function*() {
     const config = yield* TwitchAuthConfig
-    const send = Wire.makeSend(Wire.authClient(yield* HttpClient.HttpClient, config), config)
-
-    const decode = <A, I>(schema: Schema.Schema<A, I>, endpoint: Endpoint) =>
-    (response: HttpClientResponse.HttpClientResponse) => Wire.decodeBody(endpoint, response, schema)
-
-    const postForm = (path: string, params: Record<string, string>) =>
-      HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUrlParams(params))
-
-    const credentials = (secret: Redacted.Redacted<string>) => ({
-      client_id: config.clientId,
-      client_secret: Redacted.value(secret)
-    })
+    const send = Pipeline.makeSend(Pipeline.authClient(yield* HttpClient.HttpClient, config), config)
 
     /** The client id, with the secret when one is configured (public clients have none). */
     const clientCredentials: Record<string, string> = Option.match(config.clientSecret, {
       onNone: () => ({ client_id: config.clientId }),
-      onSome: credentials
+      onSome: (secret) => ({ client_id: config.clientId, client_secret: Redacted.value(secret) })
     })
 
+    /** The client id and the secret, for the grants that need it. */
     const requireSecret = (operation: string) =>
-      Option.match(config.clientSecret, {
-        onNone: () => Effect.fail(new MissingClientSecret({ operation, source: "Config" })),
+      Option.isSome(config.clientSecret)
+        ? Effect.succeed(clientCredentials)
+        : Effect.fail(new MissingClientSecret({ operation, source: "Config" }))
+
+    const redirectUriFor = (operation: string, given: string | undefined) =>
+      Option.match(Option.orElse(Option.fromNullable(given), () => config.redirectUri), {
+        onNone: () => Effect.fail(new MissingRedirectUri({ operation })),
         onSome: Effect.succeed
       })
 
-    const toUserToken = (endpoint: Endpoint) => (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.flatMap(decode(Token.TokenResponse, endpoint)(response), (wire) =>
-        Effect.flatMap(DateTime.now, (now) =>
-          Either.match(Token.userTokenFromWire(wire, now), {
-            onLeft: (detail) => Effect.fail(new MalformedResponse({ endpoint, status: response.status, detail })),
-            onRight: Effect.succeed
-          })))
-
     const authorizationUrl: TwitchAuth.Service["authorizationUrl"] = (options = {}) =>
       Effect.gen(function*() {
-        const redirectUri = yield* Option.match(
-          Option.orElse(Option.fromNullable(options.redirectUri), () => config.redirectUri),
-          {
-            onNone: () => Effect.fail(new MissingRedirectUri({ operation: "authorizationUrl" })),
-            onSome: Effect.succeed
-          }
-        )
+        const redirectUri = yield* redirectUriFor("authorizationUrl", options.redirectUri)
         const state = options.state ?? (yield* randomToken)
         const requested = scopes(options.scopes)
         const responseType = options.responseType ?? "code"
-        const params = new URLSearchParams({
-          client_id: config.clientId,
-          redirect_uri: redirectUri,
-          response_type: responseType,
-          scope: requested.join(" "),
-          state
-        })
-        if (options.forceVerify === true) params.set("force_verify", "true")
-        if (options.nonce !== undefined) params.set("nonce", options.nonce)
-        if (options.claims !== undefined) params.set("claims", claimsParameter(options.claims))
-        const url = `${config.authUrl}/authorize?${params.toString()}`
+        const url = Grants.authorizeUrl(config.authUrl, config.clientId, { ...options, redirectUri, responseType, scopes: requested, state })
         return options.nonce === undefined
           ? { url, state, redirectUri, scopes: requested, responseType }
           : { url, state, redirectUri, scopes: requested, responseType, nonce: options.nonce }
@@ -476,46 +392,13 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
 
     const exchangeCodeWithIdToken: TwitchAuth.Service["exchangeCodeWithIdToken"] = (code, options = {}) =>
       Effect.gen(function*() {
-        const secret = yield* requireSecret("exchangeCode")
-        const redirectUri = yield* Option.match(
-          Option.orElse(Option.fromNullable(options.redirectUri), () => config.redirectUri),
-          {
-            onNone: () => Effect.fail(new MissingRedirectUri({ operation: "exchangeCode" })),
-            onSome: Effect.succeed
-          }
-        )
+        const credentials = yield* requireSecret("exchangeCode")
+        const redirectUri = yield* redirectUriFor("exchangeCode", options.redirectUri)
         return yield* send(
-          tokenEndpoint,
-          postForm("/token", {
-            ...credentials(secret),
-            code,
-            grant_type: "authorization_code",
-            redirect_uri: redirectUri
-          }),
-          (response) =>
-            Effect.flatMap(decode(Token.TokenResponse, tokenEndpoint)(response), (wire) =>
-              Effect.flatMap(DateTime.now, (now) =>
-                Either.match(Token.userTokenFromWire(wire, now), {
-                  onLeft: (detail) =>
-                    Effect.fail(new MalformedResponse({ endpoint: tokenEndpoint, status: response.status, detail })),
-                  onRight: (token): Effect.Effect<CodeExchange> =>
-                    Effect.succeed({
-                      token,
-                      idToken: Option.map(
-                        Option.filter(Option.fromNullable(wire.id_token), (s) => s.length > 0),
-                        Redacted.make
-                      )
-                    })
-                }))),
-          (failure): InvalidAuthorizationCode | RedirectUriMismatch | InvalidClient | MissingClientSecret | UnexpectedResponse =>
-            failure.normalized === "invalid authorization code"
-              ? new InvalidAuthorizationCode({ twitchMessage: failure.twitchMessage })
-              : failure.normalized.includes("redirect_uri")
-              ? new RedirectUriMismatch({ redirectUri, twitchMessage: failure.twitchMessage })
-              : Option.getOrElse(
-                Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "exchangeCode")),
-                () => unexpected(failure)
-              ),
+          Grants.tokenEndpoint,
+          Grants.codeGrant(credentials, code, redirectUri),
+          Grants.readUserToken,
+          (failure) => refusedExchange(failure, { operation: "exchangeCode", redirectUri }),
           [code]
         )
       }).pipe(Effect.withSpan("TwitchAuth.exchangeCode", spanOptions))
@@ -525,146 +408,56 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
 
     const refreshToken: TwitchAuth.Service["refreshToken"] = (refreshToken) =>
       send(
-        tokenEndpoint,
-        postForm("/token", {
-          ...clientCredentials,
-          grant_type: "refresh_token",
-          refresh_token: Redacted.value(refreshToken)
-        }),
-        toUserToken(tokenEndpoint),
-        (failure): InvalidRefreshToken | InvalidClient | MissingClientSecret | UnexpectedResponse =>
-          // Only Twitch's words: a 401 from anyone else (a proxy's login page) says nothing
-          // about the refresh token, which must then be kept.
-          deadRefreshToken.has(failure.normalized)
-            ? new InvalidRefreshToken({ status: failure.status, twitchMessage: failure.twitchMessage })
-            : Option.getOrElse(
-              Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "refreshToken")),
-              () => unexpected(failure)
-            ),
+        Grants.tokenEndpoint,
+        Grants.refreshGrant(clientCredentials, refreshToken),
+        Grants.readToken,
+        (failure) => refusedRefresh(failure, { operation: "refreshToken" }),
         [refreshToken]
       ).pipe(Effect.withSpan("TwitchAuth.refreshToken", spanOptions))
 
     const validateToken: TwitchAuth.Service["validateToken"] = (accessToken) =>
       send(
-        validateEndpoint,
-        HttpClientRequest.get("/validate").pipe(
-          HttpClientRequest.setHeader("authorization", `OAuth ${Redacted.value(accessToken)}`)
-        ),
-        (response) =>
-          Effect.zipWith(
-            decode(Token.ValidateResponse, validateEndpoint)(response),
-            DateTime.now,
-            Token.tokenInfoFromWire
-          ),
-        // Reached only with Twitch's own envelope: a bare 401 (a proxy's page, an empty body)
-        // is an UnexpectedResponse. Only Twitch's words for a dead or absent token make an
-        // InvalidAccessToken (which sessions answer with a refresh); any other 401 is
-        // UnexpectedResponse, and spends no refresh.
-        (failure): InvalidAccessToken | UnexpectedResponse =>
-          failure.status === 401 && deadAccessToken.has(failure.normalized)
-            ? new InvalidAccessToken({
-              endpoint: failure.endpoint,
-              status: failure.status,
-              twitchMessage: failure.twitchMessage,
-              token: accessToken
-            })
-            : unexpected(failure),
+        Grants.validateEndpoint,
+        Grants.validateRequest(accessToken),
+        Grants.readTokenInfo,
+        (failure) => refusedValidate(failure, { token: accessToken }),
         [accessToken]
       ).pipe(Effect.withSpan("TwitchAuth.validateToken", spanOptions))
 
     const revokeToken: TwitchAuth.Service["revokeToken"] = (accessToken) =>
       send(
-        revokeEndpoint,
-        postForm("/revoke", { client_id: config.clientId, token: Redacted.value(accessToken) }),
-        (response) => Wire.emptyBody(revokeEndpoint, response),
-        (failure): InvalidAccessToken | InvalidClient | UnexpectedResponse =>
-          failure.normalized === "invalid token" || failure.normalized === "missing oauth token"
-            ? new InvalidAccessToken({
-              endpoint: failure.endpoint,
-              status: failure.status,
-              twitchMessage: failure.twitchMessage,
-              token: accessToken
-            })
-            : Option.getOrElse(clientFailure(failure), () => unexpected(failure)),
+        Grants.revokeEndpoint,
+        Grants.revokeRequest(config.clientId, accessToken),
+        Grants.readRevoked,
+        (failure) => refusedRevoke(failure, { token: accessToken }),
         [accessToken]
       ).pipe(Effect.withSpan("TwitchAuth.revokeToken", spanOptions))
 
     const appToken: TwitchAuth.Service["appToken"] = (options = {}) =>
-      Effect.gen(function*() {
-        const secret = yield* requireSecret("appToken")
-        const requested = scopes(options.scopes)
-        return yield* send(
-          tokenEndpoint,
-          postForm("/token", {
-            ...credentials(secret),
-            grant_type: "client_credentials",
-            ...(requested.length > 0 ? { scope: requested.join(" ") } : {})
-          }),
-          (response) =>
-            Effect.zipWith(
-              decode(Token.TokenResponse, tokenEndpoint)(response),
-              DateTime.now,
-              Token.appTokenFromWire
-            ),
-          (failure): InvalidClient | MissingClientSecret | InvalidScope | UnexpectedResponse =>
-            failure.normalized.startsWith("invalid scope")
-              ? new InvalidScope({ twitchMessage: failure.twitchMessage })
-              : Option.getOrElse(
-                Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "appToken")),
-                () => unexpected(failure)
-              )
-        )
-      }).pipe(Effect.withSpan("TwitchAuth.appToken", spanOptions))
+      Effect.flatMap(requireSecret("appToken"), (credentials) =>
+        send(
+          Grants.tokenEndpoint,
+          Grants.clientCredentialsGrant(credentials, scopes(options.scopes)),
+          Grants.readAppToken,
+          (failure) => refusedAppToken(failure, { operation: "appToken" })
+        )).pipe(Effect.withSpan("TwitchAuth.appToken", spanOptions))
 
     const startDeviceAuthorization: TwitchAuth.Service["startDeviceAuthorization"] = (options = {}) => {
       const requested = scopes(options.scopes)
       return send(
-        deviceEndpoint,
-        postForm("/device", { client_id: config.clientId, scopes: requested.join(" ") }),
-        (response) =>
-          Effect.zipWith(
-            decode(Token.DeviceCodeResponse, deviceEndpoint)(response),
-            DateTime.now,
-            (wire, now) => Token.deviceAuthorizationFromWire(wire, requested, now)
-          ),
-        (failure): InvalidClient | InvalidScope | UnexpectedResponse =>
-          failure.normalized.startsWith("invalid scope")
-            ? new InvalidScope({ twitchMessage: failure.twitchMessage })
-            : Option.getOrElse(clientFailure(failure), () => unexpected(failure))
+        Grants.deviceEndpoint,
+        Grants.deviceRequest(config.clientId, requested),
+        Grants.readDeviceAuthorization(requested),
+        (failure) => refusedDevice(failure, undefined)
       ).pipe(Effect.withSpan("TwitchAuth.startDeviceAuthorization", spanOptions))
     }
 
     const pollDeviceToken: TwitchAuth.Service["pollDeviceToken"] = (deviceCode) =>
       send(
-        tokenEndpoint,
-        postForm("/token", {
-          ...clientCredentials,
-          device_code: Redacted.value(deviceCode),
-          grant_type: "urn:ietf:params:oauth:grant-type:device_code"
-        }),
-        toUserToken(tokenEndpoint),
-        (
-          failure
-        ):
-          | AuthorizationPending
-          | SlowDown
-          | AccessDenied
-          | DeviceCodeExpired
-          | InvalidClient
-          | MissingClientSecret
-          | UnexpectedResponse =>
-          failure.normalized === "authorization_pending"
-            ? new AuthorizationPending()
-            : failure.normalized === "slow_down"
-            ? new SlowDown()
-            : failure.normalized === "access_denied"
-            ? new AccessDenied({ flow: "DeviceCode", description: failure.twitchMessage })
-            : failure.normalized === "invalid device code" || failure.normalized === "expired_token"
-            ? new DeviceCodeExpired({ twitchMessage: failure.twitchMessage })
-            : Option.getOrElse(
-              Option.orElse(clientFailure(failure), () => missingSecretFromTwitch(failure, "pollDeviceToken")),
-              () => unexpected(failure)
-            ),
+        Grants.tokenEndpoint,
+        Grants.deviceCodeGrant(clientCredentials, deviceCode),
+        Grants.readToken,
+        (failure) => refusedPoll(failure, { operation: "pollDeviceToken" }),
         [deviceCode]
       ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken", spanOptions))
 

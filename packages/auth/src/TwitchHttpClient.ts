@@ -9,7 +9,7 @@
  * requests are retried on the configured `retrySchedule`. Helix's own 401 answers become
  * typed errors; a dead token (`401 Invalid OAuth token`) is refreshed (once for all
  * concurrent callers) and the request retried, and no other 401 spends a refresh; a 429 waits
- * until `Ratelimit-Reset` and retries.
+ * until `Ratelimit-Reset` (rounded up; `Retry-After` when it is absent) and retries.
  *
  * Nothing that leaves this client carries the token: the responses it gives, and every
  * error (the platform's `RequestError`/`ResponseError`, including those you make from a
@@ -31,11 +31,12 @@ import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Exchange from "./internal/exchange.js"
+import * as Pipeline from "./internal/pipeline.js"
+import * as Refusals from "./internal/refusals.js"
 import * as Wire from "./internal/wire.js"
 import * as Retry from "./Retry.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
-import { HelixUnauthorized, InvalidAccessToken, MissingScope, RateLimited } from "./TwitchAuthError.js"
+import { type HelixUnauthorized, type InvalidAccessToken, type MissingScope, RateLimited } from "./TwitchAuthError.js"
 import { type CredentialsError, TwitchCredentials } from "./TwitchCredentials.js"
 
 /**
@@ -121,76 +122,34 @@ const bearerOf = (request: HttpClientRequest.HttpClientRequest): Option.Option<R
     : Option.none()
 }
 
-/**
- * What Helix says, in its 401 envelope, of a token that is dead (expired, revoked, never
- * valid): only this is worth a refresh. Captured answers: `{"error":"Unauthorized",
- * "status":401,"message":"Invalid OAuth token"}` for an expired or fake bearer
- * (mikeyaworski/Twitch-Lurker#11, 2022; live captures quoted in public clients, 2026). Twitch
- * documents no other token-death message for Helix; its docs say only that a call with an
- * invalid token "returns 401 Unauthorized"
- * (https://dev.twitch.tv/docs/authentication/refresh-tokens/). The older
- * `Token invalid or missing required scope` is, per Twitch's forum wiki
- * (https://discuss.dev.twitch.tv/t/authenticating-with-the-twitch-api/29237), about scopes,
- * and a refresh does not add scopes: it is not in this set.
- */
-const deadToken: ReadonlySet<string> = new Set(["invalid oauth token"])
-
-/** Helix 401 messages that name a fixed problem of the request, by what they say. */
-const helixRefusals: ReadonlyMap<string, HelixUnauthorized["reason"]> = new Map([
-  ["client id and oauth token do not match", "ClientMismatch"],
-  ["oauth token is missing", "MissingToken"],
-  ["client id is missing", "MissingClientId"]
-])
+/** Helix's own 401s, read through their table (internal/refusals.ts). */
+const refusedHelix = Refusals.classifyWith(Refusals.helixUnauthorized, Refusals.helixFallback)
 
 /**
  * Turns Helix's own 401 (its JSON envelope, `status` 401 and a `message`) into the error a
- * caller acts on. Only a dead token ({@link deadToken}) is an `InvalidAccessToken`, which
- * `withTokenRefresh` answers with a refresh; every other 401 of Helix's — a missing scope,
- * a client mismatch, "The ID in broadcaster_id must match the user ID found in the request's
- * OAuth token.", a message Twitch adds tomorrow — is a `MissingScope` or a
- * `HelixUnauthorized` carrying Twitch's message, and spends no refresh (a public client's
- * refresh token is single-use). Any other 401 — a proxy's page, a portal's form — says
- * nothing about the token: it is handed back as the response it is, and nothing is refreshed.
+ * caller acts on. Only a dead token is an `InvalidAccessToken`, which `withTokenRefresh`
+ * answers with a refresh; every other 401 of Helix's — a missing scope, a client mismatch,
+ * "The ID in broadcaster_id must match the user ID found in the request's OAuth token.", a
+ * message Twitch adds tomorrow — is a `MissingScope` or a `HelixUnauthorized` carrying
+ * Twitch's message, and spends no refresh (a public client's refresh token is single-use).
+ * Any other 401 — a proxy's page, a portal's form — says nothing about the token: it is
+ * handed back as the response it is, and nothing is refreshed.
  */
 const unauthorized = (
   response: HttpClientResponse.HttpClientResponse,
   token: Option.Option<Redacted.Redacted<string>>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, InvalidAccessToken | MissingScope | HelixUnauthorized> =>
-  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text): Effect.Effect<
-    HttpClientResponse.HttpClientResponse,
-    InvalidAccessToken | MissingScope | HelixUnauthorized
-  > => {
-    const said = Wire.twitchMessageOf(text, 401, Option.toArray(token))
-    if (Option.isNone(said)) return Effect.succeed(response)
-    const endpoint = endpointOf(response.request)
-    const { normalized, twitchMessage } = said.value
-    if (deadToken.has(normalized)) {
-      return Effect.fail(
-        new InvalidAccessToken(
-          Option.isSome(token)
-            ? { endpoint, status: 401, twitchMessage, token: token.value }
-            : { endpoint, status: 401, twitchMessage }
+  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) =>
+    Option.match(Wire.twitchMessageOf(text, 401, Option.toArray(token)), {
+      onNone: () => Effect.succeed(response),
+      onSome: (said) =>
+        Effect.fail(
+          refusedHelix(
+            { endpoint: endpointOf(response.request), status: 401, ...said },
+            { token: Option.getOrUndefined(token) }
+          )
         )
-      )
-    }
-    if (normalized.startsWith("missing scope")) {
-      const scope = twitchMessage.slice(twitchMessage.indexOf(":") + 1).trim()
-      return Effect.fail(new MissingScope({ endpoint, scope, twitchMessage }))
-    }
-    const reason = helixRefusals.get(normalized) ?? "Refused"
-    return Effect.fail(new HelixUnauthorized({ reason, endpoint, twitchMessage }))
-  })
-
-const rateLimited = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<never, RateLimited> =>
-  Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) => {
-    const endpoint = endpointOf(response.request)
-    const reset = Number(response.headers["ratelimit-reset"])
-    return Effect.fail(
-      Number.isFinite(reset) && reset > 0
-        ? new RateLimited({ endpoint, retryAfterSeconds: Math.max(0, reset - now / 1000) })
-        : new RateLimited({ endpoint })
-    )
-  })
+    }))
 
 /**
  * Builds the client from the credentials in context, the configuration (Helix URL, client
@@ -214,7 +173,6 @@ export const make = (
     const maxBytes = options.maxBodyBytes !== undefined && options.maxBodyBytes >= 0
       ? options.maxBodyBytes
       : defaultMaxBodyBytes
-    const exchange = Exchange.timed({ timeout: config.requestTimeout, maxBytes, readBodyOf: () => true })
 
     const waitOutRateLimit = <E, R>(
       effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E | RateLimited, R>
@@ -229,44 +187,42 @@ export const make = (
       return loop(retries)
     }
 
-    return (yield* HttpClient.HttpClient).pipe(
-      // an attempt's scope aborts its request when it closes (see Exchange.timed)
-      HttpClient.withScope,
-      HttpClient.mapRequest(flow(
-        HttpClientRequest.prependUrl(config.helixUrl),
-        HttpClientRequest.setHeader("client-id", config.clientId),
-        HttpClientRequest.acceptJson
-      )),
-      // Read per attempt: a retry after a refresh carries the new token.
-      HttpClient.mapRequestEffect((request) =>
-        Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
-      ),
-      // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
-      // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure
-      // like a reset. The response and every error from here on carry a redacted request.
-      // Helix's own 401s and 429s become typed errors here, where the token sent is known.
-      HttpClient.transform((attempt, request) =>
-        Effect.flatMap(
-          exchange(attempt, request),
-          (response): Effect.Effect<
-            HttpClientResponse.HttpClientResponse,
-            InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
-          > =>
-            response.status === 401
-              ? unauthorized(response, bearerOf(request))
-              : response.status === 429
-              ? rateLimited(response)
-              : Effect.succeed(response)
+    return Pipeline.decorate(
+      yield* HttpClient.HttpClient,
+      flow(
+        HttpClient.mapRequest(flow(
+          HttpClientRequest.prependUrl(config.helixUrl),
+          HttpClientRequest.setHeader("client-id", config.clientId),
+          HttpClientRequest.acceptJson
+        )),
+        // Read per attempt: a retry after a refresh carries the new token.
+        HttpClient.mapRequestEffect((request) =>
+          Effect.map(credentials.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
         )
       ),
-      // each attempt's end aborts its request: a connection is never left behind
-      HttpClient.transformResponse(Effect.scoped),
-      // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
-      // on the configured schedule (429 has its own wait below); each retry reads the token
-      // again.
-      HttpClient.transformResponse(
-        Wire.retryTransient(config.retrySchedule, isServerError, (request) => idempotent.has(request.method))
-      ),
+      {
+        // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
+        // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure
+        // like a reset. The response and every error from here on carry a redacted request.
+        exchange: { timeout: config.requestTimeout, maxBytes, readBodyOf: () => true },
+        // Helix's own 401s and 429s become typed errors here, where the token sent is known.
+        inspect: (response, request): Effect.Effect<
+          HttpClientResponse.HttpClientResponse,
+          InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
+        > =>
+          response.status === 401
+            ? unauthorized(response, bearerOf(request))
+            : response.status === 429
+            ? Pipeline.rateLimited(endpointOf(response.request), response)
+            : Effect.succeed(response),
+        // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
+        // on the configured schedule (429 has its own wait below); each retry reads the token
+        // again.
+        schedule: config.retrySchedule,
+        isTransientStatus: isServerError,
+        canRetry: (request) => idempotent.has(request.method)
+      }
+    ).pipe(
       HttpClient.transformResponse(waitOutRateLimit),
       HttpClient.transformResponse((effect) =>
         effect.pipe(Retry.withTokenRefresh(options.refresh), Effect.provideService(TwitchCredentials, credentials))

@@ -3,6 +3,7 @@
  * file's text into tokens (classifying what is wrong without ever quoting the file, whose
  * values are tokens), encoding tokens back, and the checks on keys.
  */
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
@@ -97,3 +98,10 @@ const hash = (text: string): string => {
  */
 export const keyLockName = (basename: string, key: string): string =>
   plainKey.test(key) ? `.${basename}.key-${key}.lock` : `.${basename}.hash-${hash(key)}.lock`
+
+/** The file's text for `tokens`; a failure is described by field paths only. */
+export const encode = (tokens: ReadonlyMap<string, UserToken>): Effect.Effect<string, string> =>
+  Effect.mapError(
+    Schema.encode(StoreFileFromJson)({ version: currentVersion, tokens }),
+    (error) => `the tokens could not be encoded (${describeParseError(error)})`
+  )

@@ -1,35 +1,23 @@
 /**
- * Sending requests to id.twitch.tv and turning its answers into values or typed errors.
+ * Reading Twitch's answers: its error envelope, safe decoding, failed exchanges as typed
+ * errors (the pipeline that sends is `./pipeline.js`).
  * Everything here is careful never to put a credential into an error: request bodies are
  * never inspected, decoding failures are described by field names only, and what Twitch
  * (or whoever answered in its place) says is bounded and scrubbed of every secret the
  * request carried before it reaches an error.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { flow } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Token from "../Token.js"
-import type { TwitchAuthConfig } from "../TwitchAuthConfig.js"
-import {
-  type Endpoint,
-  MalformedResponse,
-  RateLimited,
-  TransportError,
-  TwitchUnavailable,
-  UnexpectedResponse
-} from "../TwitchAuthError.js"
+import { type Endpoint, MalformedResponse, TransportError } from "../TwitchAuthError.js"
 import * as Exchange from "./exchange.js"
 
 /**
@@ -240,44 +228,6 @@ export const exchangeError = (
   return new TransportError({ endpoint, reason: "Network", detail: bound(detail, secrets, 300) })
 }
 
-const retryAfterSeconds = (response: HttpClientResponse.HttpClientResponse, nowMillis: number) => {
-  const reset = Number(response.headers["ratelimit-reset"])
-  if (Number.isFinite(reset) && reset > 0) return Math.max(0, Math.ceil(reset - nowMillis / 1000))
-  const retryAfter = Number(response.headers["retry-after"])
-  return Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined
-}
-
-/**
- * Reads a non-2xx answer. 429 and 5xx become the transient errors. Anything else is handed
- * to `classify` when it is Twitch's own error envelope (see {@link twitchMessageOf}), and
- * is an `UnexpectedResponse` when it is not: only Twitch can say that a token is dead.
- * Twitch's message is bounded and scrubbed of `secrets`.
- */
-export const failWith = <E>(
-  endpoint: Endpoint,
-  response: HttpClientResponse.HttpClientResponse,
-  classify: (failure: Failure) => E,
-  secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
-): Effect.Effect<never, E | UnexpectedResponse | RateLimited | TwitchUnavailable> =>
-  Effect.gen(function*() {
-    if (response.status === 429) {
-      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-      const seconds = retryAfterSeconds(response, now)
-      return yield* Effect.fail(
-        new RateLimited(seconds === undefined ? { endpoint } : { endpoint, retryAfterSeconds: seconds })
-      )
-    }
-    if (response.status >= 500) {
-      return yield* Effect.fail(new TwitchUnavailable({ endpoint, status: response.status }))
-    }
-    const text = yield* Effect.orElseSucceed(response.text, () => "")
-    const said = twitchMessageOf(text, response.status, secrets)
-    if (Option.isNone(said)) {
-      return yield* Effect.fail(new UnexpectedResponse({ endpoint, status: response.status, twitchMessage: "" }))
-    }
-    return yield* Effect.fail(classify({ endpoint, status: response.status, ...said.value }))
-  })
-
 /** Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. */
 export const decodeBody = <A, I>(
   endpoint: Endpoint,
@@ -326,112 +276,3 @@ export const emptyBody = (
           new MalformedResponse({ endpoint, status: response.status, detail: "the body should be empty, and is not" })
         )
   )
-
-/**
- * The id.twitch.tv pipeline `TwitchAuth` and `OpenIdConnect` share: the base URL and
- * `Accept: application/json` on every request; one deadline (`requestTimeout`) per attempt
- * covering the answer's headers and its whole body, read up to {@link maxAuthBodyBytes};
- * transient answers and failures before an answer retried on `retrySchedule` (an answer
- * whose body then fails is not sent again: Twitch has acted on it, and a refresh token may
- * be spent already).
- */
-export const authClient = (
-  client: HttpClient.HttpClient,
-  config: TwitchAuthConfig.Service
-): HttpClient.HttpClient.With<HttpClientError.HttpClientError> =>
-  client.pipe(
-    HttpClient.withScope,
-    HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
-    HttpClient.transform(Exchange.timed({
-      timeout: config.requestTimeout,
-      maxBytes: maxAuthBodyBytes,
-      // a transient answer is retried or becomes its error by status alone
-      readBodyOf: (status) => !isRetriedStatus(status)
-    })),
-    // each attempt's end aborts its request: a connection is never left behind
-    HttpClient.transformResponse(Effect.scoped),
-    HttpClient.transformResponse(retryTransient(config.retrySchedule, isRetriedStatus))
-  )
-
-/**
- * Sends requests through {@link authClient}: a 2xx answer goes to `onSuccess`, any other to
- * `classify` (through {@link failWith}); a failed exchange becomes a `TransportError` or a
- * `MalformedResponse`. `secrets` are what the request carries (the client secret is always
- * added): they are scrubbed from every error's text.
- */
-export const makeSend = (client: HttpClient.HttpClient.With<HttpClientError.HttpClientError>, config: TwitchAuthConfig.Service) =>
-<A, E>(
-  endpoint: Endpoint,
-  request: HttpClientRequest.HttpClientRequest,
-  onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
-  classify: (failure: Failure) => E,
-  secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
-): Effect.Effect<A, E | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> => {
-  const all = Option.match(config.clientSecret, { onNone: () => secrets, onSome: (secret) => [...secrets, secret] })
-  return client.execute(request).pipe(
-    Effect.mapError((error) => exchangeError(endpoint, error, all)),
-    Effect.flatMap((response): Effect.Effect<
-      A,
-      E | UnexpectedResponse | RateLimited | TwitchUnavailable | MalformedResponse
-    > =>
-      response.status >= 200 && response.status < 300
-        ? onSuccess(response)
-        : failWith(endpoint, response, classify, all)
-    )
-  )
-}
-
-/** A transient answer carried through the retry as a failure, and given back when retries run out. */
-class TransientAnswer extends Data.TaggedError("TransientAnswer")<{
-  readonly response: HttpClientResponse.HttpClientResponse
-}> {}
-
-const isTransientAnswer = (u: unknown): u is TransientAnswer => u instanceof TransientAnswer
-
-/**
- * Retries an HTTP attempt on one `schedule`, whatever mix of transient failures it meets:
- * answers whose status `isTransientStatus` accepts, transport failures (a `RequestError`
- * with reason `Transport`: refused, reset, timed out when the caller maps its timeout so)
- * and per-attempt `TimeoutException`s. (The platform's `retryTransient` runs a schedule for
- * answers inside another for failures, so alternating 503s and resets could take up to
- * (n+1)² attempts.) `canRetry` can exclude requests (by method, say). When the schedule ends
- * on a transient answer, that answer is returned, not an error.
- */
-export const retryTransient = (
-  schedule: Schedule.Schedule<unknown, unknown>,
-  isTransientStatus: (status: number) => boolean,
-  canRetry: (request: HttpClientRequest.HttpClientRequest) => boolean = () => true
-) =>
-<E, R>(
-  attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
-): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> => {
-  const checked = Effect.flatMap(attempt, (response) =>
-    isTransientStatus(response.status) ? Effect.fail(new TransientAnswer({ response })) : Effect.succeed(response))
-  const retriable = (error: E | TransientAnswer): boolean =>
-    isTransientAnswer(error)
-      ? canRetry(error.response.request)
-      : Cause.isTimeoutException(error) ||
-        (HttpClientError.isHttpClientError(error) && error._tag === "RequestError" &&
-          error.reason === "Transport" && canRetry(error.request))
-  // The schedule's driver is made only after a first transient failure: the common path (one
-  // attempt, a good answer) pays for no retry machinery.
-  return Effect.catchAll(checked, (first) =>
-    retriable(first)
-      ? Effect.flatMap(Schedule.driver(schedule), (driver) => {
-        const again = (
-          error: E | TransientAnswer
-        ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | TransientAnswer, R> =>
-          Effect.matchEffect(driver.next(error), {
-            onFailure: () => Effect.fail(error),
-            onSuccess: () => Effect.catchAll(checked, (next) => retriable(next) ? again(next) : Effect.fail(next))
-          })
-        return again(first)
-      })
-      : Effect.fail(first)).pipe(
-      Effect.catchIf(isTransientAnswer, (error) => Effect.succeed(error.response))
-    )
-}
-
-/** The answers id.twitch.tv calls are retried on: 408, 429, 500, 502, 503 and 504 (as the platform's `retryTransient`). */
-export const isRetriedStatus = (status: number): boolean =>
-  status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504
