@@ -23,6 +23,7 @@ import { isKnownScope } from "./internal/scopes.js"
 import * as Wire from "./internal/wire.js"
 import type * as Model from "./internal/model.js"
 import { FakeTwitchSetupError } from "./internal/model.js"
+import { accessTokenAlive, type AccessTokenRecord, type Ctx, type DeviceCodeRecord, type DeviceDecision, displayName, fail, type Fresh, grantLabel, header, helixBearerPattern, type HelixBucket, type Lifetimes, type NeedsIdToken, noOidc, notFound, type OidcRequest, param, refreshTokenAlive, type Reply, secondsLeft, type State, type Transition } from "./internal/state.js"
 
 /**
  * The in-memory Twitch. Wire operations (`token`, `validate`, `revoke`, `authorize`, `helix`)
@@ -364,185 +365,6 @@ export const describeQuirks = (): string => QuirkText.describeQuirks(defaultQuir
 const quirksOf = (options: Partial<FakeTwitch.Quirks>): FakeTwitch.Quirks =>
   QuirkText.withQuirks(defaultQuirks, options)
 
-// ---------------------------------------------------------------------------------------------
-// state
-// ---------------------------------------------------------------------------------------------
-
-/** What an OpenID Connect authorization asked for: `nonce` and the `claims` parameter's names. */
-interface OidcRequest {
-  readonly nonce: string | undefined
-  readonly idTokenClaims: ReadonlyArray<string>
-  readonly userinfoClaims: ReadonlyArray<string>
-}
-
-const noOidc: OidcRequest = { nonce: undefined, idTokenClaims: [], userinfoClaims: [] }
-
-interface CodeRecord {
-  readonly clientId: string
-  readonly userId: string
-  readonly scopes: ReadonlyArray<string>
-  readonly redirectUri: string
-  readonly expiresAt: number
-  readonly oidc?: OidcRequest
-}
-
-interface AccessTokenRecord {
-  readonly clientId: string
-  readonly userId: string | undefined
-  readonly scopes: ReadonlyArray<string>
-  readonly expiresAt: number
-  readonly revoked: boolean
-  /** The claims requested for `/oauth2/userinfo` when the token was issued. */
-  readonly userinfoClaims?: ReadonlyArray<string>
-}
-
-/**
- * The access tokens one authorization's refresh tokens minted (its grant's, then every
- * refresh's, across rotations), oldest first, keyed by the authorization's chain id: at most
- * `maxAccessTokensPerRefreshToken` live ones.
- */
-type Chains = HashMap.HashMap<string, ReadonlyArray<string>>
-
-type DeviceDecision =
-  | { readonly _tag: "Pending" }
-  | { readonly _tag: "Authorized"; readonly userId: string }
-  | { readonly _tag: "Denied" }
-  | { readonly _tag: "Consumed" }
-
-interface DeviceCodeRecord {
-  readonly clientId: string
-  readonly userCode: string
-  readonly scopes: ReadonlyArray<string>
-  readonly expiresAt: number
-  /** Seconds; grows by 5 with every `slow_down`. */
-  readonly interval: number
-  readonly decision: DeviceDecision
-  /** When the device code was last polled. */
-  readonly lastPollAt: number | undefined
-}
-
-/**
- * A consent page shown and not yet answered: what its form may submit. The page's token is
- * single-use, expires with the authorization-code lifetime and is bound to the request it was
- * shown for (every parameter) and to the user it showed.
- */
-interface ConsentRecord {
-  readonly params: string
-  readonly userId: string
-  readonly expiresAt: number
-}
-
-interface RefreshTokenRecord {
-  readonly clientId: string
-  readonly userId: string
-  readonly scopes: ReadonlyArray<string>
-  /** `undefined`: never expires (confidential clients). */
-  readonly expiresAt: number | undefined
-  /** Spent (single use, or rotated) or invalidated by a disconnect. */
-  readonly dead: boolean
-  /** The authorization it belongs to (see {@link Chains}). */
-  readonly chain: string
-}
-
-interface PendingFault {
-  readonly endpoint: FakeTwitch.Endpoint | "any"
-  readonly fault: FakeTwitch.Fault
-  readonly remaining: number
-}
-
-/** A Helix rate-limit bucket: requests used in the minute that started at `windowStart`. */
-interface HelixBucket {
-  readonly windowStart: number
-  readonly used: number
-}
-
-interface State {
-  readonly clients: HashMap.HashMap<string, FakeTwitch.Client>
-  readonly users: HashMap.HashMap<string, FakeTwitch.User>
-  readonly codes: HashMap.HashMap<string, CodeRecord>
-  readonly accessTokens: HashMap.HashMap<string, AccessTokenRecord>
-  readonly refreshTokens: HashMap.HashMap<string, RefreshTokenRecord>
-  readonly chains: Chains
-  readonly consentingUser: string | undefined
-  readonly denyNext: boolean
-  /** Consent pages shown, by their token. */
-  readonly consents: HashMap.HashMap<string, ConsentRecord>
-  readonly quirks: FakeTwitch.Quirks
-  readonly faults: ReadonlyArray<PendingFault>
-  /** Keyed by {@link helixBucketKey}. */
-  readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
-  /** Keyed by device code. */
-  readonly deviceCodes: HashMap.HashMap<string, DeviceCodeRecord>
-  readonly idTokenOverrides: FakeTwitch.IdTokenOverrides | undefined
-}
-
-/** Freshly generated identifiers, made before entering a pure state transition. */
-interface Fresh {
-  readonly accessToken: string
-  readonly refreshToken: string
-  readonly code: string
-  readonly deviceCode: string
-  readonly userCode: string
-}
-
-interface Lifetimes {
-  readonly userTokenMs: number
-  readonly appTokenMs: number
-  readonly publicRefreshMs: number
-  readonly codeMs: number
-  readonly helixRateLimit: number
-  readonly deviceCodeSeconds: number
-  readonly deviceIntervalSeconds: number
-  readonly idTokenSeconds: number
-  readonly verificationUri: string
-  readonly maxAccessTokensPerChain: number
-}
-
-interface Ctx {
-  readonly now: number
-  readonly fresh: Fresh
-  readonly lifetimes: Lifetimes
-  /** The base of the OAuth endpoints as the request addressed them: the issuer. */
-  readonly issuer: string
-}
-
-/**
- * An answer that needs an ID token signed first (signing is asynchronous, transitions are
- * not): `respond` builds the final answer from the signed JWT.
- */
-interface NeedsIdToken {
-  readonly _tag: "NeedsIdToken"
-  readonly claims: Readonly<Record<string, unknown>>
-  readonly key: "twitch" | "foreign"
-  readonly kid: string | undefined
-  readonly respond: (idToken: string) => FakeTwitch.WireResponse
-}
-
-type Reply = FakeTwitch.WireResponse | NeedsIdToken
-
-type Transition = (state: State, ctx: Ctx) => readonly [Reply, State]
-
-/** The request log's label of a token request: its `grant_type`. */
-const grantLabel = (grantType: string | undefined): string => `grant_type=${grantType ?? ""}`
-
-const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
-  const value = request.params[name]
-  return value === undefined || value === "" ? undefined : value
-}
-
-const secondsLeft = (expiresAt: number, now: number): number => Math.max(0, Math.floor((expiresAt - now) / 1000))
-
-const refreshTokenAlive = (record: RefreshTokenRecord, now: number): boolean =>
-  !record.dead && (record.expiresAt === undefined || now < record.expiresAt)
-
-const accessTokenAlive = (record: AccessTokenRecord, now: number): boolean => !record.revoked && now < record.expiresAt
-
-const fail = (state: State, status: number, message: string): readonly [FakeTwitch.WireResponse, State] => [
-  Wire.error(status, message, state.quirks.includeErrorField),
-  state
-]
-
-const notFound = (state: State): readonly [FakeTwitch.WireResponse, State] => fail(state, 404, "Not Found")
 
 /**
  * Checks the client secret for grants that need one. A public client has no secret, so it
@@ -1401,14 +1223,6 @@ const helixWindowMs = 60_000
 /** What Helix answers in `created_at` for every fake user. */
 const helixCreatedAt = "2016-12-14T20:32:28Z"
 
-/** Header lookup: lowercase names per the wire contract, any casing tolerated. */
-const header = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
-  const exact = request.headers[name]
-  if (exact !== undefined) return exact
-  const entry = Object.entries(request.headers).find(([key]) => key.toLowerCase() === name)
-  return entry === undefined ? undefined : entry[1]
-}
-
 interface RateLimit {
   readonly limit: number
   readonly remaining: number
@@ -1472,15 +1286,6 @@ const withHeaders = (response: FakeTwitch.WireResponse, headers: Record<string, 
   headers: { ...response.headers, ...headers }
 })
 
-/**
- * Helix takes only `Bearer`, spelt so: `OAuth` is answered 401 `OAuth token is missing`
- * (twitchdev/issues#105), and so is `bearer …` — Twitch answers a lowercase `bearer` with a
- * 401 and considers it "not a bug" (twitchdev/issues#219, closed); that issue shows no body,
- * so the message for it is a guess: not documented by Twitch (the one it sends for `OAuth`).
- * `/oauth2/userinfo` documents the same `Authorization: Bearer` header and shares this.
- */
-const helixBearerPattern = /^Bearer +(\S+)\s*$/
-
 type HelixAuth =
   | { readonly _tag: "Authorized"; readonly token: AccessTokenRecord }
   | { readonly _tag: "Rejected"; readonly response: FakeTwitch.WireResponse }
@@ -1502,8 +1307,6 @@ const helixAuthenticate = (state: State, now: number, request: FakeTwitch.WireRe
 }
 
 type HelixHandler = (state: State, token: AccessTokenRecord, request: FakeTwitch.WireRequest) => FakeTwitch.WireResponse
-
-const displayName = (login: string): string => login.charAt(0).toUpperCase() + login.slice(1)
 
 const helixUser = (user: FakeTwitch.User, withEmail: boolean) => ({
   id: user.userId,
