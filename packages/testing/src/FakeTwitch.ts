@@ -25,7 +25,8 @@ import type * as Model from "./internal/model.js"
 import { FakeTwitchSetupError } from "./internal/model.js"
 import { accessTokenAlive, type AccessTokenRecord, type Ctx, type DeviceCodeRecord, type DeviceDecision, fail, type Fresh, grantLabel, type Lifetimes, noOidc, notFound, type OidcRequest, param, refreshTokenAlive, type Reply, secondsLeft, type State, type Transition } from "./internal/state.js"
 import { discoveryTransition, generateSigningKey, idTokenClaims, isNeedsIdToken, keysTransition, parseOidcRequest, type SigningKey, signingKid, signJwt, userinfoTransition, withIdToken } from "./internal/oidc.js"
-import { chargeHelix, helixError, helixTransition, rateLimitHeaders, withHeaders } from "./internal/helix.js"
+import { helixTransition } from "./internal/helix.js"
+import { type AnswerFault, helixFault, oauthFault } from "./internal/faults.js"
 
 /**
  * The in-memory Twitch. Wire operations (`token`, `validate`, `revoke`, `authorize`, `helix`)
@@ -1005,94 +1006,6 @@ const deviceCodeStatus = (state: State, now: number, userCode: string): Option.O
     )
   }
   return Option.none()
-}
-
-type AnswerFault = Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" | "Hang" }>
-
-/** What a `Reset` fault answers: nothing; the transport drops the connection. */
-const resetAnswer: FakeTwitch.WireResponse = { status: 0, headers: {}, body: "", reset: true }
-
-/** The answer of a `Raw` fault: exactly what the test gave. */
-const rawAnswer = (fault: Extract<AnswerFault, { readonly _tag: "Raw" }>): FakeTwitch.WireResponse => ({
-  status: fault.status ?? 200,
-  headers: { ...fault.headers },
-  body: fault.body
-})
-
-/** A 5xx with the given body (a proxy's page) instead of the envelope. */
-const serverErrorBody = (status: number, body: string, contentType: string | undefined): FakeTwitch.WireResponse => ({
-  status,
-  headers: { "content-type": contentType ?? "text/html; charset=utf-8" },
-  body
-})
-
-/** A fault on Helix: Helix envelopes, and the rate-limit headers like every Helix answer. */
-const helixFault: (request: FakeTwitch.WireRequest) => (fault: AnswerFault) => Transition =
-  (request) => (fault) => (state, ctx) => {
-    if (fault._tag === "Reset") return [resetAnswer, state]
-    if (fault._tag === "Raw") return [rawAnswer(fault), state]
-    const [rate, charged] = chargeHelix(state, ctx, request)
-    switch (fault._tag) {
-      case "RateLimited": {
-        const reset = Math.floor(ctx.now / 1000) + (fault.resetAfterSeconds ?? 1)
-        const all = rateLimitHeaders({ limit: rate.limit, remaining: 0, reset })
-        const { "ratelimit-reset": _, ...withoutReset } = all
-        const headers = fault.resetHeader === false ? withoutReset : all
-        return [helixError(429, "Too Many Requests", headers), charged]
-      }
-      case "ServerError": {
-        const status = fault.status ?? 503
-        return [
-          fault.body === undefined
-            ? helixError(status, Wire.reasonPhrase(status), rateLimitHeaders(rate))
-            : withHeaders(serverErrorBody(status, fault.body, fault.contentType), rateLimitHeaders(rate)),
-          charged
-        ]
-      }
-      case "Malformed":
-        return [
-          {
-            status: 200,
-            headers: { "content-type": "application/json", ...rateLimitHeaders(rate) },
-            body: fault.body ?? "{\"data\":[{\"id"
-          },
-          charged
-        ]
-    }
-  }
-
-const oauthFault = (fault: AnswerFault): Transition => (state, ctx) => [
-  faultResponse(fault, state.quirks.includeErrorField, ctx.now),
-  state
-]
-
-const faultResponse = (
-  fault: AnswerFault,
-  includeErrorField: boolean,
-  now: number
-): FakeTwitch.WireResponse => {
-  switch (fault._tag) {
-    case "ServerError": {
-      const status = fault.status ?? 503
-      return fault.body === undefined
-        ? Wire.error(status, Wire.reasonPhrase(status), includeErrorField)
-        : serverErrorBody(status, fault.body, fault.contentType)
-    }
-    case "RateLimited": {
-      const reset = Math.floor(now / 1000) + (fault.resetAfterSeconds ?? 1)
-      return Wire.error(429, "Too Many Requests", includeErrorField, {
-        "ratelimit-limit": "800",
-        "ratelimit-remaining": "0",
-        ...(fault.resetHeader === false ? {} : { "ratelimit-reset": String(reset) })
-      })
-    }
-    case "Malformed":
-      return { status: 200, headers: { "content-type": "application/json" }, body: fault.body ?? "{\"access_tok" }
-    case "Raw":
-      return rawAnswer(fault)
-    case "Reset":
-      return resetAnswer
-  }
 }
 
 const resolveSeed = (seed: FakeTwitch.Options["seed"]): FakeTwitch.Seed =>
