@@ -15,18 +15,17 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as SynchronizedRef from "effect/SynchronizedRef"
-import * as QuirkText from "./internal/quirks.js"
-import { RequestLog } from "./internal/requestLog.js"
-import * as Wire from "./internal/wire.js"
+import * as ConsentFlow from "./internal/consentFlow.js"
+import * as Faults from "./internal/faults.js"
+import * as Grants from "./internal/grants.js"
+import * as Helix from "./internal/helix.js"
 import type * as Model from "./internal/model.js"
 import { FakeTwitchSetupError } from "./internal/model.js"
-import { accessTokenAlive, type AccessTokenRecord, type Ctx, type Fresh, grantLabel, type Lifetimes, noOidc, refreshTokenAlive, type State, type Transition } from "./internal/state.js"
-import { discoveryTransition, generateSigningKey, idTokenClaims, isNeedsIdToken, keysTransition, type SigningKey, signingKid, signJwt, userinfoTransition } from "./internal/oidc.js"
-import { helixTransition } from "./internal/helix.js"
-import { type AnswerFault, helixFault, oauthFault } from "./internal/faults.js"
-import { mintUserToken, revokeTransition, tokenTransition, validateTransition } from "./internal/grants.js"
-import { activateTransition, authorizeTransition, decideDevice, deviceCodeStatus, deviceTransition } from "./internal/consentFlow.js"
+import * as Oidc from "./internal/oidc.js"
+import * as QuirkText from "./internal/quirks.js"
+import { RequestLog } from "./internal/requestLog.js"
+import * as State from "./internal/state.js"
+import * as Wire from "./internal/wire.js"
 
 /**
  * The in-memory Twitch. Wire operations (`token`, `validate`, `revoke`, `authorize`, `helix`)
@@ -223,6 +222,7 @@ export declare namespace FakeTwitch {
  * @category errors
  */
 export { FakeTwitchSetupError } from "./internal/model.js"
+
 /**
  * The seed used by {@link layer} unless told otherwise: one confidential client, one public
  * client and the user `twitchdev`. These are fakes, not credentials.
@@ -368,9 +368,10 @@ export const describeQuirks = (): string => QuirkText.describeQuirks(defaultQuir
 const quirksOf = (options: Partial<FakeTwitch.Quirks>): FakeTwitch.Quirks =>
   QuirkText.withQuirks(defaultQuirks, options)
 
-
 const resolveSeed = (seed: FakeTwitch.Options["seed"]): FakeTwitch.Seed =>
   seed === undefined || seed === true ? defaultSeed : seed === false ? { clients: [], users: [] } : seed
+
+const noFresh: State.Fresh = { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
 
 /**
  * Builds a FakeTwitch. See {@link FakeTwitch.Options} for the knobs.
@@ -380,60 +381,21 @@ const resolveSeed = (seed: FakeTwitch.Options["seed"]): FakeTwitch.Seed =>
  */
 export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch.Service> =>
   Effect.gen(function*() {
-    const seed = resolveSeed(options.seed)
-    const lifetimes: Lifetimes = {
-      userTokenMs: (options.userTokenTtlSeconds ?? defaults.userTokenTtlSeconds) * 1000,
-      appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
-      publicRefreshMs: (options.publicRefreshTokenTtlSeconds ?? defaults.publicRefreshTokenTtlSeconds) * 1000,
-      codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000,
-      helixRateLimit: options.helixRateLimit ?? defaults.helixRateLimit,
-      deviceCodeSeconds: options.deviceCodeTtlSeconds ?? defaults.deviceCodeTtlSeconds,
-      deviceIntervalSeconds: options.deviceIntervalSeconds ?? defaults.deviceIntervalSeconds,
-      idTokenSeconds: options.idTokenTtlSeconds ?? defaults.idTokenTtlSeconds,
-      verificationUri: options.verificationUri ?? defaults.verificationUri,
-      maxAccessTokensPerChain: options.maxAccessTokensPerRefreshToken ?? defaults.maxAccessTokensPerRefreshToken
-    }
+    const lifetimes = State.lifetimesOf(options, defaults)
     const defaultIssuer = options.issuer ?? defaults.issuer
-    // RSA key generation takes tens of milliseconds: done once, on the first OIDC request.
-    // `rotateSigningKey` replaces the current one with a key of the next `kid`.
-    const currentKey = yield* SynchronizedRef.make<Option.Option<SigningKey>>(Option.none())
-    const twitchKey = SynchronizedRef.modifyEffect(currentKey, (current) =>
-      Option.match(current, {
-        onSome: (key) => Effect.succeed([key, current] as const),
-        onNone: () => Effect.map(Effect.promise(() => generateSigningKey()), (key) => [key, Option.some(key)] as const)
-      }))
-    const foreignKey = yield* Effect.cached(Effect.promise(() => generateSigningKey()))
-    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign", kid: string | undefined) =>
-      Effect.flatMap(
-        key === "foreign" ? foreignKey : twitchKey,
-        (signing) => Effect.promise(() => signJwt(signing, claims, kid ?? signing.jwk.kid))
-      )
+    const signer = yield* Oidc.makeSigner
     const serial = yield* Ref.make(0)
     const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
     const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
     const freshRefreshToken = Effect.map(freshId(40), (base) => base + Wire.refreshTokenSuffix)
+    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     // The request log lives beside the model's state, not in it: recording is O(1) and never
     // copies the history (a copy per request made a long `pnpm mock` slower with each one).
     const log = yield* Effect.sync(() =>
       new RequestLog<FakeTwitch.Endpoint, FakeTwitch.WireRequest>(options.requestLogLimit ?? defaults.requestLogLimit)
     )
-    const ref = yield* Ref.make<State>({
-      clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
-      users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
-      codes: HashMap.empty(),
-      accessTokens: HashMap.empty(),
-      refreshTokens: HashMap.empty(),
-      chains: HashMap.empty(),
-      consentingUser: seed.users[0]?.userId,
-      denyNext: false,
-      consents: HashMap.empty(),
-      quirks: quirksOf(options),
-      faults: [],
-      helixBuckets: HashMap.empty(),
-      deviceCodes: HashMap.empty(),
-      idTokenOverrides: undefined
-    })
+    const ref = yield* Ref.make(State.initialState(resolveSeed(options.seed), quirksOf(options)))
 
     /**
      * Records the call, consumes a matching fault if any, then runs the transition (or, for a
@@ -442,22 +404,14 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
     const serve = (
       endpoint: FakeTwitch.Endpoint,
       request: FakeTwitch.WireRequest,
-      transition: Transition,
-      onFault: (fault: AnswerFault) => Transition = oauthFault
+      transition: State.Transition,
+      onFault: (fault: Faults.AnswerFault) => State.Transition = Faults.oauthFault
     ) =>
       Effect.gen(function*() {
         yield* Effect.sync(() =>
-          log.record(endpoint, request, endpoint === "token" ? grantLabel(request.params["grant_type"]) : undefined)
+          log.record(endpoint, request, endpoint === "token" ? State.grantLabel(request.params["grant_type"]) : undefined)
         )
-        const fault = yield* Ref.modify(ref, (state): readonly [Option.Option<FakeTwitch.Fault>, State] => {
-          const index = state.faults.findIndex((f) => f.endpoint === endpoint || f.endpoint === "any")
-          const pending = state.faults[index]
-          if (pending === undefined) return [Option.none(), state]
-          const faults = pending.remaining <= 1
-            ? state.faults.filter((_, i) => i !== index)
-            : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
-          return [Option.some(pending.fault), { ...state, faults }]
-        })
+        const fault = yield* Ref.modify(ref, (state) => Faults.takeFault(state, endpoint))
         let run = transition
         if (Option.isSome(fault)) {
           const f = fault.value
@@ -470,28 +424,26 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             run = onFault(f)
           }
         }
-        const fresh: Fresh = {
+        const fresh: State.Fresh = {
           accessToken: yield* freshId(30),
           refreshToken: yield* freshRefreshToken,
           code: yield* freshId(30),
           deviceCode: yield* freshId(40),
           userCode: (yield* freshId(8)).toUpperCase()
         }
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const issuer = request.baseUrl ?? defaultIssuer
-        const reply = yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes, issuer }))
-        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key, reply.kid)) : reply
+        const ctx: State.Ctx = { now: yield* now, fresh, lifetimes, issuer: request.baseUrl ?? defaultIssuer }
+        const reply = yield* Ref.modify(ref, (state) => run(state, ctx))
+        return Oidc.isNeedsIdToken(reply) ? reply.respond(yield* signer.sign(reply.claims, reply.key, reply.kid)) : reply
       })
 
-    const requireClient = (state: State, clientId: string) =>
+    const setupError = (message: string) => new FakeTwitchSetupError({ message: `FakeTwitch: ${message}` })
+    const requireClient = (state: State.State, clientId: string) =>
       Option.match(HashMap.get(state.clients, clientId), {
-        onNone: () => Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown client ${clientId}` })),
+        onNone: () => Effect.fail(setupError(`unknown client ${clientId}`)),
         onSome: Effect.succeed
       })
-    const requireUser = (state: State, userId: string) =>
-      HashMap.has(state.users, userId)
-        ? Effect.void
-        : Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown user ${userId}` }))
+    const requireUser = (state: State.State, userId: string) =>
+      HashMap.has(state.users, userId) ? Effect.void : Effect.fail(setupError(`unknown user ${userId}`))
 
     const decide = (
       userCode: string,
@@ -499,64 +451,41 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       userId: string | undefined
     ): Effect.Effect<void, FakeTwitchSetupError> =>
       Effect.gen(function*() {
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const refused = yield* Ref.modify(ref, (state): readonly [Option.Option<string>, State] =>
-          Either.match(decideDevice(state, now, userCode, decision, userId), {
+        const at = yield* now
+        const refused = yield* Ref.modify(ref, (state): readonly [Option.Option<string>, State.State] =>
+          Either.match(ConsentFlow.decideDevice(state, at, userCode, decision, userId), {
             onLeft: (reason) => [Option.some(reason), state],
             onRight: (next) => [Option.none(), next]
           }))
-        if (Option.isSome(refused)) {
-          return yield* Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: ${refused.value} (${userCode})` }))
-        }
+        if (Option.isSome(refused)) return yield* Effect.fail(setupError(`${refused.value} (${userCode})`))
       })
 
-    const updateAccessToken = (accessToken: string, f: (record: AccessTokenRecord) => AccessTokenRecord) =>
-      Ref.update(ref, (state) => ({
-        ...state,
-        accessTokens: HashMap.modify(state.accessTokens, accessToken, f)
-      }))
-
     const service: FakeTwitch.Service = {
-      token: (request) => serve("token", request, tokenTransition(request)),
-      validate: (request) => serve("validate", request, validateTransition(request)),
-      revoke: (request) => serve("revoke", request, revokeTransition(request)),
-      authorize: (request) => serve("authorize", request, authorizeTransition(request)),
-      helix: (request) => serve("helix", request, helixTransition(request), helixFault(request)),
-      device: (request) => serve("device", request, deviceTransition(request)),
-      activate: (request) => serve("activate", request, activateTransition(request)),
-      keys: (request) => Effect.flatMap(twitchKey, (key) => serve("keys", request, keysTransition(request, key.jwk))),
-      userinfo: (request) => serve("userinfo", request, userinfoTransition(request)),
-      discovery: (request) => serve("discovery", request, discoveryTransition(request)),
+      token: (request) => serve("token", request, Grants.tokenTransition(request)),
+      validate: (request) => serve("validate", request, Grants.validateTransition(request)),
+      revoke: (request) => serve("revoke", request, Grants.revokeTransition(request)),
+      authorize: (request) => serve("authorize", request, ConsentFlow.authorizeTransition(request)),
+      helix: (request) => serve("helix", request, Helix.helixTransition(request), Faults.helixFault(request)),
+      device: (request) => serve("device", request, ConsentFlow.deviceTransition(request)),
+      activate: (request) => serve("activate", request, ConsentFlow.activateTransition(request)),
+      keys: (request) =>
+        Effect.flatMap(signer.twitchKey, (key) => serve("keys", request, Oidc.keysTransition(request, key.jwk))),
+      userinfo: (request) => serve("userinfo", request, Oidc.userinfoTransition(request)),
+      discovery: (request) => serve("discovery", request, Oidc.discoveryTransition(request)),
 
       approveDevice: (userCode, userId) => decide(userCode, "approve", userId),
       denyDevice: (userCode) => decide(userCode, "deny", undefined),
       deviceCodeStatus: (userCode) =>
-        Effect.zipWith(
-          Ref.get(ref),
-          Effect.clockWith((clock) => clock.currentTimeMillis),
-          (state, now) => deviceCodeStatus(state, now, userCode)
-        ),
+        Effect.zipWith(Ref.get(ref), now, (state, at) => ConsentFlow.deviceCodeStatus(state, at, userCode)),
       nextIdToken: (overrides) => Ref.update(ref, (state) => ({ ...state, idTokenOverrides: overrides })),
       mintIdToken: ({ clientId, nonce, userId }, overrides = {}) =>
         Effect.gen(function*() {
           const state = yield* Ref.get(ref)
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          const ctx: Ctx = {
-            now,
-            lifetimes,
-            issuer: defaultIssuer,
-            fresh: { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
-          }
-          const claims = idTokenClaims(state, ctx, clientId, userId, [], { ...noOidc, nonce })
-          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch", overrides.kid)
+          const ctx: State.Ctx = { now: yield* now, lifetimes, issuer: defaultIssuer, fresh: noFresh }
+          const claims = Oidc.idTokenClaims(state, ctx, clientId, userId, [], { ...State.noOidc, nonce })
+          return yield* signer.sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch", overrides.kid)
         }),
-      rotateSigningKey: () =>
-        SynchronizedRef.updateEffect(currentKey, (current) =>
-          Effect.gen(function*() {
-            const previous = Option.isSome(current) ? Number(current.value.jwk.kid) : Number(signingKid)
-            const next = yield* Effect.promise(() => generateSigningKey(String(previous + 1)))
-            return Option.some(next)
-          })),
+      rotateSigningKey: () => signer.rotate,
 
       registerClient: (input = {}) =>
         Effect.gen(function*() {
@@ -574,11 +503,7 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         Effect.gen(function*() {
           const userId = input.userId ?? String(100000000 + (yield* nextSerial))
           const user: FakeTwitch.User = { userId, login: input.login.toLowerCase() }
-          yield* Ref.update(ref, (state) => ({
-            ...state,
-            users: HashMap.set(state.users, userId, user),
-            consentingUser: state.consentingUser ?? userId
-          }))
+          yield* Ref.update(ref, (state) => State.registerUser(state, user))
           return user
         }),
       setConsentingUser: (userId) =>
@@ -593,16 +518,10 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           yield* requireClient(current, clientId)
           yield* requireUser(current, userId)
           const code = yield* freshId(30)
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          const expiresAt = (yield* now) + lifetimes.codeMs
           yield* Ref.update(ref, (state) => ({
             ...state,
-            codes: HashMap.set(state.codes, code, {
-              clientId,
-              userId,
-              scopes,
-              redirectUri,
-              expiresAt: now + lifetimes.codeMs
-            })
+            codes: HashMap.set(state.codes, code, { clientId, userId, scopes, redirectUri, expiresAt })
           }))
           return code
         }),
@@ -611,61 +530,28 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           const current = yield* Ref.get(ref)
           const client = yield* requireClient(current, clientId)
           yield* requireUser(current, userId)
-          const fresh: Fresh = {
-            accessToken: yield* freshId(30),
-            refreshToken: yield* freshRefreshToken,
-            code: "",
-            deviceCode: "",
-            userCode: ""
-          }
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          yield* Ref.update(ref, (state) =>
-            mintUserToken(state, { now, fresh, lifetimes, issuer: defaultIssuer }, client, userId, scopes))
+          const fresh: State.Fresh = { ...noFresh, accessToken: yield* freshId(30), refreshToken: yield* freshRefreshToken }
+          const ctx: State.Ctx = { now: yield* now, fresh, lifetimes, issuer: defaultIssuer }
+          yield* Ref.update(ref, (state) => Grants.mintUserToken(state, ctx, client, userId, scopes))
           return { accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresIn: lifetimes.userTokenMs / 1000 }
         }),
       expireAccessToken: (accessToken) =>
-        Effect.flatMap(
-          Effect.clockWith((clock) => clock.currentTimeMillis),
-          (now) => updateAccessToken(accessToken, (record) => ({ ...record, expiresAt: Math.min(record.expiresAt, now) }))
-        ),
-      revokeAccessToken: (accessToken) => updateAccessToken(accessToken, (record) => ({ ...record, revoked: true })),
-      disconnectUser: (userId, clientId) =>
-        Ref.update(ref, (state) => {
-          const affected = (record: { readonly userId: string | undefined; readonly clientId: string }) =>
-            record.userId === userId && (clientId === undefined || record.clientId === clientId)
-          return {
-            ...state,
-            accessTokens: HashMap.map(state.accessTokens, (r) => (affected(r) ? { ...r, revoked: true } : r)),
-            refreshTokens: HashMap.map(state.refreshTokens, (r) => (affected(r) ? { ...r, dead: true } : r))
-          }
-        }),
+        Effect.flatMap(now, (at) =>
+          Ref.update(ref, (state) =>
+            State.updateAccessToken(state, accessToken, (r) => ({ ...r, expiresAt: Math.min(r.expiresAt, at) })))),
+      revokeAccessToken: (accessToken) =>
+        Ref.update(ref, (state) => State.updateAccessToken(state, accessToken, (r) => ({ ...r, revoked: true }))),
+      disconnectUser: (userId, clientId) => Ref.update(ref, (state) => State.disconnectUser(state, userId, clientId)),
       isAccessTokenValid: (accessToken) =>
-        Effect.gen(function*() {
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          const state = yield* Ref.get(ref)
-          return Option.match(HashMap.get(state.accessTokens, accessToken), {
-            onNone: () => false,
-            onSome: (record) => accessTokenAlive(record, now)
-          })
-        }),
+        Effect.zipWith(Ref.get(ref), now, (state, at) => State.isAccessTokenValid(state, accessToken, at)),
       isRefreshTokenValid: (refreshToken) =>
-        Effect.gen(function*() {
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          const state = yield* Ref.get(ref)
-          return Option.match(HashMap.get(state.refreshTokens, refreshToken), {
-            onNone: () => false,
-            onSome: (record) => refreshTokenAlive(record, now)
-          })
-        }),
+        Effect.zipWith(Ref.get(ref), now, (state, at) => State.isRefreshTokenValid(state, refreshToken, at)),
       calls: (endpoint) => Effect.sync(() => log.count(endpoint)),
-      grantCalls: (grantType) => Effect.sync(() => log.tally(grantLabel(grantType))),
+      grantCalls: (grantType) => Effect.sync(() => log.tally(State.grantLabel(grantType))),
       requests: (endpoint) => Effect.sync(() => log.entries(endpoint)),
       lastRequest: (endpoint) => Effect.sync(() => Option.fromNullable(log.last(endpoint))),
       resetCounters: () => Effect.sync(() => log.reset()),
-      failNext: (endpoint, fault, times = 1) =>
-        times <= 0
-          ? Effect.void
-          : Ref.update(ref, (state) => ({ ...state, faults: [...state.faults, { endpoint, fault, remaining: times }] }))
+      failNext: (endpoint, fault, times = 1) => Ref.update(ref, (state) => Faults.addFault(state, endpoint, fault, times))
     }
     return service
   })

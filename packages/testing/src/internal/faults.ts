@@ -2,9 +2,10 @@
  * Fault injection: what an injected fault answers in place of the endpoint, on id.twitch.tv
  * and on Helix.
  */
+import * as Option from "effect/Option"
 import type * as Model from "./model.js"
 import * as Wire from "./wire.js"
-import type { Transition } from "./state.js"
+import type { State, Transition } from "./state.js"
 import { chargeHelix, helixError, rateLimitHeaders, withHeaders } from "./helix.js"
 
 export type AnswerFault = Exclude<Model.Fault, { readonly _tag: "Delay" | "Hang" }>
@@ -94,3 +95,28 @@ export const faultResponse = (
       return resetAnswer
   }
 }
+
+/**
+ * Uses up one pending fault for `endpoint` (the first registered for it or for `"any"`), if
+ * there is one.
+ */
+export const takeFault = (
+  state: State,
+  endpoint: Model.Endpoint
+): readonly [Option.Option<Model.Fault>, State] => {
+  const index = state.faults.findIndex((f) => f.endpoint === endpoint || f.endpoint === "any")
+  const pending = state.faults[index]
+  if (pending === undefined) return [Option.none(), state]
+  const faults = pending.remaining <= 1
+    ? state.faults.filter((_, i) => i !== index)
+    : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
+  return [Option.some(pending.fault), { ...state, faults }]
+}
+
+/** Registers `fault` for the next `times` requests to `endpoint` (none when `times` ≤ 0). */
+export const addFault = (
+  state: State,
+  endpoint: Model.Endpoint | "any",
+  fault: Model.Fault,
+  times: number
+): State => (times <= 0 ? state : { ...state, faults: [...state.faults, { endpoint, fault, remaining: times }] })

@@ -335,3 +335,20 @@ export interface Service {
 export class FakeTwitchSetupError extends Data.TaggedError("FakeTwitchSetupError")<{
   readonly message: string
 }> {}
+
+/** The values the fake's lifetimes and limits take when `Options` leaves them out. */
+export type Defaults = Required<
+  Pick<
+    Options,
+    | "userTokenTtlSeconds"
+    | "appTokenTtlSeconds"
+    | "publicRefreshTokenTtlSeconds"
+    | "authorizationCodeTtlSeconds"
+    | "helixRateLimit"
+    | "deviceCodeTtlSeconds"
+    | "deviceIntervalSeconds"
+    | "idTokenTtlSeconds"
+    | "verificationUri"
+    | "maxAccessTokensPerRefreshToken"
+  >
+>

@@ -2,8 +2,10 @@
  * OpenID Connect: the signing keys, ID tokens and their claims, `/oauth2/keys`,
  * `/oauth2/userinfo` and the discovery document.
  */
+import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import type * as Model from "./model.js"
 import * as Wire from "./wire.js"
 import { accessTokenAlive, type Ctx, displayName, fail, header, helixBearerPattern, type NeedsIdToken, noOidc, notFound, type OidcRequest, type Reply, type State, type Transition } from "./state.js"
@@ -212,3 +214,42 @@ export const userinfoTransition: (request: Model.WireRequest) => Transition = (r
     state
   ]
 }
+
+/** The fake's signing keys: Twitch's current one, a foreign one, and how to sign and rotate. */
+export interface Signer {
+  /** Twitch's current key (made on first use: RSA key generation takes tens of milliseconds). */
+  readonly twitchKey: Effect.Effect<SigningKey>
+  /** Signs `claims` with Twitch's key or the foreign one; `kid` overrides the header's key id. */
+  readonly sign: (
+    claims: Readonly<Record<string, unknown>>,
+    key: "twitch" | "foreign",
+    kid: string | undefined
+  ) => Effect.Effect<string>
+  /** Replaces Twitch's key with a new one of the next `kid`. */
+  readonly rotate: Effect.Effect<void>
+}
+
+/** Makes the {@link Signer} of one fake; no key is generated until one is needed. */
+export const makeSigner: Effect.Effect<Signer> = Effect.gen(function*() {
+  const currentKey = yield* SynchronizedRef.make<Option.Option<SigningKey>>(Option.none())
+  const twitchKey = SynchronizedRef.modifyEffect(currentKey, (current) =>
+    Option.match(current, {
+      onSome: (key) => Effect.succeed([key, current] as const),
+      onNone: () => Effect.map(Effect.promise(() => generateSigningKey()), (key) => [key, Option.some(key)] as const)
+    }))
+  const foreignKey = yield* Effect.cached(Effect.promise(() => generateSigningKey()))
+  return {
+    twitchKey,
+    sign: (claims, key, kid) =>
+      Effect.flatMap(
+        key === "foreign" ? foreignKey : twitchKey,
+        (signing) => Effect.promise(() => signJwt(signing, claims, kid ?? signing.jwk.kid))
+      ),
+    rotate: SynchronizedRef.updateEffect(currentKey, (current) =>
+      Effect.gen(function*() {
+        const previous = Option.isSome(current) ? Number(current.value.jwk.kid) : Number(signingKid)
+        const next = yield* Effect.promise(() => generateSigningKey(String(previous + 1)))
+        return Option.some(next)
+      }))
+  }
+})

@@ -3,7 +3,8 @@
  * helpers every transition shares. A transition is a plain function of the state and the
  * request: `(state, ctx) => [reply, nextState]`.
  */
-import type * as HashMap from "effect/HashMap"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 import type * as Model from "./model.js"
 import * as Wire from "./wire.js"
 
@@ -201,3 +202,74 @@ export const header = (request: Model.WireRequest, name: string): string | undef
 export const helixBearerPattern = /^Bearer +(\S+)\s*$/
 
 export const displayName = (login: string): string => login.charAt(0).toUpperCase() + login.slice(1)
+
+/** The lifetimes and limits a fake runs with: the options, or {@link Model.defaults}' values. */
+export const lifetimesOf = (options: Model.Options, defaults: Model.Defaults): Lifetimes => ({
+  userTokenMs: (options.userTokenTtlSeconds ?? defaults.userTokenTtlSeconds) * 1000,
+  appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
+  publicRefreshMs: (options.publicRefreshTokenTtlSeconds ?? defaults.publicRefreshTokenTtlSeconds) * 1000,
+  codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000,
+  helixRateLimit: options.helixRateLimit ?? defaults.helixRateLimit,
+  deviceCodeSeconds: options.deviceCodeTtlSeconds ?? defaults.deviceCodeTtlSeconds,
+  deviceIntervalSeconds: options.deviceIntervalSeconds ?? defaults.deviceIntervalSeconds,
+  idTokenSeconds: options.idTokenTtlSeconds ?? defaults.idTokenTtlSeconds,
+  verificationUri: options.verificationUri ?? defaults.verificationUri,
+  maxAccessTokensPerChain: options.maxAccessTokensPerRefreshToken ?? defaults.maxAccessTokensPerRefreshToken
+})
+
+/** A new fake's state: the seed's clients and users (logins lowercased), its first user consenting. */
+export const initialState = (seed: Model.Seed, quirks: Model.Quirks): State => ({
+  clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
+  users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
+  codes: HashMap.empty(),
+  accessTokens: HashMap.empty(),
+  refreshTokens: HashMap.empty(),
+  chains: HashMap.empty(),
+  consentingUser: seed.users[0]?.userId,
+  denyNext: false,
+  consents: HashMap.empty(),
+  quirks,
+  faults: [],
+  helixBuckets: HashMap.empty(),
+  deviceCodes: HashMap.empty(),
+  idTokenOverrides: undefined
+})
+
+/** Changes one access token's record (nothing when it is unknown). */
+export const updateAccessToken = (
+  state: State,
+  accessToken: string,
+  f: (record: AccessTokenRecord) => AccessTokenRecord
+): State => ({ ...state, accessTokens: HashMap.modify(state.accessTokens, accessToken, f) })
+
+/** The user disconnects the app (or, without `clientId`, every app): their access and refresh tokens die. */
+export const disconnectUser = (state: State, userId: string, clientId: string | undefined): State => {
+  const affected = (record: { readonly userId: string | undefined; readonly clientId: string }) =>
+    record.userId === userId && (clientId === undefined || record.clientId === clientId)
+  return {
+    ...state,
+    accessTokens: HashMap.map(state.accessTokens, (r) => (affected(r) ? { ...r, revoked: true } : r)),
+    refreshTokens: HashMap.map(state.refreshTokens, (r) => (affected(r) ? { ...r, dead: true } : r))
+  }
+}
+
+/** Registers (or replaces) a user; the first one becomes the consenting user if none is set. */
+export const registerUser = (state: State, user: Model.User): State => ({
+  ...state,
+  users: HashMap.set(state.users, user.userId, user),
+  consentingUser: state.consentingUser ?? user.userId
+})
+
+/** Whether an access token is known, unrevoked and unexpired at `now`. */
+export const isAccessTokenValid = (state: State, accessToken: string, now: number): boolean =>
+  Option.match(HashMap.get(state.accessTokens, accessToken), {
+    onNone: () => false,
+    onSome: (record) => accessTokenAlive(record, now)
+  })
+
+/** Whether a refresh token would be accepted at `now`. */
+export const isRefreshTokenValid = (state: State, refreshToken: string, now: number): boolean =>
+  Option.match(HashMap.get(state.refreshTokens, refreshToken), {
+    onNone: () => false,
+    onSome: (record) => refreshTokenAlive(record, now)
+  })
