@@ -17,7 +17,7 @@ import { invalidScope, invalidScopeMessage } from "./grants.js"
  * The parameters a consent page was shown for, canonically (names sorted; the page's own
  * fields left out): what its form must send back for its token to count.
  */
-export const consentBinding = (params: Record<string, string>): string =>
+const consentBinding = (params: Record<string, string>): string =>
   JSON.stringify(
     Object.entries(params)
       .filter(([name]) => name !== Consent.tokenField && name !== Consent.decisionField)
@@ -25,7 +25,7 @@ export const consentBinding = (params: Record<string, string>): string =>
   )
 
 /** A validated authorize request: what the consent, or its refusal, needs. */
-export interface AuthorizeRequest {
+interface AuthorizeRequest {
   readonly client: Model.Client
   readonly redirectUri: string
   readonly stateParam: ReadonlyArray<readonly [string, string]>
@@ -39,7 +39,7 @@ export interface AuthorizeRequest {
  * cannot be redirected is a JSON error body, a redirect mismatch goes to the app's first
  * registered URI.
  */
-export const validateAuthorize = (
+const validateAuthorize = (
   state: State,
   request: Model.WireRequest
 ): Either.Either<AuthorizeRequest, readonly [Model.WireResponse, State]> => {
@@ -92,7 +92,7 @@ export const validateAuthorize = (
  * (https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/, "If the user didn't
  * authorize your app"), in the query string even for the implicit flow.
  */
-export const deniedRedirect = (authorize: AuthorizeRequest): Model.WireResponse =>
+const deniedRedirect = (authorize: AuthorizeRequest): Model.WireResponse =>
   Wire.redirect(Wire.withQuery(authorize.redirectUri, [
     ["error", "access_denied"],
     ["error_description", "The user denied you access"],
@@ -100,7 +100,7 @@ export const deniedRedirect = (authorize: AuthorizeRequest): Model.WireResponse 
   ]))
 
 /** The user consented: a code in the query, or the implicit grant's fragment. */
-export const consentGranted = (state: State, ctx: Ctx, authorize: AuthorizeRequest, userId: string): readonly [Reply, State] => {
+const consentGranted = (state: State, ctx: Ctx, authorize: AuthorizeRequest, userId: string): readonly [Reply, State] => {
   const { kinds, oidc, redirectUri, scopes, stateParam } = authorize
   const clientId = authorize.client.clientId
   if (state.denyNext) return [deniedRedirect(authorize), { ...state, denyNext: false }]

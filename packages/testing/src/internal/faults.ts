@@ -11,17 +11,17 @@ import { chargeHelix, helixError, rateLimitHeaders, withHeaders } from "./helix.
 export type AnswerFault = Exclude<Model.Fault, { readonly _tag: "Delay" | "Hang" }>
 
 /** What a `Reset` fault answers: nothing; the transport drops the connection. */
-export const resetAnswer: Model.WireResponse = { status: 0, headers: {}, body: "", reset: true }
+const resetAnswer: Model.WireResponse = { status: 0, headers: {}, body: "", reset: true }
 
 /** The answer of a `Raw` fault: exactly what the test gave. */
-export const rawAnswer = (fault: Extract<AnswerFault, { readonly _tag: "Raw" }>): Model.WireResponse => ({
+const rawAnswer = (fault: Extract<AnswerFault, { readonly _tag: "Raw" }>): Model.WireResponse => ({
   status: fault.status ?? 200,
   headers: { ...fault.headers },
   body: fault.body
 })
 
 /** A 5xx with the given body (a proxy's page) instead of the envelope. */
-export const serverErrorBody = (status: number, body: string, contentType: string | undefined): Model.WireResponse => ({
+const serverErrorBody = (status: number, body: string, contentType: string | undefined): Model.WireResponse => ({
   status,
   headers: { "content-type": contentType ?? "text/html; charset=utf-8" },
   body
@@ -67,7 +67,7 @@ export const oauthFault = (fault: AnswerFault): Transition => (state, ctx) => [
   state
 ]
 
-export const faultResponse = (
+const faultResponse = (
   fault: AnswerFault,
   includeErrorField: boolean,
   now: number

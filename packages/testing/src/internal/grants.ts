@@ -14,7 +14,7 @@ import { idTokenClaims, withIdToken } from "./oidc.js"
  * Checks the client secret for grants that need one. A public client has no secret, so it
  * fails these grants the way a confidential client without (or with a wrong) secret would.
  */
-export const checkSecret = (state: State, client: Model.Client, request: Model.WireRequest) => {
+const checkSecret = (state: State, client: Model.Client, request: Model.WireRequest) => {
   const secret = param(request, "client_secret")
   if (secret === undefined) return Option.some(fail(state, 400, "missing client secret"))
   if (client.clientSecret === undefined || secret !== client.clientSecret) {
@@ -28,7 +28,7 @@ export const checkSecret = (state: State, client: Model.Client, request: Model.W
  * has more live access tokens than allowed, the oldest ones are revoked (Twitch: the 51st
  * kills the 1st, see `maxAccessTokensPerRefreshToken`).
  */
-export const addChainedAccessToken = (state: State, ctx: Ctx, chain: string, record: AccessTokenRecord): State => {
+const addChainedAccessToken = (state: State, ctx: Ctx, chain: string, record: AccessTokenRecord): State => {
   const alive = (token: string) =>
     Option.match(HashMap.get(state.accessTokens, token), {
       onNone: () => false,
@@ -77,7 +77,7 @@ export const mintUserToken = (
   }
 }
 
-export const userTokenBody = (
+const userTokenBody = (
   accessToken: string,
   expiresIn: number,
   refreshToken: string,
@@ -87,7 +87,7 @@ export const userTokenBody = (
     ? { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, token_type: "bearer" }
     : { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, scope: scopes, token_type: "bearer" }
 
-export const grantAuthorizationCode = (
+const grantAuthorizationCode = (
   state: State,
   ctx: Ctx,
   client: Model.Client,
@@ -137,7 +137,7 @@ export const grantAuthorizationCode = (
  * documented by Twitch, in its envelope style), or the token. Denial and success use the code
  * up.
  */
-export const grantDeviceCode = (
+const grantDeviceCode = (
   state: State,
   ctx: Ctx,
   client: Model.Client,
@@ -189,7 +189,7 @@ export const invalidScope = (scopes: ReadonlyArray<string>): string | undefined 
 
 export const invalidScopeMessage = (scope: string): string => `invalid scope requested: '${scope}'`
 
-export const grantClientCredentials = (
+const grantClientCredentials = (
   state: State,
   ctx: Ctx,
   client: Model.Client,
@@ -218,7 +218,7 @@ export const grantClientCredentials = (
   ]
 }
 
-export const grantRefreshToken = (
+const grantRefreshToken = (
   state: State,
   ctx: Ctx,
   client: Model.Client,
@@ -292,7 +292,7 @@ export const tokenTransition: (request: Model.WireRequest) => Transition = (requ
  * answers other ones as a missing token, as Helix treats a scheme it does not take
  * (twitchdev/issues#105, #219).
  */
-export const validatePattern = /^(?:OAuth|Bearer) +(\S+)\s*$/
+const validatePattern = /^(?:OAuth|Bearer) +(\S+)\s*$/
 
 export const validateTransition: (request: Model.WireRequest) => Transition = (request) => (state, ctx) => {
   if (request.method.toUpperCase() !== "GET") return notFound(state)

@@ -7,12 +7,12 @@ import type * as Model from "./model.js"
 import * as Wire from "./wire.js"
 import { accessTokenAlive, displayName, helixBearerPattern, type AccessTokenRecord, type Ctx, header, type HelixBucket, param, type State, type Transition } from "./state.js"
 
-export const helixWindowMs = 60_000
+const helixWindowMs = 60_000
 
 /** What Helix answers in `created_at` for every fake user. */
-export const helixCreatedAt = "2016-12-14T20:32:28Z"
+const helixCreatedAt = "2016-12-14T20:32:28Z"
 
-export interface RateLimit {
+interface RateLimit {
   readonly limit: number
   readonly remaining: number
   /** Unix seconds. */
@@ -32,7 +32,7 @@ export const rateLimitHeaders = (rate: RateLimit): Record<string, string> => ({
  * the user of the bearer token when it is a known user token; otherwise (no token, unknown
  * token, app token) the client's app bucket.
  */
-export const helixBucketKey = (state: State, request: Model.WireRequest): string => {
+const helixBucketKey = (state: State, request: Model.WireRequest): string => {
   const clientId = header(request, "client-id")?.trim() ?? ""
   const authorization = header(request, "authorization")
   const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
@@ -75,13 +75,13 @@ export const withHeaders = (response: Model.WireResponse, headers: Record<string
   headers: { ...response.headers, ...headers }
 })
 
-export type HelixAuth =
+type HelixAuth =
   | { readonly _tag: "Authorized"; readonly token: AccessTokenRecord }
   | { readonly _tag: "Rejected"; readonly response: Model.WireResponse }
 
-export const rejected = (message: string): HelixAuth => ({ _tag: "Rejected", response: helixError(401, message) })
+const rejected = (message: string): HelixAuth => ({ _tag: "Rejected", response: helixError(401, message) })
 
-export const helixAuthenticate = (state: State, now: number, request: Model.WireRequest): HelixAuth => {
+const helixAuthenticate = (state: State, now: number, request: Model.WireRequest): HelixAuth => {
   const authorization = header(request, "authorization")
   const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
   const token = match === null ? undefined : match[1]
@@ -95,9 +95,9 @@ export const helixAuthenticate = (state: State, now: number, request: Model.Wire
   return { _tag: "Authorized", token: record.value }
 }
 
-export type HelixHandler = (state: State, token: AccessTokenRecord, request: Model.WireRequest) => Model.WireResponse
+type HelixHandler = (state: State, token: AccessTokenRecord, request: Model.WireRequest) => Model.WireResponse
 
-export const helixUser = (user: Model.User, withEmail: boolean) => ({
+const helixUser = (user: Model.User, withEmail: boolean) => ({
   id: user.userId,
   login: user.login,
   display_name: displayName(user.login),
@@ -112,7 +112,7 @@ export const helixUser = (user: Model.User, withEmail: boolean) => ({
 })
 
 /** `GET /users`: the token's user, or the users named by `id` / `login` (unknown ones omitted). */
-export const getUsers: HelixHandler = (state, token, request) => {
+const getUsers: HelixHandler = (state, token, request) => {
   const id = param(request, "id")
   const login = param(request, "login")
   const found: Array<Model.User> = []
@@ -140,13 +140,13 @@ export const getUsers: HelixHandler = (state, token, request) => {
  * (https://dev.twitch.tv/docs/api/reference/#get-moderators), whose `broadcaster_id` "must
  * match the user ID in the access token".
  */
-export const broadcasterMismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
+const broadcasterMismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
 
 /**
  * `GET /moderation/moderators`: scope-guarded, for the token's own channel only (the
  * `broadcaster_id` must be the token's user); the fake has no moderators.
  */
-export const getModerators: HelixHandler = (_state, token, request) => {
+const getModerators: HelixHandler = (_state, token, request) => {
   if (!token.scopes.includes("moderation:read") && !token.scopes.includes("channel:manage:moderators")) {
     return helixError(401, "Missing scope: moderation:read")
   }
@@ -157,7 +157,7 @@ export const getModerators: HelixHandler = (_state, token, request) => {
   return Wire.json(200, { data: [], pagination: {} })
 }
 
-export const helixRoutes: ReadonlyMap<string, HelixHandler> = new Map([
+const helixRoutes: ReadonlyMap<string, HelixHandler> = new Map([
   ["GET /users", getUsers],
   ["GET /moderation/moderators", getModerators]
 ])

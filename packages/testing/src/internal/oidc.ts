@@ -26,16 +26,16 @@ export interface SigningKey {
 }
 
 /** Twitch's JWKS uses `kid` "1"; the foreign key reuses it, so only the signature differs. */
-export const signingKid = "1"
+const signingKid = "1"
 
-export const rsaAlgorithm = {
+const rsaAlgorithm = {
   name: "RSASSA-PKCS1-v1_5",
   modulusLength: 2048,
   publicExponent: new Uint8Array([1, 0, 1]),
   hash: "SHA-256"
 } as const
 
-export const generateSigningKey = async (kid: string = signingKid): Promise<SigningKey> => {
+const generateSigningKey = async (kid: string = signingKid): Promise<SigningKey> => {
   const pair = await globalThis.crypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])
   const exported = await globalThis.crypto.subtle.exportKey("jwk", pair.publicKey)
   return {
@@ -44,14 +44,14 @@ export const generateSigningKey = async (kid: string = signingKid): Promise<Sign
   }
 }
 
-export const encoder = new TextEncoder()
-export const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
+const encoder = new TextEncoder()
+const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
 
 /**
  * A compact RS256 JWS. Written here on WebCrypto, not with the SDK's JOSE library, so that
  * the fake shares no code with the verifier it tests.
  */
-export const signJwt = async (
+const signJwt = async (
   key: SigningKey,
   claims: Readonly<Record<string, unknown>>,
   kid: string = key.jwk.kid
@@ -66,7 +66,7 @@ export const signJwt = async (
 export const isNeedsIdToken = (reply: Reply): reply is NeedsIdToken => "_tag" in reply && reply._tag === "NeedsIdToken"
 
 /** The `claims` names Twitch serves (besides the defaults), per its discovery document. */
-export const claimsSupported = [
+const claimsSupported = [
   "email",
   "email_verified",
   "picture",
@@ -80,7 +80,7 @@ export const claimsSupported = [
   "updated_at"
 ] as const
 
-export const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** `nonce` and the names asked for in the `claims` JSON; `None` when `claims` is not a JSON object. */
 export const parseOidcRequest = (nonce: string | undefined, claims: string | undefined): Option.Option<OidcRequest> => {
@@ -97,10 +97,10 @@ export const parseOidcRequest = (nonce: string | undefined, claims: string | und
 }
 
 /** What `updated_at` says for every fake user. */
-export const userUpdatedAt = "2022-02-03T16:16:16.968509Z"
+const userUpdatedAt = "2022-02-03T16:16:16.968509Z"
 
 /** The claims asked for with `claims`; `email` and `email_verified` only with `user:read:email`. */
-export const requestedClaims = (
+const requestedClaims = (
   user: Model.User,
   requested: ReadonlyArray<string>,
   scopes: ReadonlyArray<string>
@@ -118,7 +118,7 @@ export const requestedClaims = (
 
 export const seconds = (millis: number): number => Math.floor(millis / 1000)
 
-export const userOf = (state: State, userId: string): Model.User =>
+const userOf = (state: State, userId: string): Model.User =>
   Option.getOrElse(HashMap.get(state.users, userId), () => ({ userId, login: userId }))
 
 /** An ID token's claims: `iss, sub, aud, exp, iat, nonce` (when given), `azp`, `preferred_username`, then the requested ones. */
