@@ -203,7 +203,7 @@ export const helixBearerPattern = /^Bearer +(\S+)\s*$/
 
 export const displayName = (login: string): string => login.charAt(0).toUpperCase() + login.slice(1)
 
-/** The lifetimes and limits a fake runs with: the options, or {@link Model.defaults}' values. */
+/** The lifetimes and limits a fake runs with: the options, or else the given defaults (the public `defaults`). */
 export const lifetimesOf = (options: Model.Options, defaults: Model.Defaults): Lifetimes => ({
   userTokenMs: (options.userTokenTtlSeconds ?? defaults.userTokenTtlSeconds) * 1000,
   appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
