@@ -9,19 +9,22 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as SynchronizedRef from "effect/SynchronizedRef"
-import * as Consent from "./internal/consent.js"
+import * as ConsentFlow from "./internal/consentFlow.js"
+import * as Faults from "./internal/faults.js"
+import * as Grants from "./internal/grants.js"
+import * as Helix from "./internal/helix.js"
+import type * as Model from "./internal/model.js"
+import { FakeTwitchSetupError } from "./internal/model.js"
+import * as Oidc from "./internal/oidc.js"
 import * as QuirkText from "./internal/quirks.js"
 import { RequestLog } from "./internal/requestLog.js"
-import { isKnownScope } from "./internal/scopes.js"
+import * as State from "./internal/state.js"
 import * as Wire from "./internal/wire.js"
 
 /**
@@ -62,24 +65,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface WireRequest {
-    readonly method: string
-    readonly headers: Record<string, string>
-    readonly params: Record<string, string>
-    readonly path?: string
-    /**
-     * The parameters that came in the form body, when the transport knows (it then also
-     * merged them into `params`). `/oauth2/device` reads `scopes` only from here, because
-     * id.twitch.tv ignores `scopes` in the query string. Absent: `params` is the body.
-     */
-    readonly bodyParams?: Record<string, string>
-    /**
-     * The base of the OAuth endpoints as the client addressed them
-     * (`http://127.0.0.1:PORT/oauth2`): the issuer of ID tokens and the base of the discovery
-     * document's URLs. Absent: the `issuer` option (`https://id.twitch.tv/oauth2`).
-     */
-    readonly baseUrl?: string
-  }
+  export type WireRequest = Model.WireRequest
 
   /**
    * A request to api.twitch.tv/helix: a {@link WireRequest} with its `path` relative to the
@@ -88,7 +74,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export type HelixRequest = WireRequest & { readonly path: string }
+  export type HelixRequest = Model.HelixRequest
 
   /**
    * A raw response. The body is text so that malformed bodies can be expressed.
@@ -96,16 +82,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface WireResponse {
-    readonly status: number
-    readonly headers: Record<string, string>
-    readonly body: string
-    /**
-     * `true`: there is no answer; the transport drops the connection instead (a `Reset`
-     * fault). `status` is then `0` and nothing is sent.
-     */
-    readonly reset?: true
-  }
+  export type WireResponse = Model.WireResponse
 
   /**
    * The endpoints the model serves.
@@ -113,17 +90,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export type Endpoint =
-    | "token"
-    | "validate"
-    | "revoke"
-    | "authorize"
-    | "helix"
-    | "device"
-    | "activate"
-    | "keys"
-    | "userinfo"
-    | "discovery"
+  export type Endpoint = Model.Endpoint
 
   /**
    * A fault to inject in place of (or, for `Delay`, before) the next answer.
@@ -151,24 +118,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export type Fault =
-    | {
-      readonly _tag: "ServerError"
-      readonly status?: number
-      readonly body?: string
-      readonly contentType?: string
-    }
-    | { readonly _tag: "RateLimited"; readonly resetAfterSeconds?: number; readonly resetHeader?: boolean }
-    | { readonly _tag: "Malformed"; readonly body?: string }
-    | {
-      readonly _tag: "Raw"
-      readonly status?: number
-      readonly headers?: Readonly<Record<string, string>>
-      readonly body: string
-    }
-    | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput }
-    | { readonly _tag: "Hang" }
-    | { readonly _tag: "Reset" }
+  export type Fault = Model.Fault
 
   /**
    * A registered application.
@@ -176,12 +126,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface Client {
-    readonly clientId: string
-    readonly clientSecret?: string
-    readonly type: "confidential" | "public"
-    readonly redirectUris: ReadonlyArray<string>
-  }
+  export type Client = Model.Client
 
   /**
    * What `registerClient` needs; a missing id or (confidential) secret is generated.
@@ -189,12 +134,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface ClientInput {
-    readonly clientId?: string
-    readonly clientSecret?: string
-    readonly type?: "confidential" | "public"
-    readonly redirectUris?: ReadonlyArray<string>
-  }
+  export type ClientInput = Model.ClientInput
 
   /**
    * A Twitch user.
@@ -202,10 +142,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface User {
-    readonly userId: string
-    readonly login: string
-  }
+  export type User = Model.User
 
   /**
    * What `registerUser` needs; a missing id is generated, the login is lowercased.
@@ -213,10 +150,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface UserInput {
-    readonly userId?: string
-    readonly login: string
-  }
+  export type UserInput = Model.UserInput
 
   /**
    * Initial clients and users.
@@ -224,10 +158,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface Seed {
-    readonly clients: ReadonlyArray<Client>
-    readonly users: ReadonlyArray<User>
-  }
+  export type Seed = Model.Seed
 
   /**
    * Knobs for the behaviours where observed Twitch and its documentation disagree.
@@ -235,36 +166,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface Quirks {
-    /** Add `"error":"<HTTP reason>"` to every error envelope (docs' refresh example). Default `false`. */
-    readonly includeErrorField: boolean
-    /** `/validate` on an app token: omit `login`/`user_id` (observed) or send them as `null` (docs). Default `"absent"`. */
-    readonly appTokenValidateIdentity: "absent" | "null"
-    /**
-     * `/validate` of a token with no scopes. `"twitch"` (default): a user token answers
-     * `"scopes":null` and an app token `"scopes":[]`, as Twitch does (user: twitchdev/issues#1037
-     * and #1145, now in the validate docs; app: twitchdev/issues#105). `"empty"`: `[]` for both;
-     * `"null"`: `null` for both.
-     */
-    readonly emptyScopes: "twitch" | "empty" | "null"
-    /** Status of a failed refresh: 400 (observed) or 401 (docs). Default 400. */
-    readonly refreshFailureStatus: 400 | 401
-    /**
-     * Confidential clients' refresh: `true` (default) answers a new refresh token and the one
-     * sent stops working; `false` answers the same refresh token, which stays valid. Twitch
-     * documents only that "refresh tokens may change" and that the app must store the new one
-     * (https://dev.twitch.tv/docs/authentication/refresh-tokens/); rotating makes code that
-     * ignores the returned token fail in tests. Public clients' refresh tokens are single use
-     * either way.
-     */
-    readonly rotateRefreshTokens: boolean
-    /**
-     * `false` (default): `GET /oauth2/authorize` shows a consent page, as Twitch does, and only
-     * the user's click (a `POST` of its form, `decision=authorize` or `cancel`) redirects.
-     * `true`: the consenting user consents at once, `GET` answers the redirect (for scripts).
-     */
-    readonly autoConsent: boolean
-  }
+  export type Quirks = Model.Quirks
 
   /**
    * Options for {@link make} and {@link layer}.
@@ -272,54 +174,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface Options extends Partial<Quirks> {
-    /** `true` (default) seeds {@link defaultSeed}; `false` starts empty; or a custom seed. */
-    readonly seed?: boolean | Seed
-    /** Lifetime of user access tokens. Default 14400 s (4 h). */
-    readonly userTokenTtlSeconds?: number
-    /** Lifetime of app access tokens. Default 5011271 s (~58 days). */
-    readonly appTokenTtlSeconds?: number
-    /** Lifetime of refresh tokens of public clients, from creation. Default 30 days. */
-    readonly publicRefreshTokenTtlSeconds?: number
-    /** Lifetime of authorization codes. Default 600 s. */
-    readonly authorizationCodeTtlSeconds?: number
-    /**
-     * Helix requests per bucket per minute before 429s (`Ratelimit-Limit`). Default 800. A
-     * bucket is, as Twitch keys it, the client for app tokens and the client and user for user
-     * tokens (https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits); a request without a
-     * known token falls in its `Client-Id`'s app bucket.
-     */
-    readonly helixRateLimit?: number
-    /**
-     * How many live access tokens one authorization's refresh tokens may have minted; the next
-     * one invalidates the oldest. Default 50. Twitch: "The maximum number of valid access
-     * tokens that a refresh token can be associated with is 50"
-     * (https://dev.twitch.tv/docs/authentication/refresh-tokens/, multi-threaded section), and
-     * "when you generate token 51 it will kill token 1" (twitchdev/issues#986). The docs do not
-     * say what "a refresh token" is once it rotates: the fake counts the whole chain (the
-     * access token of the grant, then every refresh of it and of its successors), so rotation
-     * does not reset the count.
-     */
-    readonly maxAccessTokensPerRefreshToken?: number
-    /** Lifetime of device codes (`expires_in` of `/oauth2/device`). Default 1800 s. */
-    readonly deviceCodeTtlSeconds?: number
-    /** The polling `interval` of `/oauth2/device`. Default 5 s. */
-    readonly deviceIntervalSeconds?: number
-    /** Lifetime of ID tokens (and of `/oauth2/userinfo` answers' `exp`). Default 900 s. */
-    readonly idTokenTtlSeconds?: number
-    /** Issuer when a request does not say how it was addressed. Default `https://id.twitch.tv/oauth2`. */
-    readonly issuer?: string
-    /** The activation page in `verification_uri`. Default `https://www.twitch.tv/activate`. */
-    readonly verificationUri?: string
-    /**
-     * How many requests per endpoint the log keeps for `requests` and `lastRequest` (the
-     * latest ones; older ones are dropped). `calls` counts every request regardless.
-     * Default 10,000 (enough for the largest test here, a 1,000-call refresh storm that
-     * records ~2,000 Helix requests): a long-running `pnpm mock` keeps a bounded history, and
-     * recording a request costs the same whatever came before.
-     */
-    readonly requestLogLimit?: number
-  }
+  export type Options = Model.Options
 
   /**
    * How the next ID token the fake issues (or one minted with `mintIdToken`) departs from a
@@ -331,11 +186,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface IdTokenOverrides {
-    readonly claims?: Readonly<Record<string, unknown>>
-    readonly key?: "twitch" | "foreign"
-    readonly kid?: string
-  }
+  export type IdTokenOverrides = Model.IdTokenOverrides
 
   /**
    * Where a device code stands: waiting for the user, approved by a user, denied, or used
@@ -344,7 +195,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export type DeviceCodeStatus = "pending" | "authorized" | "denied" | "consumed" | "expired"
+  export type DeviceCodeStatus = Model.DeviceCodeStatus
 
   /**
    * A user token minted directly by a test.
@@ -352,11 +203,7 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface IssuedUserToken {
-    readonly accessToken: string
-    readonly refreshToken: string
-    readonly expiresIn: number
-  }
+  export type IssuedUserToken = Model.IssuedUserToken
 
   /**
    * The service.
@@ -364,132 +211,17 @@ export declare namespace FakeTwitch {
    * @since 0.1.0
    * @category models
    */
-  export interface Service {
-    /** POST /oauth2/token. */
-    readonly token: (request: WireRequest) => Effect.Effect<WireResponse>
-    /** GET /oauth2/validate. */
-    readonly validate: (request: WireRequest) => Effect.Effect<WireResponse>
-    /** POST /oauth2/revoke. */
-    readonly revoke: (request: WireRequest) => Effect.Effect<WireResponse>
-    /**
-     * /oauth2/authorize. `GET` validates the request and answers the consent page (200
-     * text/html: the application, the consenting user, the scopes, a form with every request
-     * parameter, an anti-forgery `consent_token` and the buttons `decision=authorize` and
-     * `decision=cancel`); `POST` of that form answers the redirect: `code`/`state` (or the
-     * implicit fragment) for `authorize`, `error=access_denied` for `cancel`. With the
-     * `autoConsent` quirk, `GET` answers the redirect at once.
-     */
-    readonly authorize: (request: WireRequest) => Effect.Effect<WireResponse>
-    /**
-     * Any method on api.twitch.tv/helix, `path` relative to `/helix`. Authenticates like Helix
-     * (`Authorization: Bearer`, spelt so, and `Client-Id`) and serves `GET /users` and
-     * `GET /moderation/moderators` (scope `moderation:read` or `channel:manage:moderators`,
-     * `broadcaster_id` the token's user); other paths are 404. Rate limits per client (app
-     * tokens) or per client and user (user tokens).
-     */
-    readonly helix: (request: HelixRequest) => Effect.Effect<WireResponse>
-
-    /**
-     * POST /oauth2/device: starts the device code flow (`client_id`, `scopes` in the body).
-     */
-    readonly device: (request: WireRequest) => Effect.Effect<WireResponse>
-    /**
-     * The activation page as an endpoint (not a Twitch API: Twitch's is a web page at
-     * www.twitch.tv/activate). `user_code` (or `device-code`), `user_id` (default: the
-     * consenting user), `decision` `approve` (default) or `deny`. 200
-     * `{"user_code":…,"status":"authorized"|"denied"}`; 400 `invalid user code` (unknown,
-     * expired or no longer pending), `invalid user`, `missing user_code`, `invalid decision`.
-     */
-    readonly activate: (request: WireRequest) => Effect.Effect<WireResponse>
-    /** GET /oauth2/keys: the JWKS with the RS256 key ID tokens are signed with. */
-    readonly keys: (request: WireRequest) => Effect.Effect<WireResponse>
-    /** GET (or POST) /oauth2/userinfo with `Authorization: Bearer` and the `openid` scope. */
-    readonly userinfo: (request: WireRequest) => Effect.Effect<WireResponse>
-    /** GET /oauth2/.well-known/openid-configuration. */
-    readonly discovery: (request: WireRequest) => Effect.Effect<WireResponse>
-
-    /** Approves a pending device code as `userId` (default: the consenting user). */
-    readonly approveDevice: (userCode: string, userId?: string) => Effect.Effect<void, FakeTwitchSetupError>
-    /** The user denies a pending device code. */
-    readonly denyDevice: (userCode: string) => Effect.Effect<void, FakeTwitchSetupError>
-    /** Where a device code stands, by its user code (`None` if unknown). */
-    readonly deviceCodeStatus: (userCode: string) => Effect.Effect<Option.Option<DeviceCodeStatus>>
-    /** The next ID token issued (code exchange or implicit) departs from a good one as told. */
-    readonly nextIdToken: (overrides: IdTokenOverrides) => Effect.Effect<void>
-    /**
-     * Mints a signed ID token for `clientId` and `userId` with the default claims (issuer
-     * `https://id.twitch.tv/oauth2` unless overridden) and the overrides.
-     */
-    readonly mintIdToken: (
-      input: { readonly clientId: string; readonly userId: string; readonly nonce?: string },
-      overrides?: IdTokenOverrides
-    ) => Effect.Effect<string>
-    /**
-     * Twitch rotates its signing key: a new RSA key with the next `kid` ("2", "3", …) signs
-     * the ID tokens from now on, and `/oauth2/keys` serves only it.
-     */
-    readonly rotateSigningKey: () => Effect.Effect<void>
-
-    /** Registers (or replaces) an application. */
-    readonly registerClient: (input?: ClientInput) => Effect.Effect<Client>
-    /** Registers (or replaces) a user. The first user registered becomes the consenting user if none is set. */
-    readonly registerUser: (input: UserInput) => Effect.Effect<User>
-    /** Sets which user consents on `authorize`. */
-    readonly setConsentingUser: (userId: string) => Effect.Effect<void, FakeTwitchSetupError>
-    /** The next `authorize` that reaches consent is denied by the user (`access_denied`). */
-    readonly denyNextAuthorization: () => Effect.Effect<void>
-    /** Changes the quirk knobs at run time. */
-    readonly setQuirks: (quirks: Partial<Quirks>) => Effect.Effect<void>
-    /** Mints an authorization code as if the user had consented. */
-    readonly issueAuthorizationCode: (input: {
-      readonly clientId: string
-      readonly userId: string
-      readonly scopes: ReadonlyArray<string>
-      readonly redirectUri: string
-    }) => Effect.Effect<string, FakeTwitchSetupError>
-    /** Mints a user access token and refresh token. */
-    readonly issueUserToken: (input: {
-      readonly clientId: string
-      readonly userId: string
-      readonly scopes: ReadonlyArray<string>
-    }) => Effect.Effect<IssuedUserToken, FakeTwitchSetupError>
-    /** Makes an access token expire now. */
-    readonly expireAccessToken: (accessToken: string) => Effect.Effect<void>
-    /** Revokes an access token (as `/revoke` would). */
-    readonly revokeAccessToken: (accessToken: string) => Effect.Effect<void>
-    /** The user disconnects the app (or every app): their access and refresh tokens die. */
-    readonly disconnectUser: (userId: string, clientId?: string) => Effect.Effect<void>
-    /** Whether an access token is known, unrevoked and unexpired. */
-    readonly isAccessTokenValid: (accessToken: string) => Effect.Effect<boolean>
-    /** Whether a refresh token would be accepted now. */
-    readonly isRefreshTokenValid: (refreshToken: string) => Effect.Effect<boolean>
-    /** How many requests an endpoint received (faulted ones included), exactly. */
-    readonly calls: (endpoint: Endpoint) => Effect.Effect<number>
-    /** How many `POST /oauth2/token` requests carried this `grant_type`, exactly. */
-    readonly grantCalls: (grantType: string) => Effect.Effect<number>
-    /**
-     * The latest requests an endpoint received, oldest first: at most `requestLogLimit`
-     * (default 10,000); `calls` tells how many there were in all.
-     */
-    readonly requests: (endpoint: Endpoint) => Effect.Effect<ReadonlyArray<WireRequest>>
-    /** The latest request an endpoint received, if any. */
-    readonly lastRequest: (endpoint: Endpoint) => Effect.Effect<Option.Option<WireRequest>>
-    /** Forgets counted calls and recorded requests. */
-    readonly resetCounters: () => Effect.Effect<void>
-    /** The next `times` requests to `endpoint` (or to any endpoint) get `fault`. */
-    readonly failNext: (endpoint: Endpoint | "any", fault: Fault, times?: number) => Effect.Effect<void>
-  }
+  export type Service = Model.Service
 }
 
 /**
- * A test-setup mistake, such as minting a token for an unknown client.
+ * A test-setup mistake, such as minting a token for an unknown client (defined with the
+ * service's types in `internal/model.ts`, where the transports read them).
  *
  * @since 0.1.0
  * @category errors
  */
-export class FakeTwitchSetupError extends Data.TaggedError("FakeTwitchSetupError")<{
-  readonly message: string
-}> {}
+export { FakeTwitchSetupError } from "./internal/model.js"
 
 /**
  * The seed used by {@link layer} unless told otherwise: one confidential client, one public
@@ -636,1315 +368,10 @@ export const describeQuirks = (): string => QuirkText.describeQuirks(defaultQuir
 const quirksOf = (options: Partial<FakeTwitch.Quirks>): FakeTwitch.Quirks =>
   QuirkText.withQuirks(defaultQuirks, options)
 
-// ---------------------------------------------------------------------------------------------
-// state
-// ---------------------------------------------------------------------------------------------
-
-/** What an OpenID Connect authorization asked for: `nonce` and the `claims` parameter's names. */
-interface OidcRequest {
-  readonly nonce: string | undefined
-  readonly idTokenClaims: ReadonlyArray<string>
-  readonly userinfoClaims: ReadonlyArray<string>
-}
-
-const noOidc: OidcRequest = { nonce: undefined, idTokenClaims: [], userinfoClaims: [] }
-
-interface CodeRecord {
-  readonly clientId: string
-  readonly userId: string
-  readonly scopes: ReadonlyArray<string>
-  readonly redirectUri: string
-  readonly expiresAt: number
-  readonly oidc?: OidcRequest
-}
-
-interface AccessTokenRecord {
-  readonly clientId: string
-  readonly userId: string | undefined
-  readonly scopes: ReadonlyArray<string>
-  readonly expiresAt: number
-  readonly revoked: boolean
-  /** The claims requested for `/oauth2/userinfo` when the token was issued. */
-  readonly userinfoClaims?: ReadonlyArray<string>
-}
-
-/**
- * The access tokens one authorization's refresh tokens minted (its grant's, then every
- * refresh's, across rotations), oldest first, keyed by the authorization's chain id: at most
- * `maxAccessTokensPerRefreshToken` live ones.
- */
-type Chains = HashMap.HashMap<string, ReadonlyArray<string>>
-
-type DeviceDecision =
-  | { readonly _tag: "Pending" }
-  | { readonly _tag: "Authorized"; readonly userId: string }
-  | { readonly _tag: "Denied" }
-  | { readonly _tag: "Consumed" }
-
-interface DeviceCodeRecord {
-  readonly clientId: string
-  readonly userCode: string
-  readonly scopes: ReadonlyArray<string>
-  readonly expiresAt: number
-  /** Seconds; grows by 5 with every `slow_down`. */
-  readonly interval: number
-  readonly decision: DeviceDecision
-  /** When the device code was last polled. */
-  readonly lastPollAt: number | undefined
-}
-
-/**
- * A consent page shown and not yet answered: what its form may submit. The page's token is
- * single-use, expires with the authorization-code lifetime and is bound to the request it was
- * shown for (every parameter) and to the user it showed.
- */
-interface ConsentRecord {
-  readonly params: string
-  readonly userId: string
-  readonly expiresAt: number
-}
-
-interface RefreshTokenRecord {
-  readonly clientId: string
-  readonly userId: string
-  readonly scopes: ReadonlyArray<string>
-  /** `undefined`: never expires (confidential clients). */
-  readonly expiresAt: number | undefined
-  /** Spent (single use, or rotated) or invalidated by a disconnect. */
-  readonly dead: boolean
-  /** The authorization it belongs to (see {@link Chains}). */
-  readonly chain: string
-}
-
-interface PendingFault {
-  readonly endpoint: FakeTwitch.Endpoint | "any"
-  readonly fault: FakeTwitch.Fault
-  readonly remaining: number
-}
-
-/** A Helix rate-limit bucket: requests used in the minute that started at `windowStart`. */
-interface HelixBucket {
-  readonly windowStart: number
-  readonly used: number
-}
-
-interface State {
-  readonly clients: HashMap.HashMap<string, FakeTwitch.Client>
-  readonly users: HashMap.HashMap<string, FakeTwitch.User>
-  readonly codes: HashMap.HashMap<string, CodeRecord>
-  readonly accessTokens: HashMap.HashMap<string, AccessTokenRecord>
-  readonly refreshTokens: HashMap.HashMap<string, RefreshTokenRecord>
-  readonly chains: Chains
-  readonly consentingUser: string | undefined
-  readonly denyNext: boolean
-  /** Consent pages shown, by their token. */
-  readonly consents: HashMap.HashMap<string, ConsentRecord>
-  readonly quirks: FakeTwitch.Quirks
-  readonly faults: ReadonlyArray<PendingFault>
-  /** Keyed by {@link helixBucketKey}. */
-  readonly helixBuckets: HashMap.HashMap<string, HelixBucket>
-  /** Keyed by device code. */
-  readonly deviceCodes: HashMap.HashMap<string, DeviceCodeRecord>
-  readonly idTokenOverrides: FakeTwitch.IdTokenOverrides | undefined
-}
-
-/** Freshly generated identifiers, made before entering a pure state transition. */
-interface Fresh {
-  readonly accessToken: string
-  readonly refreshToken: string
-  readonly code: string
-  readonly deviceCode: string
-  readonly userCode: string
-}
-
-interface Lifetimes {
-  readonly userTokenMs: number
-  readonly appTokenMs: number
-  readonly publicRefreshMs: number
-  readonly codeMs: number
-  readonly helixRateLimit: number
-  readonly deviceCodeSeconds: number
-  readonly deviceIntervalSeconds: number
-  readonly idTokenSeconds: number
-  readonly verificationUri: string
-  readonly maxAccessTokensPerChain: number
-}
-
-interface Ctx {
-  readonly now: number
-  readonly fresh: Fresh
-  readonly lifetimes: Lifetimes
-  /** The base of the OAuth endpoints as the request addressed them: the issuer. */
-  readonly issuer: string
-}
-
-/**
- * An answer that needs an ID token signed first (signing is asynchronous, transitions are
- * not): `respond` builds the final answer from the signed JWT.
- */
-interface NeedsIdToken {
-  readonly _tag: "NeedsIdToken"
-  readonly claims: Readonly<Record<string, unknown>>
-  readonly key: "twitch" | "foreign"
-  readonly kid: string | undefined
-  readonly respond: (idToken: string) => FakeTwitch.WireResponse
-}
-
-type Reply = FakeTwitch.WireResponse | NeedsIdToken
-
-type Transition = (state: State, ctx: Ctx) => readonly [Reply, State]
-
-/** The request log's label of a token request: its `grant_type`. */
-const grantLabel = (grantType: string | undefined): string => `grant_type=${grantType ?? ""}`
-
-const param = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
-  const value = request.params[name]
-  return value === undefined || value === "" ? undefined : value
-}
-
-const secondsLeft = (expiresAt: number, now: number): number => Math.max(0, Math.floor((expiresAt - now) / 1000))
-
-const refreshTokenAlive = (record: RefreshTokenRecord, now: number): boolean =>
-  !record.dead && (record.expiresAt === undefined || now < record.expiresAt)
-
-const accessTokenAlive = (record: AccessTokenRecord, now: number): boolean => !record.revoked && now < record.expiresAt
-
-const fail = (state: State, status: number, message: string): readonly [FakeTwitch.WireResponse, State] => [
-  Wire.error(status, message, state.quirks.includeErrorField),
-  state
-]
-
-const notFound = (state: State): readonly [FakeTwitch.WireResponse, State] => fail(state, 404, "Not Found")
-
-/**
- * Checks the client secret for grants that need one. A public client has no secret, so it
- * fails these grants the way a confidential client without (or with a wrong) secret would.
- */
-const checkSecret = (state: State, client: FakeTwitch.Client, request: FakeTwitch.WireRequest) => {
-  const secret = param(request, "client_secret")
-  if (secret === undefined) return Option.some(fail(state, 400, "missing client secret"))
-  if (client.clientSecret === undefined || secret !== client.clientSecret) {
-    return Option.some(fail(state, 403, "invalid client secret"))
-  }
-  return Option.none()
-}
-
-/**
- * Stores `ctx.fresh.accessToken` as minted by the authorization `chain`; when the chain then
- * has more live access tokens than allowed, the oldest ones are revoked (Twitch: the 51st
- * kills the 1st, see `maxAccessTokensPerRefreshToken`).
- */
-const addChainedAccessToken = (state: State, ctx: Ctx, chain: string, record: AccessTokenRecord): State => {
-  const alive = (token: string) =>
-    Option.match(HashMap.get(state.accessTokens, token), {
-      onNone: () => false,
-      onSome: (r) => accessTokenAlive(r, ctx.now)
-    })
-  const live = [...Option.getOrElse(HashMap.get(state.chains, chain), () => []).filter(alive), ctx.fresh.accessToken]
-  const excess = Math.max(0, live.length - Math.max(1, ctx.lifetimes.maxAccessTokensPerChain))
-  let accessTokens = HashMap.set(state.accessTokens, ctx.fresh.accessToken, record)
-  for (const evicted of live.slice(0, excess)) {
-    accessTokens = HashMap.modify(accessTokens, evicted, (r) => ({ ...r, revoked: true }))
-  }
-  return { ...state, accessTokens, chains: HashMap.set(state.chains, chain, live.slice(excess)) }
-}
-
-/**
- * Mints a user access token + refresh token into the state: for a new authorization (a new
- * chain) or, with `chain`, for a refresh that rotates the refresh token.
- */
-const mintUserToken = (
-  state: State,
-  ctx: Ctx,
-  client: FakeTwitch.Client,
-  userId: string,
-  scopes: ReadonlyArray<string>,
-  userinfoClaims: ReadonlyArray<string> = [],
-  chain: string = ctx.fresh.refreshToken
-): State => {
-  const withAccess = addChainedAccessToken(state, ctx, chain, {
-    clientId: client.clientId,
-    userId,
-    scopes,
-    expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
-    revoked: false,
-    userinfoClaims
-  })
-  return {
-    ...withAccess,
-    refreshTokens: HashMap.set(withAccess.refreshTokens, ctx.fresh.refreshToken, {
-      clientId: client.clientId,
-      userId,
-      scopes,
-      expiresAt: client.type === "public" ? ctx.now + ctx.lifetimes.publicRefreshMs : undefined,
-      dead: false,
-      chain
-    })
-  }
-}
-
-const userTokenBody = (
-  accessToken: string,
-  expiresIn: number,
-  refreshToken: string,
-  scopes: ReadonlyArray<string>
-) =>
-  scopes.length === 0
-    ? { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, token_type: "bearer" }
-    : { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, scope: scopes, token_type: "bearer" }
-
-const grantAuthorizationCode = (
-  state: State,
-  ctx: Ctx,
-  client: FakeTwitch.Client,
-  request: FakeTwitch.WireRequest
-): readonly [Reply, State] => {
-  const secretFailure = checkSecret(state, client, request)
-  if (Option.isSome(secretFailure)) return secretFailure.value
-  const code = param(request, "code")
-  // guess: not documented by Twitch ("missing code", "missing redirect_uri").
-  if (code === undefined) return fail(state, 400, "missing code")
-  const redirectUri = param(request, "redirect_uri")
-  if (redirectUri === undefined) return fail(state, 400, "missing redirect_uri")
-  const record = HashMap.get(state.codes, code)
-  if (Option.isNone(record) || record.value.clientId !== client.clientId || ctx.now >= record.value.expiresAt) {
-    return fail(state, 400, "Invalid authorization code")
-  }
-  if (redirectUri !== record.value.redirectUri || !client.redirectUris.includes(redirectUri)) {
-    return fail(state, 400, "Parameter redirect_uri does not match registered URI")
-  }
-  const { scopes, userId } = record.value
-  const oidc = record.value.oidc ?? noOidc
-  const minted = mintUserToken(
-    { ...state, codes: HashMap.remove(state.codes, code) },
-    ctx,
-    client,
-    userId,
-    scopes,
-    oidc.userinfoClaims
-  )
-  const body = userTokenBody(ctx.fresh.accessToken, ctx.lifetimes.userTokenMs / 1000, ctx.fresh.refreshToken, scopes)
-  if (!scopes.includes("openid")) return [Wire.json(200, body), minted]
-  // OpenID Connect: the code flow's token answer carries the ID token.
-  return withIdToken(
-    minted,
-    idTokenClaims(minted, ctx, client.clientId, userId, scopes, oidc),
-    (idToken) => Wire.json(200, { ...body, id_token: idToken })
-  )
-}
-
-/**
- * `urn:ietf:params:oauth:grant-type:device_code`. Public clients send no secret; a
- * confidential client may, and a wrong one is refused. Answers, in order: `invalid device
- * code` (unknown, another client's, expired or used), `slow_down` when this poll comes less
- * than `interval` seconds after the previous one on the fake's clock (the interval then grows
- * by 5 s, as RFC 8628 says; guess: not documented by Twitch, which never documents
- * `slow_down`), `authorization_pending`, `access_denied` when the user denied (guess: not
- * documented by Twitch, in its envelope style), or the token. Denial and success use the code
- * up.
- */
-const grantDeviceCode = (
-  state: State,
-  ctx: Ctx,
-  client: FakeTwitch.Client,
-  request: FakeTwitch.WireRequest
-): readonly [Reply, State] => {
-  const secret = param(request, "client_secret")
-  if (secret !== undefined && secret !== client.clientSecret) return fail(state, 403, "invalid client secret")
-  const deviceCode = param(request, "device_code")
-  // guess: not documented by Twitch.
-  if (deviceCode === undefined) return fail(state, 400, "missing device_code")
-  const found = HashMap.get(state.deviceCodes, deviceCode)
-  if (Option.isNone(found) || found.value.clientId !== client.clientId || ctx.now >= found.value.expiresAt) {
-    return fail(state, 400, "invalid device code")
-  }
-  const record = found.value
-  const polled = (next: Partial<DeviceCodeRecord>): State => ({
-    ...state,
-    deviceCodes: HashMap.set(state.deviceCodes, deviceCode, { ...record, lastPollAt: ctx.now, ...next })
-  })
-  if (record.decision._tag === "Consumed") return fail(state, 400, "invalid device code")
-  if (record.lastPollAt !== undefined && ctx.now - record.lastPollAt < record.interval * 1000) {
-    return fail(polled({ interval: record.interval + 5 }), 400, "slow_down")
-  }
-  switch (record.decision._tag) {
-    case "Pending":
-      return fail(polled({}), 400, "authorization_pending")
-    case "Denied":
-      return fail(polled({ decision: { _tag: "Consumed" } }), 400, "access_denied")
-    case "Authorized": {
-      const next = polled({ decision: { _tag: "Consumed" } })
-      return [
-        Wire.json(
-          200,
-          userTokenBody(ctx.fresh.accessToken, ctx.lifetimes.userTokenMs / 1000, ctx.fresh.refreshToken, record.scopes)
-        ),
-        mintUserToken(next, ctx, client, record.decision.userId, record.scopes)
-      ]
-    }
-  }
-}
-
-/**
- * The first requested scope Twitch would refuse, if any: one not in the scopes Twitch
- * documents (the fake's own list, `internal/scopes.ts`, shared with nothing in the SDK).
- * Twitch refuses it with 400 `invalid scope requested: '<scope>'`: the wording comes from a
- * third-party client's notes (nicklaw5/helix; low confidence), Twitch does not document it.
- */
-const invalidScope = (scopes: ReadonlyArray<string>): string | undefined => scopes.find((scope) => !isKnownScope(scope))
-
-const invalidScopeMessage = (scope: string): string => `invalid scope requested: '${scope}'`
-
-const grantClientCredentials = (
-  state: State,
-  ctx: Ctx,
-  client: FakeTwitch.Client,
-  request: FakeTwitch.WireRequest
-): readonly [FakeTwitch.WireResponse, State] => {
-  const secretFailure = checkSecret(state, client, request)
-  if (Option.isSome(secretFailure)) return secretFailure.value
-  const badScope = invalidScope(Wire.parseScopes(param(request, "scope")))
-  if (badScope !== undefined) return fail(state, 400, invalidScopeMessage(badScope))
-  return [
-    Wire.json(200, {
-      access_token: ctx.fresh.accessToken,
-      expires_in: ctx.lifetimes.appTokenMs / 1000,
-      token_type: "bearer"
-    }),
-    {
-      ...state,
-      accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
-        clientId: client.clientId,
-        userId: undefined,
-        scopes: [],
-        expiresAt: ctx.now + ctx.lifetimes.appTokenMs,
-        revoked: false
-      })
-    }
-  ]
-}
-
-const grantRefreshToken = (
-  state: State,
-  ctx: Ctx,
-  client: FakeTwitch.Client,
-  request: FakeTwitch.WireRequest
-): readonly [FakeTwitch.WireResponse, State] => {
-  const refreshToken = param(request, "refresh_token")
-  // guess: not documented by Twitch.
-  if (refreshToken === undefined) return fail(state, 400, "missing refresh token")
-  if (client.type === "confidential") {
-    const secretFailure = checkSecret(state, client, request)
-    if (Option.isSome(secretFailure)) return secretFailure.value
-  }
-  const record = HashMap.get(state.refreshTokens, refreshToken)
-  if (
-    Option.isNone(record) || record.value.clientId !== client.clientId || !refreshTokenAlive(record.value, ctx.now)
-  ) {
-    return fail(state, state.quirks.refreshFailureStatus, "Invalid refresh token")
-  }
-  const { chain, scopes, userId } = record.value
-  const expiresIn = ctx.lifetimes.userTokenMs / 1000
-  if (client.type === "public" || state.quirks.rotateRefreshTokens) {
-    // Public clients: the refresh token is single use and a new one (30 days from now) comes
-    // back. Confidential clients (quirk `rotateRefreshTokens`, default on): a new one too,
-    // and the one sent stops working ("refresh tokens may change": the app must store it).
-    const spent = HashMap.set(state.refreshTokens, refreshToken, { ...record.value, dead: true })
-    return [
-      Wire.json(200, userTokenBody(ctx.fresh.accessToken, expiresIn, ctx.fresh.refreshToken, scopes)),
-      mintUserToken({ ...state, refreshTokens: spent }, ctx, client, userId, scopes, [], chain)
-    ]
-  }
-  // Confidential clients, rotation off: the refresh token does not expire, stays valid and
-  // is returned again.
-  return [
-    Wire.json(200, userTokenBody(ctx.fresh.accessToken, expiresIn, refreshToken, scopes)),
-    addChainedAccessToken(state, ctx, chain, {
-      clientId: client.clientId,
-      userId,
-      scopes,
-      expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
-      revoked: false
-    })
-  ]
-}
-
-const tokenTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "POST") return notFound(state)
-  const clientId = param(request, "client_id")
-  // guess: not documented by Twitch ("missing client id", and "unsupported grant type" below).
-  if (clientId === undefined) return fail(state, 400, "missing client id")
-  const client = HashMap.get(state.clients, clientId)
-  if (Option.isNone(client)) return fail(state, 400, "invalid client")
-  switch (param(request, "grant_type")) {
-    case "authorization_code":
-      return grantAuthorizationCode(state, ctx, client.value, request)
-    case "client_credentials":
-      return grantClientCredentials(state, ctx, client.value, request)
-    case "refresh_token":
-      return grantRefreshToken(state, ctx, client.value, request)
-    case "urn:ietf:params:oauth:grant-type:device_code":
-      return grantDeviceCode(state, ctx, client.value, request)
-    default:
-      return fail(state, 400, "unsupported grant type")
-  }
-}
-
-/**
- * `/validate` takes `Authorization: OAuth <token>` and, the docs add, "the Bearer prefix in
- * place of OAuth" (https://dev.twitch.tv/docs/authentication/validate-tokens/): those two
- * spellings only. Guess: not documented by Twitch: how it treats other casings (`oauth`,
- * `BEARER`); no capture was found, so the fake holds clients to the documented spellings and
- * answers other ones as a missing token, as Helix treats a scheme it does not take
- * (twitchdev/issues#105, #219).
- */
-const validatePattern = /^(?:OAuth|Bearer) +(\S+)\s*$/
-
-const validateTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "GET") return notFound(state)
-  const header = request.headers["authorization"]
-  const match = header === undefined ? null : validatePattern.exec(header.trim())
-  const token = match === null ? undefined : match[1]
-  if (token === undefined) return fail(state, 401, "missing authorization token")
-  const record = HashMap.get(state.accessTokens, token)
-  if (Option.isNone(record) || !accessTokenAlive(record.value, ctx.now)) {
-    return fail(state, 401, "invalid access token")
-  }
-  const { clientId, expiresAt, scopes, userId } = record.value
-  // A scope-less user token: `null` (twitchdev/issues#1037, #1145); an app token: `[]` (#105).
-  const nullScopes = state.quirks.emptyScopes === "twitch" ? userId !== undefined : state.quirks.emptyScopes === "null"
-  const scopesValue = scopes.length === 0 && nullScopes ? null : scopes
-  const expiresIn = secondsLeft(expiresAt, ctx.now)
-  const user = userId === undefined ? Option.none() : HashMap.get(state.users, userId)
-  if (Option.isSome(user)) {
-    return [
-      Wire.json(200, {
-        client_id: clientId,
-        login: user.value.login,
-        scopes: scopesValue,
-        user_id: user.value.userId,
-        expires_in: expiresIn
-      }),
-      state
-    ]
-  }
-  const body = state.quirks.appTokenValidateIdentity === "null"
-    ? { client_id: clientId, login: null, scopes: scopesValue, user_id: null, expires_in: expiresIn }
-    : { client_id: clientId, scopes: scopesValue, expires_in: expiresIn }
-  return [Wire.json(200, body), state]
-}
-
-const revokeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "POST") return notFound(state)
-  const clientId = param(request, "client_id")
-  // guess: not documented by Twitch ("missing client id").
-  if (clientId === undefined) return fail(state, 400, "missing client id")
-  if (!HashMap.has(state.clients, clientId)) return fail(state, 404, "client does not exist")
-  const token = param(request, "token")
-  if (token === undefined) return fail(state, 400, "missing oauth token")
-  const record = HashMap.get(state.accessTokens, token)
-  if (Option.isNone(record) || record.value.clientId !== clientId || !accessTokenAlive(record.value, ctx.now)) {
-    return fail(state, 400, "Invalid token")
-  }
-  return [
-    { status: 200, headers: {}, body: "" },
-    { ...state, accessTokens: HashMap.set(state.accessTokens, token, { ...record.value, revoked: true }) }
-  ]
-}
-
-/**
- * The parameters a consent page was shown for, canonically (names sorted; the page's own
- * fields left out): what its form must send back for its token to count.
- */
-const consentBinding = (params: Record<string, string>): string =>
-  JSON.stringify(
-    Object.entries(params)
-      .filter(([name]) => name !== Consent.tokenField && name !== Consent.decisionField)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  )
-
-/** A validated authorize request: what the consent, or its refusal, needs. */
-interface AuthorizeRequest {
-  readonly client: FakeTwitch.Client
-  readonly redirectUri: string
-  readonly stateParam: ReadonlyArray<readonly [string, string]>
-  readonly kinds: ReadonlySet<string>
-  readonly scopes: ReadonlyArray<string>
-  readonly oidc: OidcRequest
-}
-
-/**
- * Checks an authorize request as id.twitch.tv does before it shows its page: an error that
- * cannot be redirected is a JSON error body, a redirect mismatch goes to the app's first
- * registered URI.
- */
-const validateAuthorize = (
-  state: State,
-  request: FakeTwitch.WireRequest
-): Either.Either<AuthorizeRequest, readonly [FakeTwitch.WireResponse, State]> => {
-  const clientId = param(request, "client_id")
-  if (clientId === undefined) return Either.left(fail(state, 400, "missing client_id"))
-  const client = HashMap.get(state.clients, clientId)
-  if (Option.isNone(client)) return Either.left(fail(state, 400, "invalid client"))
-  const redirectUri = param(request, "redirect_uri")
-  if (redirectUri === undefined) return Either.left(fail(state, 400, "missing redirect_uri"))
-  const state_ = param(request, "state")
-  const stateParam: ReadonlyArray<readonly [string, string]> = state_ === undefined ? [] : [["state", state_]]
-  if (!client.value.redirectUris.includes(redirectUri)) {
-    const first = client.value.redirectUris[0]
-    if (first === undefined) return Either.left(fail(state, 400, "Parameter redirect_uri does not match registered URI"))
-    return Either.left([
-      Wire.redirect(Wire.withQuery(first, [
-        ["error", "redirect_mismatch"],
-        ["error_description", "Parameter redirect_uri does not match registered URI"],
-        ...stateParam
-      ])),
-      state
-    ])
-  }
-  const responseType = param(request, "response_type")
-  if (responseType === undefined) return Either.left(fail(state, 400, "missing response_type"))
-  const kinds = new Set(Wire.parseScopes(responseType))
-  const wantsIdToken = kinds.has("id_token")
-  const supported = kinds.size === 1
-    ? kinds.has("code") || kinds.has("token") || wantsIdToken
-    : kinds.size === 2 && kinds.has("token") && wantsIdToken
-  if (!supported) return Either.left(fail(state, 400, "unsupported response_type"))
-  const oidc = parseOidcRequest(param(request, "nonce"), param(request, "claims"))
-  if (Option.isNone(oidc)) return Either.left(fail(state, 400, "invalid claims parameter"))
-  const scopes = Wire.parseScopes(param(request, "scope"))
-  // Twitch refuses a scope it does not know with an error page, not a redirect to the app:
-  // users who asked for the retired `chat_login` saw `{"status":400,"message":"Sorry, the
-  // scope you are requesting is currently unavailable…"}` in the browser (HiDeoo/YaTA#22,
-  // jprjr/docker-multistreamer#22). Guess: not documented by Twitch — the wording for an
-  // unknown scope, taken from the token endpoint's `invalid scope requested: '<s>'`.
-  const unknown = scopes.find((scope) => !isKnownScope(scope))
-  if (unknown !== undefined) return Either.left(fail(state, 400, `invalid scope requested: '${unknown}'`))
-  // A guess: Twitch documents that ID tokens need the `openid` scope, not how it refuses.
-  if (wantsIdToken && !scopes.includes("openid")) return Either.left(fail(state, 400, "missing openid scope"))
-  return Either.right({ client: client.value, redirectUri, stateParam, kinds, scopes, oidc: oidc.value })
-}
-
-/**
- * The user refused (Cancel, or `denyNextAuthorization`): Twitch's documented redirect
- * `error=access_denied&error_description=The+user+denied+you+access&state=…`
- * (https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/, "If the user didn't
- * authorize your app"), in the query string even for the implicit flow.
- */
-const deniedRedirect = (authorize: AuthorizeRequest): FakeTwitch.WireResponse =>
-  Wire.redirect(Wire.withQuery(authorize.redirectUri, [
-    ["error", "access_denied"],
-    ["error_description", "The user denied you access"],
-    ...authorize.stateParam
-  ]))
-
-/** The user consented: a code in the query, or the implicit grant's fragment. */
-const consentGranted = (state: State, ctx: Ctx, authorize: AuthorizeRequest, userId: string): readonly [Reply, State] => {
-  const { kinds, oidc, redirectUri, scopes, stateParam } = authorize
-  const clientId = authorize.client.clientId
-  if (state.denyNext) return [deniedRedirect(authorize), { ...state, denyNext: false }]
-  const wantsIdToken = kinds.has("id_token")
-  const wantsToken = kinds.has("token")
-  const scopeParam = scopes.join(" ")
-  if (kinds.has("code")) {
-    return [
-      Wire.redirect(Wire.withQuery(redirectUri, [["code", ctx.fresh.code], ["scope", scopeParam], ...stateParam])),
-      {
-        ...state,
-        codes: HashMap.set(state.codes, ctx.fresh.code, {
-          clientId,
-          userId,
-          scopes,
-          redirectUri,
-          expiresAt: ctx.now + ctx.lifetimes.codeMs,
-          oidc
-        })
-      }
-    ]
-  }
-  // Implicit grant: a user access token in the fragment, no refresh token, no expires_in;
-  // OpenID Connect adds (or, for `id_token` alone, only gives) an ID token.
-  const next: State = wantsToken
-    ? {
-      ...state,
-      accessTokens: HashMap.set(state.accessTokens, ctx.fresh.accessToken, {
-        clientId,
-        userId,
-        scopes,
-        expiresAt: ctx.now + ctx.lifetimes.userTokenMs,
-        revoked: false,
-        userinfoClaims: oidc.userinfoClaims
-      })
-    }
-    : state
-  const fragment = (idToken: string | undefined) =>
-    Wire.redirect(Wire.withFragment(redirectUri, [
-      ...(wantsToken ? [["access_token", ctx.fresh.accessToken] as const] : []),
-      ...(idToken === undefined ? [] : [["id_token", idToken] as const]),
-      ["scope", scopeParam],
-      ...stateParam,
-      ...(wantsToken ? [["token_type", "bearer"] as const] : [])
-    ]))
-  if (!wantsIdToken) return [fragment(undefined), next]
-  return withIdToken(next, idTokenClaims(next, ctx, clientId, userId, scopes, oidc), fragment)
-}
-
-/**
- * `/oauth2/authorize`. `GET`: the consent page (or, with `autoConsent`, the consenting user's
- * consent at once). `POST`: the page's form — a click on Authorize or Cancel.
- *
- * The form cannot be forged by another page more than Twitch's can: its `consent_token` is
- * minted with the page (single use, bound to every request parameter and to the user shown),
- * the page cannot be read cross-origin (no CORS header on it, see `internal/http.ts`) nor
- * framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`).
- */
-const authorizeTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  const method = request.method.toUpperCase()
-  if (method !== "GET" && method !== "POST") return notFound(state)
-  const valid = validateAuthorize(state, request)
-  if (Either.isLeft(valid)) return valid.left
-  const authorize = valid.right
-  if (method === "GET") {
-    const userId = state.consentingUser
-    const user = userId === undefined ? Option.none() : HashMap.get(state.users, userId)
-    if (Option.isNone(user)) return fail(state, 400, "no user to consent (FakeTwitch has no users)")
-    if (state.quirks.autoConsent) return consentGranted(state, ctx, authorize, user.value.userId)
-    // The page's token: the fresh code, which a GET never uses for a code.
-    const token = ctx.fresh.code
-    const live = HashMap.filter(state.consents, (record) => ctx.now < record.expiresAt)
-    return [
-      Consent.page({
-        client: authorize.client,
-        user: user.value,
-        scopes: authorize.scopes,
-        action: `${new URL(ctx.issuer).pathname.replace(/\/$/, "")}/authorize`,
-        params: request.params,
-        token
-      }),
-      {
-        ...state,
-        consents: HashMap.set(live, token, {
-          params: consentBinding(request.params),
-          userId: user.value.userId,
-          expiresAt: ctx.now + ctx.lifetimes.codeMs
-        })
-      }
-    ]
-  }
-  const decision = param(request, Consent.decisionField)
-  // Guess: not documented by Twitch (its page's form is its own); a JSON error like the
-  // other requests id.twitch.tv cannot redirect.
-  if (!Consent.isDecision(decision)) return fail(state, 400, "invalid decision")
-  const token = param(request, Consent.tokenField)
-  const record = token === undefined ? Option.none() : HashMap.get(state.consents, token)
-  if (
-    token === undefined || Option.isNone(record) || ctx.now >= record.value.expiresAt ||
-    record.value.params !== consentBinding(request.params)
-  ) {
-    // Guess: not documented by Twitch. A form that no page of ours produced: a forgery, a
-    // replay, an altered parameter, or a page left open past its lifetime.
-    return fail(state, 403, "invalid consent token")
-  }
-  const answered: State = { ...state, consents: HashMap.remove(state.consents, token) }
-  if (decision === "cancel") return [deniedRedirect(authorize), answered]
-  return consentGranted(answered, ctx, authorize, record.value.userId)
-}
-
-// ---------------------------------------------------------------------------------------------
-// device code flow
-// ---------------------------------------------------------------------------------------------
-
-/**
- * `POST /oauth2/device`: `client_id` and `scopes` (plural) from the body; `scopes` in the
- * query string is ignored, like id.twitch.tv does (a scope-less authorization).
- */
-const deviceTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "POST") return notFound(state)
-  const clientId = param(request, "client_id")
-  // guess: not documented by Twitch ("missing client id").
-  if (clientId === undefined) return fail(state, 400, "missing client id")
-  const client = HashMap.get(state.clients, clientId)
-  if (Option.isNone(client)) return fail(state, 400, "invalid client")
-  const scopes = Wire.parseScopes((request.bodyParams ?? request.params)["scopes"])
-  const badScope = invalidScope(scopes)
-  if (badScope !== undefined) return fail(state, 400, invalidScopeMessage(badScope))
-  const userCode = ctx.fresh.userCode
-  const verificationUri = Wire.withQuery(
-    ctx.lifetimes.verificationUri,
-    client.value.type === "public" ? [["public", "true"], ["device-code", userCode]] : [["device-code", userCode]]
-  )
-  const record: DeviceCodeRecord = {
-    clientId,
-    userCode,
-    scopes,
-    expiresAt: ctx.now + ctx.lifetimes.deviceCodeSeconds * 1000,
-    interval: ctx.lifetimes.deviceIntervalSeconds,
-    decision: { _tag: "Pending" },
-    lastPollAt: undefined
-  }
-  return [
-    Wire.json(200, {
-      device_code: ctx.fresh.deviceCode,
-      expires_in: ctx.lifetimes.deviceCodeSeconds,
-      interval: ctx.lifetimes.deviceIntervalSeconds,
-      user_code: userCode,
-      verification_uri: verificationUri
-    }),
-    { ...state, deviceCodes: HashMap.set(state.deviceCodes, ctx.fresh.deviceCode, record) }
-  ]
-}
-
-/**
- * The user, on the activation page, approves (as `userId`) or denies a pending user code.
- * `Left` is the reason it cannot: the code is unknown, expired or not pending, or the user
- * is unknown.
- */
-const decideDevice = (
-  state: State,
-  now: number,
-  userCode: string,
-  decision: "approve" | "deny",
-  userId: string | undefined
-): Either.Either<State, "invalid user code" | "invalid user"> => {
-  const wanted = userCode.trim().toUpperCase()
-  for (const [deviceCode, record] of state.deviceCodes) {
-    if (record.userCode !== wanted) continue
-    if (record.decision._tag !== "Pending" || now >= record.expiresAt) return Either.left("invalid user code")
-    let next: DeviceDecision = { _tag: "Denied" }
-    if (decision === "approve") {
-      const approver = userId ?? state.consentingUser
-      if (approver === undefined || !HashMap.has(state.users, approver)) return Either.left("invalid user")
-      next = { _tag: "Authorized", userId: approver }
-    }
-    return Either.right({
-      ...state,
-      deviceCodes: HashMap.set(state.deviceCodes, deviceCode, { ...record, decision: next })
-    })
-  }
-  return Either.left("invalid user code")
-}
-
-const activateTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "POST") return notFound(state)
-  const userCode = param(request, "user_code") ?? param(request, "device-code")
-  if (userCode === undefined) return fail(state, 400, "missing user_code")
-  const decision = param(request, "decision") ?? "approve"
-  if (decision !== "approve" && decision !== "deny") return fail(state, 400, "invalid decision")
-  return Either.match(decideDevice(state, ctx.now, userCode, decision, param(request, "user_id")), {
-    onLeft: (message) => fail(state, 400, message),
-    onRight: (next) => [
-      Wire.json(200, {
-        user_code: userCode.trim().toUpperCase(),
-        status: decision === "approve" ? "authorized" : "denied"
-      }),
-      next
-    ]
-  })
-}
-
-const deviceCodeStatus = (state: State, now: number, userCode: string): Option.Option<FakeTwitch.DeviceCodeStatus> => {
-  const wanted = userCode.trim().toUpperCase()
-  for (const record of HashMap.values(state.deviceCodes)) {
-    if (record.userCode !== wanted) continue
-    if (record.decision._tag === "Consumed") return Option.some("consumed")
-    if (now >= record.expiresAt) return Option.some("expired")
-    return Option.some(
-      record.decision._tag === "Pending" ? "pending" : record.decision._tag === "Denied" ? "denied" : "authorized"
-    )
-  }
-  return Option.none()
-}
-
-// ---------------------------------------------------------------------------------------------
-// OpenID Connect
-// ---------------------------------------------------------------------------------------------
-
-/** The public half of the signing key, as `/oauth2/keys` serves it. */
-interface PublicJwk {
-  readonly alg: "RS256"
-  readonly e: string
-  readonly kid: string
-  readonly kty: "RSA"
-  readonly n: string
-  readonly use: "sig"
-}
-
-interface SigningKey {
-  readonly privateKey: CryptoKey
-  readonly jwk: PublicJwk
-}
-
-/** Twitch's JWKS uses `kid` "1"; the foreign key reuses it, so only the signature differs. */
-const signingKid = "1"
-
-const rsaAlgorithm = {
-  name: "RSASSA-PKCS1-v1_5",
-  modulusLength: 2048,
-  publicExponent: new Uint8Array([1, 0, 1]),
-  hash: "SHA-256"
-} as const
-
-const generateSigningKey = async (kid: string = signingKid): Promise<SigningKey> => {
-  const pair = await globalThis.crypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])
-  const exported = await globalThis.crypto.subtle.exportKey("jwk", pair.publicKey)
-  return {
-    privateKey: pair.privateKey,
-    jwk: { alg: "RS256", e: exported.e ?? "", kid, kty: "RSA", n: exported.n ?? "", use: "sig" }
-  }
-}
-
-const encoder = new TextEncoder()
-const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
-
-/**
- * A compact RS256 JWS. Written here on WebCrypto, not with the SDK's JOSE library, so that
- * the fake shares no code with the verifier it tests.
- */
-const signJwt = async (
-  key: SigningKey,
-  claims: Readonly<Record<string, unknown>>,
-  kid: string = key.jwk.kid
-): Promise<string> => {
-  const header = base64Url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT", kid })))
-  const payload = base64Url(encoder.encode(JSON.stringify(claims)))
-  const input = `${header}.${payload}`
-  const signature = await globalThis.crypto.subtle.sign(rsaAlgorithm.name, key.privateKey, encoder.encode(input))
-  return `${input}.${base64Url(new Uint8Array(signature))}`
-}
-
-const isNeedsIdToken = (reply: Reply): reply is NeedsIdToken => "_tag" in reply && reply._tag === "NeedsIdToken"
-
-/** The `claims` names Twitch serves (besides the defaults), per its discovery document. */
-const claimsSupported = [
-  "email",
-  "email_verified",
-  "picture",
-  "preferred_username",
-  "exp",
-  "iss",
-  "sub",
-  "azp",
-  "aud",
-  "iat",
-  "updated_at"
-] as const
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-/** `nonce` and the names asked for in the `claims` JSON; `None` when `claims` is not a JSON object. */
-const parseOidcRequest = (nonce: string | undefined, claims: string | undefined): Option.Option<OidcRequest> => {
-  if (claims === undefined) return Option.some({ ...noOidc, nonce })
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(claims)
-  } catch {
-    return Option.none()
-  }
-  if (!isRecord(parsed)) return Option.none()
-  const names = (section: unknown) => (isRecord(section) ? Object.keys(section) : [])
-  return Option.some({ nonce, idTokenClaims: names(parsed["id_token"]), userinfoClaims: names(parsed["userinfo"]) })
-}
-
-/** What `updated_at` says for every fake user. */
-const userUpdatedAt = "2022-02-03T16:16:16.968509Z"
-
-/** The claims asked for with `claims`; `email` and `email_verified` only with `user:read:email`. */
-const requestedClaims = (
-  user: FakeTwitch.User,
-  requested: ReadonlyArray<string>,
-  scopes: ReadonlyArray<string>
-): Record<string, unknown> => {
-  const out: Record<string, unknown> = {}
-  const canEmail = scopes.includes("user:read:email")
-  for (const name of requested) {
-    if (name === "email" && canEmail) out["email"] = `${user.login}@example.com`
-    if (name === "email_verified" && canEmail) out["email_verified"] = true
-    if (name === "picture") out["picture"] = `https://static-cdn.jtvnw.net/jtv_user_pictures/${user.userId}-profile_image-300x300.png`
-    if (name === "updated_at") out["updated_at"] = userUpdatedAt
-  }
-  return out
-}
-
-const seconds = (millis: number): number => Math.floor(millis / 1000)
-
-const userOf = (state: State, userId: string): FakeTwitch.User =>
-  Option.getOrElse(HashMap.get(state.users, userId), () => ({ userId, login: userId }))
-
-/** An ID token's claims: `iss, sub, aud, exp, iat, nonce` (when given), `azp`, `preferred_username`, then the requested ones. */
-const idTokenClaims = (
-  state: State,
-  ctx: Ctx,
-  clientId: string,
-  userId: string,
-  scopes: ReadonlyArray<string>,
-  oidc: OidcRequest
-): Record<string, unknown> => {
-  const user = userOf(state, userId)
-  const now = seconds(ctx.now)
-  return {
-    iss: ctx.issuer,
-    sub: userId,
-    aud: clientId,
-    exp: now + ctx.lifetimes.idTokenSeconds,
-    iat: now,
-    ...(oidc.nonce === undefined ? {} : { nonce: oidc.nonce }),
-    azp: clientId,
-    preferred_username: displayName(user.login),
-    ...requestedClaims(user, oidc.idTokenClaims, scopes)
-  }
-}
-
-/** Asks for an ID token with `claims`, applying (and using up) the test's overrides. */
-const withIdToken = (
-  state: State,
-  claims: Record<string, unknown>,
-  respond: (idToken: string) => FakeTwitch.WireResponse
-): readonly [Reply, State] => {
-  const overrides = state.idTokenOverrides
-  return [
-    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", kid: overrides?.kid, respond },
-    { ...state, idTokenOverrides: undefined }
-  ]
-}
-
-const keysTransition = (request: FakeTwitch.WireRequest, jwk: PublicJwk): Transition => (state) =>
-  request.method.toUpperCase() !== "GET" ? notFound(state) : [Wire.json(200, { keys: [jwk] }), state]
-
-const discoveryTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  if (request.method.toUpperCase() !== "GET") return notFound(state)
-  const base = ctx.issuer
-  return [
-    Wire.json(200, {
-      authorization_endpoint: `${base}/authorize`,
-      claims_parameter_supported: true,
-      claims_supported: claimsSupported,
-      id_token_signing_alg_values_supported: ["RS256"],
-      issuer: base,
-      jwks_uri: `${base}/keys`,
-      response_types_supported: ["id_token", "code", "token", "code id_token", "token id_token"],
-      scopes_supported: ["openid"],
-      subject_types_supported: ["public"],
-      token_endpoint: `${base}/token`,
-      token_endpoint_auth_methods_supported: ["client_secret_post"],
-      userinfo_endpoint: `${base}/userinfo`
-    }),
-    state
-  ]
-}
-
-/**
- * `/oauth2/userinfo` with `Authorization: Bearer <token>`: the user's claims. Twitch documents
- * the success only; the refusals are guesses in its envelope style: 401 `missing authorization
- * token` / `invalid access token` (as `/validate`), 403 `missing required scope: openid`.
- */
-const userinfoTransition: (request: FakeTwitch.WireRequest) => Transition = (request) => (state, ctx) => {
-  const method = request.method.toUpperCase()
-  if (method !== "GET" && method !== "POST") return notFound(state)
-  const authorization = header(request, "authorization")
-  const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
-  const token = match === null ? undefined : match[1]
-  if (token === undefined) return fail(state, 401, "missing authorization token")
-  const record = HashMap.get(state.accessTokens, token)
-  if (Option.isNone(record) || !accessTokenAlive(record.value, ctx.now)) return fail(state, 401, "invalid access token")
-  const { clientId, scopes, userId, userinfoClaims } = record.value
-  if (userId === undefined || !scopes.includes("openid")) return fail(state, 403, "missing required scope: openid")
-  const user = userOf(state, userId)
-  const now = seconds(ctx.now)
-  return [
-    Wire.json(200, {
-      aud: clientId,
-      exp: now + ctx.lifetimes.idTokenSeconds,
-      iat: now,
-      iss: ctx.issuer,
-      sub: userId,
-      preferred_username: displayName(user.login),
-      ...requestedClaims(user, userinfoClaims ?? [], scopes)
-    }),
-    state
-  ]
-}
-
-// ---------------------------------------------------------------------------------------------
-// helix (api.twitch.tv/helix)
-// ---------------------------------------------------------------------------------------------
-
-const helixWindowMs = 60_000
-
-/** What Helix answers in `created_at` for every fake user. */
-const helixCreatedAt = "2016-12-14T20:32:28Z"
-
-/** Header lookup: lowercase names per the wire contract, any casing tolerated. */
-const header = (request: FakeTwitch.WireRequest, name: string): string | undefined => {
-  const exact = request.headers[name]
-  if (exact !== undefined) return exact
-  const entry = Object.entries(request.headers).find(([key]) => key.toLowerCase() === name)
-  return entry === undefined ? undefined : entry[1]
-}
-
-interface RateLimit {
-  readonly limit: number
-  readonly remaining: number
-  /** Unix seconds. */
-  readonly reset: number
-}
-
-const rateLimitHeaders = (rate: RateLimit): Record<string, string> => ({
-  "ratelimit-limit": String(rate.limit),
-  "ratelimit-remaining": String(rate.remaining),
-  "ratelimit-reset": String(rate.reset)
-})
-
-/**
- * The rate-limit bucket a Helix request draws from, keyed as Twitch's API guide describes
- * (https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits): app access tokens share one
- * bucket per client ID, user access tokens one per client ID and user. The `Client-Id`, plus
- * the user of the bearer token when it is a known user token; otherwise (no token, unknown
- * token, app token) the client's app bucket.
- */
-const helixBucketKey = (state: State, request: FakeTwitch.WireRequest): string => {
-  const clientId = header(request, "client-id")?.trim() ?? ""
-  const authorization = header(request, "authorization")
-  const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
-  const userId = match?.[1] === undefined
-    ? undefined
-    : Option.getOrUndefined(HashMap.get(state.accessTokens, match[1]))?.userId
-  return userId === undefined ? `app ${clientId}` : `user ${clientId} ${userId}`
-}
-
-/**
- * Takes one point from the request's bucket ({@link helixBucketKey}; a one-minute window
- * that starts with its first request). `exhausted`: there was none left.
- */
-const chargeHelix = (
-  state: State,
-  ctx: Ctx,
-  request: FakeTwitch.WireRequest
-): readonly [RateLimit & { readonly exhausted: boolean }, State] => {
-  const key = helixBucketKey(state, request)
-  const limit = ctx.lifetimes.helixRateLimit
-  const bucket = HashMap.get(state.helixBuckets, key).pipe(
-    Option.filter((b) => ctx.now < b.windowStart + helixWindowMs),
-    Option.getOrElse((): HelixBucket => ({ windowStart: ctx.now, used: 0 }))
-  )
-  const reset = Math.ceil((bucket.windowStart + helixWindowMs) / 1000)
-  const exhausted = bucket.used >= limit
-  const next: HelixBucket = exhausted ? bucket : { windowStart: bucket.windowStart, used: bucket.used + 1 }
-  return [
-    { limit, remaining: Math.max(0, limit - next.used), reset, exhausted },
-    { ...state, helixBuckets: HashMap.set(state.helixBuckets, key, next) }
-  ]
-}
-
-/** Helix's error envelope: always `{"error":"<reason>","status":N,"message":"..."}`. */
-const helixError = (status: number, message: string, headers: Record<string, string> = {}): FakeTwitch.WireResponse =>
-  Wire.json(status, { error: Wire.reasonPhrase(status), status, message }, headers)
-
-const withHeaders = (response: FakeTwitch.WireResponse, headers: Record<string, string>): FakeTwitch.WireResponse => ({
-  ...response,
-  headers: { ...response.headers, ...headers }
-})
-
-/**
- * Helix takes only `Bearer`, spelt so: `OAuth` is answered 401 `OAuth token is missing`
- * (twitchdev/issues#105), and so is `bearer …` — Twitch answers a lowercase `bearer` with a
- * 401 and considers it "not a bug" (twitchdev/issues#219, closed); that issue shows no body,
- * so the message for it is a guess: not documented by Twitch (the one it sends for `OAuth`).
- * `/oauth2/userinfo` documents the same `Authorization: Bearer` header and shares this.
- */
-const helixBearerPattern = /^Bearer +(\S+)\s*$/
-
-type HelixAuth =
-  | { readonly _tag: "Authorized"; readonly token: AccessTokenRecord }
-  | { readonly _tag: "Rejected"; readonly response: FakeTwitch.WireResponse }
-
-const rejected = (message: string): HelixAuth => ({ _tag: "Rejected", response: helixError(401, message) })
-
-const helixAuthenticate = (state: State, now: number, request: FakeTwitch.WireRequest): HelixAuth => {
-  const authorization = header(request, "authorization")
-  const match = authorization === undefined ? null : helixBearerPattern.exec(authorization.trim())
-  const token = match === null ? undefined : match[1]
-  // guess: not documented by Twitch ("Client ID is missing", two lines down); "OAuth token is missing" is observed (twitchdev/issues#105).
-  if (token === undefined) return rejected("OAuth token is missing")
-  const clientId = header(request, "client-id")?.trim()
-  if (clientId === undefined || clientId === "") return rejected("Client ID is missing")
-  const record = HashMap.get(state.accessTokens, token)
-  if (Option.isNone(record) || !accessTokenAlive(record.value, now)) return rejected("Invalid OAuth token")
-  if (record.value.clientId !== clientId) return rejected("Client ID and OAuth token do not match")
-  return { _tag: "Authorized", token: record.value }
-}
-
-type HelixHandler = (state: State, token: AccessTokenRecord, request: FakeTwitch.WireRequest) => FakeTwitch.WireResponse
-
-const displayName = (login: string): string => login.charAt(0).toUpperCase() + login.slice(1)
-
-const helixUser = (user: FakeTwitch.User, withEmail: boolean) => ({
-  id: user.userId,
-  login: user.login,
-  display_name: displayName(user.login),
-  type: "",
-  broadcaster_type: "",
-  description: "",
-  profile_image_url: "",
-  offline_image_url: "",
-  view_count: 0,
-  ...(withEmail ? { email: `${user.login}@example.com` } : {}),
-  created_at: helixCreatedAt
-})
-
-/** `GET /users`: the token's user, or the users named by `id` / `login` (unknown ones omitted). */
-const getUsers: HelixHandler = (state, token, request) => {
-  const id = param(request, "id")
-  const login = param(request, "login")
-  const found: Array<FakeTwitch.User> = []
-  if (id === undefined && login === undefined) {
-    // guess: not documented by Twitch (the message).
-    if (token.userId === undefined) return helixError(400, "Missing required parameter \"id\" or \"login\"")
-    found.push(...Option.toArray(HashMap.get(state.users, token.userId)))
-  } else {
-    if (id !== undefined) found.push(...Option.toArray(HashMap.get(state.users, id)))
-    if (login !== undefined) {
-      const lower = login.toLowerCase()
-      for (const user of HashMap.values(state.users)) {
-        if (user.login === lower && !found.some((u) => u.userId === user.userId)) found.push(user)
-      }
-    }
-  }
-  // Like Helix, the email is only shown for the user who granted `user:read:email`.
-  const emailOf = token.scopes.includes("user:read:email") ? token.userId : undefined
-  return Wire.json(200, { data: found.map((user) => helixUser(user, user.userId === emailOf)) })
-}
-
-/**
- * The message Helix answers (401) when a route acting for the broadcaster gets another user's
- * ID: the Get Moderators reference's response codes
- * (https://dev.twitch.tv/docs/api/reference/#get-moderators), whose `broadcaster_id` "must
- * match the user ID in the access token".
- */
-const broadcasterMismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
-
-/**
- * `GET /moderation/moderators`: scope-guarded, for the token's own channel only (the
- * `broadcaster_id` must be the token's user); the fake has no moderators.
- */
-const getModerators: HelixHandler = (_state, token, request) => {
-  if (!token.scopes.includes("moderation:read") && !token.scopes.includes("channel:manage:moderators")) {
-    return helixError(401, "Missing scope: moderation:read")
-  }
-  const broadcasterId = param(request, "broadcaster_id")
-  // guess: not documented by Twitch (the message).
-  if (broadcasterId === undefined) return helixError(400, "Missing required parameter \"broadcaster_id\"")
-  if (broadcasterId !== token.userId) return helixError(401, broadcasterMismatch)
-  return Wire.json(200, { data: [], pagination: {} })
-}
-
-const helixRoutes: ReadonlyMap<string, HelixHandler> = new Map([
-  ["GET /users", getUsers],
-  ["GET /moderation/moderators", getModerators]
-])
-
-const helixTransition: (request: FakeTwitch.HelixRequest) => Transition = (request) => (state, ctx) => {
-  const [rate, charged] = chargeHelix(state, ctx, request)
-  const headers = rateLimitHeaders(rate)
-  if (rate.exhausted) return [helixError(429, "Too Many Requests", headers), charged]
-  const path = request.path.startsWith("/") ? request.path : `/${request.path}`
-  const handler = helixRoutes.get(`${request.method.toUpperCase()} ${path}`)
-  // guess: not documented by Twitch (a 404 envelope with an empty message).
-  if (handler === undefined) return [helixError(404, "", headers), charged]
-  const auth = helixAuthenticate(charged, ctx.now, request)
-  const response = auth._tag === "Rejected" ? auth.response : handler(charged, auth.token, request)
-  return [withHeaders(response, headers), charged]
-}
-
-type AnswerFault = Exclude<FakeTwitch.Fault, { readonly _tag: "Delay" | "Hang" }>
-
-/** What a `Reset` fault answers: nothing; the transport drops the connection. */
-const resetAnswer: FakeTwitch.WireResponse = { status: 0, headers: {}, body: "", reset: true }
-
-/** The answer of a `Raw` fault: exactly what the test gave. */
-const rawAnswer = (fault: Extract<AnswerFault, { readonly _tag: "Raw" }>): FakeTwitch.WireResponse => ({
-  status: fault.status ?? 200,
-  headers: { ...fault.headers },
-  body: fault.body
-})
-
-/** A 5xx with the given body (a proxy's page) instead of the envelope. */
-const serverErrorBody = (status: number, body: string, contentType: string | undefined): FakeTwitch.WireResponse => ({
-  status,
-  headers: { "content-type": contentType ?? "text/html; charset=utf-8" },
-  body
-})
-
-/** A fault on Helix: Helix envelopes, and the rate-limit headers like every Helix answer. */
-const helixFault: (request: FakeTwitch.WireRequest) => (fault: AnswerFault) => Transition =
-  (request) => (fault) => (state, ctx) => {
-    if (fault._tag === "Reset") return [resetAnswer, state]
-    if (fault._tag === "Raw") return [rawAnswer(fault), state]
-    const [rate, charged] = chargeHelix(state, ctx, request)
-    switch (fault._tag) {
-      case "RateLimited": {
-        const reset = Math.floor(ctx.now / 1000) + (fault.resetAfterSeconds ?? 1)
-        const all = rateLimitHeaders({ limit: rate.limit, remaining: 0, reset })
-        const { "ratelimit-reset": _, ...withoutReset } = all
-        const headers = fault.resetHeader === false ? withoutReset : all
-        return [helixError(429, "Too Many Requests", headers), charged]
-      }
-      case "ServerError": {
-        const status = fault.status ?? 503
-        return [
-          fault.body === undefined
-            ? helixError(status, Wire.reasonPhrase(status), rateLimitHeaders(rate))
-            : withHeaders(serverErrorBody(status, fault.body, fault.contentType), rateLimitHeaders(rate)),
-          charged
-        ]
-      }
-      case "Malformed":
-        return [
-          {
-            status: 200,
-            headers: { "content-type": "application/json", ...rateLimitHeaders(rate) },
-            body: fault.body ?? "{\"data\":[{\"id"
-          },
-          charged
-        ]
-    }
-  }
-
-const oauthFault = (fault: AnswerFault): Transition => (state, ctx) => [
-  faultResponse(fault, state.quirks.includeErrorField, ctx.now),
-  state
-]
-
-const faultResponse = (
-  fault: AnswerFault,
-  includeErrorField: boolean,
-  now: number
-): FakeTwitch.WireResponse => {
-  switch (fault._tag) {
-    case "ServerError": {
-      const status = fault.status ?? 503
-      return fault.body === undefined
-        ? Wire.error(status, Wire.reasonPhrase(status), includeErrorField)
-        : serverErrorBody(status, fault.body, fault.contentType)
-    }
-    case "RateLimited": {
-      const reset = Math.floor(now / 1000) + (fault.resetAfterSeconds ?? 1)
-      return Wire.error(429, "Too Many Requests", includeErrorField, {
-        "ratelimit-limit": "800",
-        "ratelimit-remaining": "0",
-        ...(fault.resetHeader === false ? {} : { "ratelimit-reset": String(reset) })
-      })
-    }
-    case "Malformed":
-      return { status: 200, headers: { "content-type": "application/json" }, body: fault.body ?? "{\"access_tok" }
-    case "Raw":
-      return rawAnswer(fault)
-    case "Reset":
-      return resetAnswer
-  }
-}
-
 const resolveSeed = (seed: FakeTwitch.Options["seed"]): FakeTwitch.Seed =>
   seed === undefined || seed === true ? defaultSeed : seed === false ? { clients: [], users: [] } : seed
+
+const noFresh: State.Fresh = { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
 
 /**
  * Builds a FakeTwitch. See {@link FakeTwitch.Options} for the knobs.
@@ -1954,60 +381,21 @@ const resolveSeed = (seed: FakeTwitch.Options["seed"]): FakeTwitch.Seed =>
  */
 export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch.Service> =>
   Effect.gen(function*() {
-    const seed = resolveSeed(options.seed)
-    const lifetimes: Lifetimes = {
-      userTokenMs: (options.userTokenTtlSeconds ?? defaults.userTokenTtlSeconds) * 1000,
-      appTokenMs: (options.appTokenTtlSeconds ?? defaults.appTokenTtlSeconds) * 1000,
-      publicRefreshMs: (options.publicRefreshTokenTtlSeconds ?? defaults.publicRefreshTokenTtlSeconds) * 1000,
-      codeMs: (options.authorizationCodeTtlSeconds ?? defaults.authorizationCodeTtlSeconds) * 1000,
-      helixRateLimit: options.helixRateLimit ?? defaults.helixRateLimit,
-      deviceCodeSeconds: options.deviceCodeTtlSeconds ?? defaults.deviceCodeTtlSeconds,
-      deviceIntervalSeconds: options.deviceIntervalSeconds ?? defaults.deviceIntervalSeconds,
-      idTokenSeconds: options.idTokenTtlSeconds ?? defaults.idTokenTtlSeconds,
-      verificationUri: options.verificationUri ?? defaults.verificationUri,
-      maxAccessTokensPerChain: options.maxAccessTokensPerRefreshToken ?? defaults.maxAccessTokensPerRefreshToken
-    }
+    const lifetimes = State.lifetimesOf(options, defaults)
     const defaultIssuer = options.issuer ?? defaults.issuer
-    // RSA key generation takes tens of milliseconds: done once, on the first OIDC request.
-    // `rotateSigningKey` replaces the current one with a key of the next `kid`.
-    const currentKey = yield* SynchronizedRef.make<Option.Option<SigningKey>>(Option.none())
-    const twitchKey = SynchronizedRef.modifyEffect(currentKey, (current) =>
-      Option.match(current, {
-        onSome: (key) => Effect.succeed([key, current] as const),
-        onNone: () => Effect.map(Effect.promise(() => generateSigningKey()), (key) => [key, Option.some(key)] as const)
-      }))
-    const foreignKey = yield* Effect.cached(Effect.promise(() => generateSigningKey()))
-    const sign = (claims: Readonly<Record<string, unknown>>, key: "twitch" | "foreign", kid: string | undefined) =>
-      Effect.flatMap(
-        key === "foreign" ? foreignKey : twitchKey,
-        (signing) => Effect.promise(() => signJwt(signing, claims, kid ?? signing.jwk.kid))
-      )
+    const signer = yield* Oidc.makeSigner
     const serial = yield* Ref.make(0)
     const nextSerial = Ref.getAndUpdate(serial, (n) => n + 1)
     const freshId = (length: number) => Effect.flatMap(nextSerial, (n) => Wire.randomId(length, n))
     const freshRefreshToken = Effect.map(freshId(40), (base) => base + Wire.refreshTokenSuffix)
+    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     // The request log lives beside the model's state, not in it: recording is O(1) and never
     // copies the history (a copy per request made a long `pnpm mock` slower with each one).
     const log = yield* Effect.sync(() =>
       new RequestLog<FakeTwitch.Endpoint, FakeTwitch.WireRequest>(options.requestLogLimit ?? defaults.requestLogLimit)
     )
-    const ref = yield* Ref.make<State>({
-      clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
-      users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
-      codes: HashMap.empty(),
-      accessTokens: HashMap.empty(),
-      refreshTokens: HashMap.empty(),
-      chains: HashMap.empty(),
-      consentingUser: seed.users[0]?.userId,
-      denyNext: false,
-      consents: HashMap.empty(),
-      quirks: quirksOf(options),
-      faults: [],
-      helixBuckets: HashMap.empty(),
-      deviceCodes: HashMap.empty(),
-      idTokenOverrides: undefined
-    })
+    const ref = yield* Ref.make(State.initialState(resolveSeed(options.seed), quirksOf(options)))
 
     /**
      * Records the call, consumes a matching fault if any, then runs the transition (or, for a
@@ -2016,22 +404,14 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
     const serve = (
       endpoint: FakeTwitch.Endpoint,
       request: FakeTwitch.WireRequest,
-      transition: Transition,
-      onFault: (fault: AnswerFault) => Transition = oauthFault
+      transition: State.Transition,
+      onFault: (fault: Faults.AnswerFault) => State.Transition = Faults.oauthFault
     ) =>
       Effect.gen(function*() {
         yield* Effect.sync(() =>
-          log.record(endpoint, request, endpoint === "token" ? grantLabel(request.params["grant_type"]) : undefined)
+          log.record(endpoint, request, endpoint === "token" ? State.grantLabel(request.params["grant_type"]) : undefined)
         )
-        const fault = yield* Ref.modify(ref, (state): readonly [Option.Option<FakeTwitch.Fault>, State] => {
-          const index = state.faults.findIndex((f) => f.endpoint === endpoint || f.endpoint === "any")
-          const pending = state.faults[index]
-          if (pending === undefined) return [Option.none(), state]
-          const faults = pending.remaining <= 1
-            ? state.faults.filter((_, i) => i !== index)
-            : state.faults.map((f, i) => (i === index ? { ...f, remaining: f.remaining - 1 } : f))
-          return [Option.some(pending.fault), { ...state, faults }]
-        })
+        const fault = yield* Ref.modify(ref, (state) => Faults.takeFault(state, endpoint))
         let run = transition
         if (Option.isSome(fault)) {
           const f = fault.value
@@ -2044,28 +424,26 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             run = onFault(f)
           }
         }
-        const fresh: Fresh = {
+        const fresh: State.Fresh = {
           accessToken: yield* freshId(30),
           refreshToken: yield* freshRefreshToken,
           code: yield* freshId(30),
           deviceCode: yield* freshId(40),
           userCode: (yield* freshId(8)).toUpperCase()
         }
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const issuer = request.baseUrl ?? defaultIssuer
-        const reply = yield* Ref.modify(ref, (state) => run(state, { now, fresh, lifetimes, issuer }))
-        return isNeedsIdToken(reply) ? reply.respond(yield* sign(reply.claims, reply.key, reply.kid)) : reply
+        const ctx: State.Ctx = { now: yield* now, fresh, lifetimes, issuer: request.baseUrl ?? defaultIssuer }
+        const reply = yield* Ref.modify(ref, (state) => run(state, ctx))
+        return Oidc.isNeedsIdToken(reply) ? reply.respond(yield* signer.sign(reply.claims, reply.key, reply.kid)) : reply
       })
 
-    const requireClient = (state: State, clientId: string) =>
+    const setupError = (message: string) => new FakeTwitchSetupError({ message: `FakeTwitch: ${message}` })
+    const requireClient = (state: State.State, clientId: string) =>
       Option.match(HashMap.get(state.clients, clientId), {
-        onNone: () => Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown client ${clientId}` })),
+        onNone: () => Effect.fail(setupError(`unknown client ${clientId}`)),
         onSome: Effect.succeed
       })
-    const requireUser = (state: State, userId: string) =>
-      HashMap.has(state.users, userId)
-        ? Effect.void
-        : Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: unknown user ${userId}` }))
+    const requireUser = (state: State.State, userId: string) =>
+      HashMap.has(state.users, userId) ? Effect.void : Effect.fail(setupError(`unknown user ${userId}`))
 
     const decide = (
       userCode: string,
@@ -2073,64 +451,41 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       userId: string | undefined
     ): Effect.Effect<void, FakeTwitchSetupError> =>
       Effect.gen(function*() {
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const refused = yield* Ref.modify(ref, (state): readonly [Option.Option<string>, State] =>
-          Either.match(decideDevice(state, now, userCode, decision, userId), {
+        const at = yield* now
+        const refused = yield* Ref.modify(ref, (state): readonly [Option.Option<string>, State.State] =>
+          Either.match(ConsentFlow.decideDevice(state, at, userCode, decision, userId), {
             onLeft: (reason) => [Option.some(reason), state],
             onRight: (next) => [Option.none(), next]
           }))
-        if (Option.isSome(refused)) {
-          return yield* Effect.fail(new FakeTwitchSetupError({ message: `FakeTwitch: ${refused.value} (${userCode})` }))
-        }
+        if (Option.isSome(refused)) return yield* Effect.fail(setupError(`${refused.value} (${userCode})`))
       })
 
-    const updateAccessToken = (accessToken: string, f: (record: AccessTokenRecord) => AccessTokenRecord) =>
-      Ref.update(ref, (state) => ({
-        ...state,
-        accessTokens: HashMap.modify(state.accessTokens, accessToken, f)
-      }))
-
     const service: FakeTwitch.Service = {
-      token: (request) => serve("token", request, tokenTransition(request)),
-      validate: (request) => serve("validate", request, validateTransition(request)),
-      revoke: (request) => serve("revoke", request, revokeTransition(request)),
-      authorize: (request) => serve("authorize", request, authorizeTransition(request)),
-      helix: (request) => serve("helix", request, helixTransition(request), helixFault(request)),
-      device: (request) => serve("device", request, deviceTransition(request)),
-      activate: (request) => serve("activate", request, activateTransition(request)),
-      keys: (request) => Effect.flatMap(twitchKey, (key) => serve("keys", request, keysTransition(request, key.jwk))),
-      userinfo: (request) => serve("userinfo", request, userinfoTransition(request)),
-      discovery: (request) => serve("discovery", request, discoveryTransition(request)),
+      token: (request) => serve("token", request, Grants.tokenTransition(request)),
+      validate: (request) => serve("validate", request, Grants.validateTransition(request)),
+      revoke: (request) => serve("revoke", request, Grants.revokeTransition(request)),
+      authorize: (request) => serve("authorize", request, ConsentFlow.authorizeTransition(request)),
+      helix: (request) => serve("helix", request, Helix.helixTransition(request), Faults.helixFault(request)),
+      device: (request) => serve("device", request, ConsentFlow.deviceTransition(request)),
+      activate: (request) => serve("activate", request, ConsentFlow.activateTransition(request)),
+      keys: (request) =>
+        Effect.flatMap(signer.twitchKey, (key) => serve("keys", request, Oidc.keysTransition(request, key.jwk))),
+      userinfo: (request) => serve("userinfo", request, Oidc.userinfoTransition(request)),
+      discovery: (request) => serve("discovery", request, Oidc.discoveryTransition(request)),
 
       approveDevice: (userCode, userId) => decide(userCode, "approve", userId),
       denyDevice: (userCode) => decide(userCode, "deny", undefined),
       deviceCodeStatus: (userCode) =>
-        Effect.zipWith(
-          Ref.get(ref),
-          Effect.clockWith((clock) => clock.currentTimeMillis),
-          (state, now) => deviceCodeStatus(state, now, userCode)
-        ),
+        Effect.zipWith(Ref.get(ref), now, (state, at) => ConsentFlow.deviceCodeStatus(state, at, userCode)),
       nextIdToken: (overrides) => Ref.update(ref, (state) => ({ ...state, idTokenOverrides: overrides })),
       mintIdToken: ({ clientId, nonce, userId }, overrides = {}) =>
         Effect.gen(function*() {
           const state = yield* Ref.get(ref)
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          const ctx: Ctx = {
-            now,
-            lifetimes,
-            issuer: defaultIssuer,
-            fresh: { accessToken: "", refreshToken: "", code: "", deviceCode: "", userCode: "" }
-          }
-          const claims = idTokenClaims(state, ctx, clientId, userId, [], { ...noOidc, nonce })
-          return yield* sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch", overrides.kid)
+          const ctx: State.Ctx = { now: yield* now, lifetimes, issuer: defaultIssuer, fresh: noFresh }
+          const claims = Oidc.idTokenClaims(state, ctx, clientId, userId, [], { ...State.noOidc, nonce })
+          return yield* signer.sign({ ...claims, ...overrides.claims }, overrides.key ?? "twitch", overrides.kid)
         }),
-      rotateSigningKey: () =>
-        SynchronizedRef.updateEffect(currentKey, (current) =>
-          Effect.gen(function*() {
-            const previous = Option.isSome(current) ? Number(current.value.jwk.kid) : Number(signingKid)
-            const next = yield* Effect.promise(() => generateSigningKey(String(previous + 1)))
-            return Option.some(next)
-          })),
+      rotateSigningKey: () => signer.rotate,
 
       registerClient: (input = {}) =>
         Effect.gen(function*() {
@@ -2148,11 +503,7 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         Effect.gen(function*() {
           const userId = input.userId ?? String(100000000 + (yield* nextSerial))
           const user: FakeTwitch.User = { userId, login: input.login.toLowerCase() }
-          yield* Ref.update(ref, (state) => ({
-            ...state,
-            users: HashMap.set(state.users, userId, user),
-            consentingUser: state.consentingUser ?? userId
-          }))
+          yield* Ref.update(ref, (state) => State.registerUser(state, user))
           return user
         }),
       setConsentingUser: (userId) =>
@@ -2167,16 +518,10 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           yield* requireClient(current, clientId)
           yield* requireUser(current, userId)
           const code = yield* freshId(30)
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+          const expiresAt = (yield* now) + lifetimes.codeMs
           yield* Ref.update(ref, (state) => ({
             ...state,
-            codes: HashMap.set(state.codes, code, {
-              clientId,
-              userId,
-              scopes,
-              redirectUri,
-              expiresAt: now + lifetimes.codeMs
-            })
+            codes: HashMap.set(state.codes, code, { clientId, userId, scopes, redirectUri, expiresAt })
           }))
           return code
         }),
@@ -2185,61 +530,28 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           const current = yield* Ref.get(ref)
           const client = yield* requireClient(current, clientId)
           yield* requireUser(current, userId)
-          const fresh: Fresh = {
-            accessToken: yield* freshId(30),
-            refreshToken: yield* freshRefreshToken,
-            code: "",
-            deviceCode: "",
-            userCode: ""
-          }
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          yield* Ref.update(ref, (state) =>
-            mintUserToken(state, { now, fresh, lifetimes, issuer: defaultIssuer }, client, userId, scopes))
+          const fresh: State.Fresh = { ...noFresh, accessToken: yield* freshId(30), refreshToken: yield* freshRefreshToken }
+          const ctx: State.Ctx = { now: yield* now, fresh, lifetimes, issuer: defaultIssuer }
+          yield* Ref.update(ref, (state) => Grants.mintUserToken(state, ctx, client, userId, scopes))
           return { accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresIn: lifetimes.userTokenMs / 1000 }
         }),
       expireAccessToken: (accessToken) =>
-        Effect.flatMap(
-          Effect.clockWith((clock) => clock.currentTimeMillis),
-          (now) => updateAccessToken(accessToken, (record) => ({ ...record, expiresAt: Math.min(record.expiresAt, now) }))
-        ),
-      revokeAccessToken: (accessToken) => updateAccessToken(accessToken, (record) => ({ ...record, revoked: true })),
-      disconnectUser: (userId, clientId) =>
-        Ref.update(ref, (state) => {
-          const affected = (record: { readonly userId: string | undefined; readonly clientId: string }) =>
-            record.userId === userId && (clientId === undefined || record.clientId === clientId)
-          return {
-            ...state,
-            accessTokens: HashMap.map(state.accessTokens, (r) => (affected(r) ? { ...r, revoked: true } : r)),
-            refreshTokens: HashMap.map(state.refreshTokens, (r) => (affected(r) ? { ...r, dead: true } : r))
-          }
-        }),
+        Effect.flatMap(now, (at) =>
+          Ref.update(ref, (state) =>
+            State.updateAccessToken(state, accessToken, (r) => ({ ...r, expiresAt: Math.min(r.expiresAt, at) })))),
+      revokeAccessToken: (accessToken) =>
+        Ref.update(ref, (state) => State.updateAccessToken(state, accessToken, (r) => ({ ...r, revoked: true }))),
+      disconnectUser: (userId, clientId) => Ref.update(ref, (state) => State.disconnectUser(state, userId, clientId)),
       isAccessTokenValid: (accessToken) =>
-        Effect.gen(function*() {
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          const state = yield* Ref.get(ref)
-          return Option.match(HashMap.get(state.accessTokens, accessToken), {
-            onNone: () => false,
-            onSome: (record) => accessTokenAlive(record, now)
-          })
-        }),
+        Effect.zipWith(Ref.get(ref), now, (state, at) => State.isAccessTokenValid(state, accessToken, at)),
       isRefreshTokenValid: (refreshToken) =>
-        Effect.gen(function*() {
-          const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-          const state = yield* Ref.get(ref)
-          return Option.match(HashMap.get(state.refreshTokens, refreshToken), {
-            onNone: () => false,
-            onSome: (record) => refreshTokenAlive(record, now)
-          })
-        }),
+        Effect.zipWith(Ref.get(ref), now, (state, at) => State.isRefreshTokenValid(state, refreshToken, at)),
       calls: (endpoint) => Effect.sync(() => log.count(endpoint)),
-      grantCalls: (grantType) => Effect.sync(() => log.tally(grantLabel(grantType))),
+      grantCalls: (grantType) => Effect.sync(() => log.tally(State.grantLabel(grantType))),
       requests: (endpoint) => Effect.sync(() => log.entries(endpoint)),
       lastRequest: (endpoint) => Effect.sync(() => Option.fromNullable(log.last(endpoint))),
       resetCounters: () => Effect.sync(() => log.reset()),
-      failNext: (endpoint, fault, times = 1) =>
-        times <= 0
-          ? Effect.void
-          : Ref.update(ref, (state) => ({ ...state, faults: [...state.faults, { endpoint, fault, remaining: times }] }))
+      failNext: (endpoint, fault, times = 1) => Ref.update(ref, (state) => Faults.addFault(state, endpoint, fault, times))
     }
     return service
   })

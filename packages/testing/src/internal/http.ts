@@ -7,13 +7,13 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as FakeTwitch from "../FakeTwitch.js"
+import type * as Model from "./model.js"
 
-type Service = FakeTwitch.FakeTwitch.Service
-type WireRequest = FakeTwitch.FakeTwitch.WireRequest
-type WireResponse = FakeTwitch.FakeTwitch.WireResponse
+type Service = Model.Service
+type WireRequest = Model.WireRequest
+type WireResponse = Model.WireResponse
 
-type OAuthEndpoint = Exclude<FakeTwitch.FakeTwitch.Endpoint, "helix">
+type OAuthEndpoint = Exclude<Model.Endpoint, "helix">
 
 /**
  * Where a path goes: an id.twitch.tv operation (with `prefix`, `/oauth2` or `/auth`, the base
