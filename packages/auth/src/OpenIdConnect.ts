@@ -34,16 +34,13 @@ import {
   TwitchAuth
 } from "./TwitchAuth.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
 import {
   type Endpoint,
   InvalidAccessToken,
   InvalidIdToken,
-  type MalformedResponse,
   type MissingRedirectUri,
   MissingScope,
-  type RateLimited,
-  type TransportError,
-  type TwitchUnavailable,
   UnexpectedResponse
 } from "./TwitchAuthError.js"
 
@@ -236,12 +233,13 @@ export interface OpenIdAuthorizationRequest extends AuthorizationRequest {
 export type NonceCheck = string | { readonly skip: true }
 
 /**
- * Failures of a request to Twitch that are not about the token or the user.
+ * Failures of a request to Twitch that are not about the token or the user:
+ * `TwitchAuthError.CommonError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type RequestError = UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
+export type RequestError = TwitchAuthError.CommonError
 
 // ---------------------------------------------------------------------------------------
 // service
@@ -300,7 +298,7 @@ export declare namespace OpenIdConnect {
     readonly verifyIdToken: (
       idToken: Redacted.Redacted<string>,
       options: { readonly nonce: NonceCheck }
-    ) => Effect.Effect<IdTokenClaims, InvalidIdToken | RequestError>
+    ) => Effect.Effect<IdTokenClaims, TwitchAuthError.VerifyIdTokenError>
 
     /**
      * Exchanges an authorization code and verifies the ID token that comes with it.
@@ -308,7 +306,7 @@ export declare namespace OpenIdConnect {
     readonly exchangeCode: (
       code: string,
       options: { readonly nonce: string; readonly redirectUri?: string | undefined }
-    ) => Effect.Effect<SignIn, InvalidIdToken | AuthorizationCode.ExchangeError>
+    ) => Effect.Effect<SignIn, TwitchAuthError.SignInError>
 
     /**
      * The callback of an OpenID Connect sign-in: `AuthorizationCode.handleCallback`'s checks,
@@ -317,14 +315,14 @@ export declare namespace OpenIdConnect {
     readonly handleCallback: (
       query: AuthorizationCode.CallbackQuery,
       expected: AuthorizationCode.Expected & { readonly nonce: string }
-    ) => Effect.Effect<SignIn, AuthorizationCode.CallbackError | AuthorizationCode.ExchangeError | InvalidIdToken>
+    ) => Effect.Effect<SignIn, AuthorizationCode.CallbackError | TwitchAuthError.SignInError>
 
     /**
      * `GET /oauth2/userinfo`: the claims of the token's user (the token needs `openid`).
      */
     readonly userInfo: (
       accessToken: Redacted.Redacted<string>
-    ) => Effect.Effect<UserInfo, InvalidAccessToken | MissingScope | RequestError>
+    ) => Effect.Effect<UserInfo, TwitchAuthError.UserInfoError>
 
     /** `GET /oauth2/.well-known/openid-configuration`. */
     readonly discovery: Effect.Effect<Discovery, RequestError>

@@ -20,6 +20,7 @@ import * as Wire from "./internal/wire.js"
 import type * as Scope from "./Scope.js"
 import * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
 import {
   AccessDenied,
   AuthorizationPending,
@@ -91,7 +92,7 @@ export declare namespace TwitchAuth {
      */
     readonly authorizationUrl: (
       options?: AuthorizationUrlOptions
-    ) => Effect.Effect<AuthorizationRequest, MissingRedirectUri>
+    ) => Effect.Effect<AuthorizationRequest, TwitchAuthError.AuthorizationUrlError>
 
     /**
      * Exchanges an authorization code for a user token
@@ -100,19 +101,7 @@ export declare namespace TwitchAuth {
     readonly exchangeCode: (
       code: string,
       options?: { readonly redirectUri?: string | undefined }
-    ) => Effect.Effect<
-      Token.UserToken,
-      | InvalidAuthorizationCode
-      | RedirectUriMismatch
-      | InvalidClient
-      | MissingClientSecret
-      | MissingRedirectUri
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.UserToken, TwitchAuthError.ExchangeCodeError>
 
     /**
      * {@link exchangeCode}, also returning the OpenID Connect ID token Twitch sends along when
@@ -121,19 +110,7 @@ export declare namespace TwitchAuth {
     readonly exchangeCodeWithIdToken: (
       code: string,
       options?: { readonly redirectUri?: string | undefined }
-    ) => Effect.Effect<
-      CodeExchange,
-      | InvalidAuthorizationCode
-      | RedirectUriMismatch
-      | InvalidClient
-      | MissingClientSecret
-      | MissingRedirectUri
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<CodeExchange, TwitchAuthError.ExchangeCodeError>
 
     /**
      * Gets a new user token with a refresh token (`POST /oauth2/token`,
@@ -143,17 +120,7 @@ export declare namespace TwitchAuth {
      */
     readonly refreshToken: (
       refreshToken: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      Token.UserToken,
-      | InvalidRefreshToken
-      | InvalidClient
-      | MissingClientSecret
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.UserToken, TwitchAuthError.RefreshTokenError>
 
     /**
      * Asks Twitch whether an access token is still valid, and whose it is
@@ -162,10 +129,7 @@ export declare namespace TwitchAuth {
      */
     readonly validateToken: (
       accessToken: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      Token.TokenInfo,
-      InvalidAccessToken | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
-    >
+    ) => Effect.Effect<Token.TokenInfo, TwitchAuthError.ValidateTokenError>
 
     /**
      * Revokes an access token (`POST /oauth2/revoke`). A token that is already invalid
@@ -174,16 +138,7 @@ export declare namespace TwitchAuth {
      */
     readonly revokeToken: (
       accessToken: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      void,
-      | InvalidAccessToken
-      | InvalidClient
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<void, TwitchAuthError.RevokeTokenError>
 
     /**
      * Starts the device code flow (`POST /oauth2/device` with `scopes` in the body): the
@@ -192,16 +147,7 @@ export declare namespace TwitchAuth {
      */
     readonly startDeviceAuthorization: (
       options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
-    ) => Effect.Effect<
-      Token.DeviceAuthorization,
-      | InvalidClient
-      | InvalidScope
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.DeviceAuthorization, TwitchAuthError.DeviceAuthorizationError>
 
     /**
      * Polls once for the device flow's token (`POST /oauth2/token`,
@@ -212,20 +158,7 @@ export declare namespace TwitchAuth {
      */
     readonly pollDeviceToken: (
       deviceCode: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      Token.UserToken,
-      | AuthorizationPending
-      | SlowDown
-      | AccessDenied
-      | DeviceCodeExpired
-      | InvalidClient
-      | MissingClientSecret
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.UserToken, TwitchAuthError.DevicePollError>
 
     /**
      * Gets an app access token with the client credentials grant
