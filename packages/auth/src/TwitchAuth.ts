@@ -34,11 +34,8 @@ import {
   MalformedResponse,
   MissingClientSecret,
   MissingRedirectUri,
-  type RateLimited,
   RedirectUriMismatch,
   SlowDown,
-  type TransportError,
-  type TwitchUnavailable,
   UnexpectedResponse
 } from "./TwitchAuthError.js"
 
@@ -166,17 +163,7 @@ export declare namespace TwitchAuth {
      */
     readonly appToken: (
       options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
-    ) => Effect.Effect<
-      Token.AppToken,
-      | InvalidClient
-      | MissingClientSecret
-      | InvalidScope
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.AppToken, TwitchAuthError.AppTokenError>
   }
 }
 
