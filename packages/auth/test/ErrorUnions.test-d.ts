@@ -13,6 +13,7 @@ import type {
   TokenStore,
   TwitchAuth,
   TwitchAuthError as E,
+  TwitchCredentials,
   TwitchSession,
   TwitchSessions
 } from "@effect-twitch/auth"
@@ -137,6 +138,14 @@ describe("issue 13 #3: each error union is named once, in TwitchAuthError", () =
     expectTypeOf<AppTokenSession.AppTokenError>().toEqualTypeOf<E.AppTokenError>()
     expectTypeOf<Err<AppTokenSession.AppTokenSession.Service["token"]>>().toEqualTypeOf<E.AppTokenError>()
     expectTypeOf<TwitchSession.RefreshError>().toEqualTypeOf<E.RefreshTokenError | TokenStore.TokenStoreError>()
+    expectTypeOf<TwitchCredentials.CredentialsError>().toEqualTypeOf<
+      | E.InvalidRefreshToken
+      | E.InvalidClient
+      | E.MissingClientSecret
+      | E.InvalidScope
+      | Transient
+      | TokenStore.TokenStoreError
+    >()
     expectTypeOf<Err<TwitchSession.TwitchSession.Service["validate"]>>().toEqualTypeOf<
       E.RefreshTokenError | TokenStore.TokenStoreError | E.InvalidAccessToken
     >()
