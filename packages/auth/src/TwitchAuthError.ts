@@ -57,35 +57,10 @@ import {
  */
 export { TypeId }
 
-// The classes: errors of the grants and of consent, then errors of the answer (transient,
-// malformed, unexpected) and of Helix. Each is documented where it is defined.
-export {
-  AccessDenied,
-  AuthorizationFailed,
-  AuthorizationPending,
-  DeviceCodeExpired,
-  InvalidAccessToken,
-  InvalidAuthorizationCode,
-  InvalidClient,
-  InvalidIdToken,
-  InvalidRefreshToken,
-  InvalidScope,
-  MalformedRedirect,
-  MissingClientSecret,
-  MissingRedirectUri,
-  RedirectUriMismatch,
-  SlowDown,
-  StateMismatch
-} from "./internal/errors/grant.js"
-export {
-  HelixUnauthorized,
-  MalformedResponse,
-  MissingScope,
-  RateLimited,
-  TransportError,
-  TwitchUnavailable,
-  UnexpectedResponse
-} from "./internal/errors/response.js"
+// The classes, each documented where it is defined: the errors of the grants and of consent,
+// then the errors of an answer (transient, malformed, unexpected) and of Helix.
+export * from "./internal/errors/grant.js"
+export * from "./internal/errors/response.js"
 
 /**
  * The Twitch endpoint a request went to, as `METHOD /path` (e.g. `POST /oauth2/token`).

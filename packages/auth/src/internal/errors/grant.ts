@@ -5,7 +5,7 @@
  * operation fails with.
  */
 import * as Schema from "effect/Schema"
-import { endpoint, quote, TypeId } from "./common.js"
+import { endpoint, quote, setTypeId, type TypeId } from "./common.js"
 
 /**
  * The access token was rejected: it expired, was revoked, was never valid, or was empty.
@@ -29,9 +29,7 @@ export class InvalidAccessToken extends Schema.TaggedError<InvalidAccessToken>(
   twitchMessage: Schema.String,
   token: Schema.optional(Schema.RedactedFromSelf(Schema.String))
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch rejected the access token at ${this.endpoint} (HTTP ${this.status}: ${
@@ -54,9 +52,7 @@ export class InvalidRefreshToken extends Schema.TaggedError<InvalidRefreshToken>
   status: Schema.Number,
   twitchMessage: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch rejected the refresh token (HTTP ${this.status}: ${
@@ -77,9 +73,7 @@ export class InvalidAuthorizationCode extends Schema.TaggedError<InvalidAuthoriz
 )("InvalidAuthorizationCode", {
   twitchMessage: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch rejected the authorization code (${
@@ -102,9 +96,7 @@ export class RedirectUriMismatch extends Schema.TaggedError<RedirectUriMismatch>
   redirectUri: Schema.String,
   twitchMessage: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch says the redirect URI ${
@@ -130,9 +122,7 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>("@effect-tw
     twitchMessage: Schema.String
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return this.reason === "UnknownClient"
@@ -159,9 +149,7 @@ export class MissingClientSecret extends Schema.TaggedError<MissingClientSecret>
   operation: Schema.String,
   source: Schema.Literal("Config", "Twitch")
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return this.source === "Config"
@@ -181,9 +169,7 @@ export class MissingRedirectUri extends Schema.TaggedError<MissingRedirectUri>(
 )("MissingRedirectUri", {
   operation: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `${this.operation} needs a redirect URI: pass redirectUri or set TWITCH_REDIRECT_URI`
@@ -202,9 +188,7 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>("@effect-twit
     twitchMessage: Schema.String
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch refused the requested scopes: ${quote(this.twitchMessage)}`
@@ -221,9 +205,7 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>("@effect-twit
 export class AuthorizationPending extends Schema.TaggedError<AuthorizationPending>(
   "@effect-twitch/auth/AuthorizationPending"
 )("AuthorizationPending", {}) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return "The user has not yet entered the device code; poll again after the interval"
@@ -244,9 +226,7 @@ export class DeviceCodeExpired extends Schema.TaggedError<DeviceCodeExpired>(
 )("DeviceCodeExpired", {
   twitchMessage: Schema.optionalWith(Schema.String, { exact: true })
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return this.twitchMessage === undefined
@@ -267,9 +247,7 @@ export class DeviceCodeExpired extends Schema.TaggedError<DeviceCodeExpired>(
  * @category errors
  */
 export class SlowDown extends Schema.TaggedError<SlowDown>("@effect-twitch/auth/SlowDown")("SlowDown", {}) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return "Twitch asks to poll for the device token less often; add 5 seconds to the interval"
@@ -292,9 +270,7 @@ export class AccessDenied extends Schema.TaggedError<AccessDenied>("@effect-twit
     description: Schema.String
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `The user did not authorize the application (${this.flow} flow${
@@ -318,9 +294,7 @@ export class StateMismatch extends Schema.TaggedError<StateMismatch>("@effect-tw
     reason: Schema.Literal("Missing", "Different")
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return this.reason === "Missing"
@@ -342,9 +316,7 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
   error: Schema.String,
   description: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch refused the authorization: ${quote(this.error)}${
@@ -365,9 +337,7 @@ export class MalformedRedirect extends Schema.TaggedError<MalformedRedirect>(
 )("MalformedRedirect", {
   detail: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `The redirect is not a Twitch authorization callback: ${this.detail}`
@@ -401,11 +371,31 @@ export class InvalidIdToken extends Schema.TaggedError<InvalidIdToken>("@effect-
     detail: Schema.String
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `The ID token was rejected (${this.reason}): ${this.detail}`
   }
+}
+
+// Sets the type id the classes above declare, on their prototypes (see `common.ts`).
+for (const error of [
+  InvalidAccessToken,
+  InvalidRefreshToken,
+  InvalidAuthorizationCode,
+  RedirectUriMismatch,
+  InvalidClient,
+  MissingClientSecret,
+  MissingRedirectUri,
+  InvalidScope,
+  AuthorizationPending,
+  DeviceCodeExpired,
+  SlowDown,
+  AccessDenied,
+  StateMismatch,
+  AuthorizationFailed,
+  MalformedRedirect,
+  InvalidIdToken
+]) {
+  setTypeId(error)
 }

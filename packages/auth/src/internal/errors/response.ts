@@ -4,7 +4,7 @@
  * `TwitchAuthError`; see that module for the unions each operation fails with.
  */
 import * as Schema from "effect/Schema"
-import { endpoint, quote, TypeId } from "./common.js"
+import { endpoint, quote, setTypeId, type TypeId } from "./common.js"
 
 /**
  * Twitch answered `429 Too Many Requests`. Transient: retried with the configured schedule
@@ -21,9 +21,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@effect-twitch
     retryAfterSeconds: Schema.optional(Schema.Number)
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch rate-limited ${this.endpoint}${
@@ -45,9 +43,7 @@ export class TwitchUnavailable extends Schema.TaggedError<TwitchUnavailable>(
   endpoint,
   status: Schema.Number
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch is unavailable: ${this.endpoint} answered HTTP ${this.status}`
@@ -72,9 +68,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
     detail: Schema.String
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return this.reason === "Timeout"
@@ -98,9 +92,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   status: Schema.Number,
   detail: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `Twitch's answer to ${this.endpoint} (HTTP ${this.status}) could not be decoded: ${this.detail}`
@@ -124,9 +116,7 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>(
   status: Schema.Number,
   twitchMessage: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return this.twitchMessage === ""
@@ -150,9 +140,7 @@ export class MissingScope extends Schema.TaggedError<MissingScope>("@effect-twit
     twitchMessage: Schema.String
   }
 ) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     return `${this.endpoint} needs the scope ${
@@ -180,9 +168,7 @@ export class HelixUnauthorized extends Schema.TaggedError<HelixUnauthorized>(
   endpoint,
   twitchMessage: Schema.String
 }) {
-  get [TypeId](): TypeId {
-    return TypeId
-  }
+  declare readonly [TypeId]: TypeId
 
   override get message(): string {
     switch (this.reason) {
@@ -200,4 +186,17 @@ export class HelixUnauthorized extends Schema.TaggedError<HelixUnauthorized>(
         }); refreshing the token would not help`
     }
   }
+}
+
+// Sets the type id the classes above declare, on their prototypes (see `common.ts`).
+for (const error of [
+  RateLimited,
+  TwitchUnavailable,
+  TransportError,
+  MalformedResponse,
+  UnexpectedResponse,
+  MissingScope,
+  HelixUnauthorized
+]) {
+  setTypeId(error)
 }
