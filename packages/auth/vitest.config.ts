@@ -5,7 +5,7 @@ export default defineProject({
     name: "auth",
     include: ["test/**/*.test.ts"],
     // type tests (`*.test-d.ts`) fail as tests: Vitest runs tsc over them
-    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.test.json" },
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.typecheck.json" },
     // a guard against hangs, sized for a loaded 2-core machine: no test waits for time
     testTimeout: 30_000
   }

@@ -19,29 +19,16 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Pacing from "./internal/pacing.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
-import type {
-  InvalidClient,
-  InvalidScope,
-  MalformedResponse,
-  MissingClientSecret,
-  TransientError,
-  UnexpectedResponse
-} from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
 
 /**
- * What getting an app token can fail with.
+ * What getting an app token can fail with: `TwitchAuthError.AppTokenError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type AppTokenError =
-  | InvalidClient
-  | MissingClientSecret
-  | InvalidScope
-  | UnexpectedResponse
-  | MalformedResponse
-  | TransientError
+export type AppTokenError = TwitchAuthError.AppTokenError
 
 /**
  * The application's token.

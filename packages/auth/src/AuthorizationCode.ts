@@ -19,22 +19,8 @@ import * as Redacted from "effect/Redacted"
 import * as Scope from "./Scope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
-import {
-  AccessDenied,
-  AuthorizationFailed,
-  type InvalidAuthorizationCode,
-  type InvalidClient,
-  type MalformedResponse,
-  MalformedRedirect,
-  type MissingClientSecret,
-  type MissingRedirectUri,
-  type RateLimited,
-  RedirectUriMismatch,
-  StateMismatch,
-  type TransportError,
-  type TwitchUnavailable,
-  type UnexpectedResponse
-} from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
+import { AccessDenied, AuthorizationFailed, MalformedRedirect, RedirectUriMismatch, StateMismatch } from "./TwitchAuthError.js"
 
 /**
  * A redirect's query as your server has it: the full URL (or its path and query), the
@@ -75,30 +61,21 @@ export interface Callback {
 }
 
 /**
- * How a callback can be refused before any request is made.
+ * How a callback can be refused before any request is made: `TwitchAuthError.CallbackError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type CallbackError = StateMismatch | AccessDenied | RedirectUriMismatch | AuthorizationFailed | MalformedRedirect
+export type CallbackError = TwitchAuthError.CallbackError
 
 /**
- * How the code exchange can fail (`TwitchAuth.exchangeCode`'s errors).
+ * How the code exchange can fail (`TwitchAuth.exchangeCode`'s errors):
+ * `TwitchAuthError.ExchangeCodeError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type ExchangeError =
-  | InvalidAuthorizationCode
-  | RedirectUriMismatch
-  | InvalidClient
-  | MissingClientSecret
-  | MissingRedirectUri
-  | UnexpectedResponse
-  | RateLimited
-  | TwitchUnavailable
-  | TransportError
-  | MalformedResponse
+export type ExchangeError = TwitchAuthError.ExchangeCodeError
 
 /**
  * Reads a {@link CallbackQuery} into parameters (first value of each name).

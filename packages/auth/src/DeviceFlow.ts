@@ -24,18 +24,8 @@ import * as Stream from "effect/Stream"
 import type * as Scope from "./Scope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
-import {
-  type AccessDenied,
-  DeviceCodeExpired,
-  type InvalidClient,
-  type InvalidScope,
-  type MalformedResponse,
-  type MissingClientSecret,
-  type RateLimited,
-  type TransportError,
-  type TwitchUnavailable,
-  type UnexpectedResponse
-} from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
+import { DeviceCodeExpired } from "./TwitchAuthError.js"
 
 /**
  * Where a device authorization stands, for progress displays:
@@ -68,36 +58,20 @@ export type DeviceFlowState = Data.TaggedEnum<{
 export const DeviceFlowState = Data.taggedEnum<DeviceFlowState>()
 
 /**
- * How the polling can end other than with a token.
+ * How the polling can end other than with a token: `TwitchAuthError.DeviceFlowError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type PollError =
-  | DeviceCodeExpired
-  | AccessDenied
-  | InvalidClient
-  | MissingClientSecret
-  | UnexpectedResponse
-  | RateLimited
-  | TwitchUnavailable
-  | TransportError
-  | MalformedResponse
+export type PollError = TwitchAuthError.DeviceFlowError
 
 /**
- * How starting a device authorization can fail.
+ * How starting a device authorization can fail: `TwitchAuthError.DeviceAuthorizationError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type StartError =
-  | InvalidClient
-  | InvalidScope
-  | UnexpectedResponse
-  | RateLimited
-  | TwitchUnavailable
-  | TransportError
-  | MalformedResponse
+export type StartError = TwitchAuthError.DeviceAuthorizationError
 
 /** RFC 8628 §3.5: every `slow_down` adds 5 seconds to the interval, for good. */
 const slowDownIncrement = Duration.seconds(5)

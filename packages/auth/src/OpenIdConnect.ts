@@ -37,18 +37,8 @@ import {
   TwitchAuth
 } from "./TwitchAuth.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
-import {
-  type Endpoint,
-  type InvalidAccessToken,
-  InvalidIdToken,
-  type MalformedResponse,
-  type MissingRedirectUri,
-  type MissingScope,
-  type RateLimited,
-  type TransportError,
-  type TwitchUnavailable,
-  type UnexpectedResponse
-} from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
+import { type Endpoint, InvalidIdToken, type MissingRedirectUri } from "./TwitchAuthError.js"
 
 // ---------------------------------------------------------------------------------------
 // domain
@@ -159,12 +149,13 @@ export interface OpenIdAuthorizationRequest extends AuthorizationRequest {
 export type NonceCheck = string | { readonly skip: true }
 
 /**
- * Failures of a request to Twitch that are not about the token or the user.
+ * Failures of a request to Twitch that are not about the token or the user:
+ * `TwitchAuthError.CommonError`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type RequestError = UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
+export type RequestError = TwitchAuthError.CommonError
 
 // ---------------------------------------------------------------------------------------
 // service
@@ -223,7 +214,7 @@ export declare namespace OpenIdConnect {
     readonly verifyIdToken: (
       idToken: Redacted.Redacted<string>,
       options: { readonly nonce: NonceCheck }
-    ) => Effect.Effect<IdTokenClaims, InvalidIdToken | RequestError>
+    ) => Effect.Effect<IdTokenClaims, TwitchAuthError.VerifyIdTokenError>
 
     /**
      * Exchanges an authorization code and verifies the ID token that comes with it.
@@ -231,7 +222,7 @@ export declare namespace OpenIdConnect {
     readonly exchangeCode: (
       code: string,
       options: { readonly nonce: string; readonly redirectUri?: string | undefined }
-    ) => Effect.Effect<SignIn, InvalidIdToken | AuthorizationCode.ExchangeError>
+    ) => Effect.Effect<SignIn, TwitchAuthError.SignInError>
 
     /**
      * The callback of an OpenID Connect sign-in: `AuthorizationCode.handleCallback`'s checks,
@@ -240,14 +231,14 @@ export declare namespace OpenIdConnect {
     readonly handleCallback: (
       query: AuthorizationCode.CallbackQuery,
       expected: AuthorizationCode.Expected & { readonly nonce: string }
-    ) => Effect.Effect<SignIn, AuthorizationCode.CallbackError | AuthorizationCode.ExchangeError | InvalidIdToken>
+    ) => Effect.Effect<SignIn, AuthorizationCode.CallbackError | TwitchAuthError.SignInError>
 
     /**
      * `GET /oauth2/userinfo`: the claims of the token's user (the token needs `openid`).
      */
     readonly userInfo: (
       accessToken: Redacted.Redacted<string>
-    ) => Effect.Effect<UserInfo, InvalidAccessToken | MissingScope | RequestError>
+    ) => Effect.Effect<UserInfo, TwitchAuthError.UserInfoError>
 
     /** `GET /oauth2/.well-known/openid-configuration`. */
     readonly discovery: Effect.Effect<Discovery, RequestError>

@@ -17,26 +17,8 @@ import * as Refusals from "./internal/refusals.js"
 import type * as Scope from "./Scope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
-import {
-  type AccessDenied,
-  type AuthorizationPending,
-  type DeviceCodeExpired,
-  type InvalidAccessToken,
-  type InvalidAuthorizationCode,
-  type InvalidClient,
-  type InvalidRefreshToken,
-  type InvalidScope,
-  type MalformedResponse,
-  MissingClientSecret,
-  MissingRedirectUri,
-  type RateLimited,
-  type RedirectUriMismatch,
-  type SlowDown,
-  type TransportError,
-  type TwitchUnavailable,
-  type UnexpectedResponse
-} from "./TwitchAuthError.js"
-
+import type * as TwitchAuthError from "./TwitchAuthError.js"
+import { MissingClientSecret, MissingRedirectUri } from "./TwitchAuthError.js"
 
 /** Spans name the operation; no stack trace is captured on the hot path. */
 const spanOptions = { captureStackTrace: false } as const
@@ -87,7 +69,7 @@ export declare namespace TwitchAuth {
      */
     readonly authorizationUrl: (
       options?: AuthorizationUrlOptions
-    ) => Effect.Effect<AuthorizationRequest, MissingRedirectUri>
+    ) => Effect.Effect<AuthorizationRequest, TwitchAuthError.AuthorizationUrlError>
 
     /**
      * Exchanges an authorization code for a user token
@@ -96,19 +78,7 @@ export declare namespace TwitchAuth {
     readonly exchangeCode: (
       code: string,
       options?: { readonly redirectUri?: string | undefined }
-    ) => Effect.Effect<
-      Token.UserToken,
-      | InvalidAuthorizationCode
-      | RedirectUriMismatch
-      | InvalidClient
-      | MissingClientSecret
-      | MissingRedirectUri
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.UserToken, TwitchAuthError.ExchangeCodeError>
 
     /**
      * {@link exchangeCode}, also returning the OpenID Connect ID token Twitch sends along when
@@ -117,19 +87,7 @@ export declare namespace TwitchAuth {
     readonly exchangeCodeWithIdToken: (
       code: string,
       options?: { readonly redirectUri?: string | undefined }
-    ) => Effect.Effect<
-      CodeExchange,
-      | InvalidAuthorizationCode
-      | RedirectUriMismatch
-      | InvalidClient
-      | MissingClientSecret
-      | MissingRedirectUri
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<CodeExchange, TwitchAuthError.ExchangeCodeError>
 
     /**
      * Gets a new user token with a refresh token (`POST /oauth2/token`,
@@ -139,17 +97,7 @@ export declare namespace TwitchAuth {
      */
     readonly refreshToken: (
       refreshToken: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      Token.UserToken,
-      | InvalidRefreshToken
-      | InvalidClient
-      | MissingClientSecret
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.UserToken, TwitchAuthError.RefreshTokenError>
 
     /**
      * Asks Twitch whether an access token is still valid, and whose it is
@@ -158,10 +106,7 @@ export declare namespace TwitchAuth {
      */
     readonly validateToken: (
       accessToken: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      Token.TokenInfo,
-      InvalidAccessToken | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
-    >
+    ) => Effect.Effect<Token.TokenInfo, TwitchAuthError.ValidateTokenError>
 
     /**
      * Revokes an access token (`POST /oauth2/revoke`). A token that is already invalid
@@ -170,16 +115,7 @@ export declare namespace TwitchAuth {
      */
     readonly revokeToken: (
       accessToken: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      void,
-      | InvalidAccessToken
-      | InvalidClient
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<void, TwitchAuthError.RevokeTokenError>
 
     /**
      * Starts the device code flow (`POST /oauth2/device` with `scopes` in the body): the
@@ -188,16 +124,7 @@ export declare namespace TwitchAuth {
      */
     readonly startDeviceAuthorization: (
       options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
-    ) => Effect.Effect<
-      Token.DeviceAuthorization,
-      | InvalidClient
-      | InvalidScope
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.DeviceAuthorization, TwitchAuthError.DeviceAuthorizationError>
 
     /**
      * Polls once for the device flow's token (`POST /oauth2/token`,
@@ -208,20 +135,7 @@ export declare namespace TwitchAuth {
      */
     readonly pollDeviceToken: (
       deviceCode: Redacted.Redacted<string>
-    ) => Effect.Effect<
-      Token.UserToken,
-      | AuthorizationPending
-      | SlowDown
-      | AccessDenied
-      | DeviceCodeExpired
-      | InvalidClient
-      | MissingClientSecret
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.UserToken, TwitchAuthError.DevicePollError>
 
     /**
      * Gets an app access token with the client credentials grant
@@ -229,17 +143,7 @@ export declare namespace TwitchAuth {
      */
     readonly appToken: (
       options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
-    ) => Effect.Effect<
-      Token.AppToken,
-      | InvalidClient
-      | MissingClientSecret
-      | InvalidScope
-      | UnexpectedResponse
-      | RateLimited
-      | TwitchUnavailable
-      | TransportError
-      | MalformedResponse
-    >
+    ) => Effect.Effect<Token.AppToken, TwitchAuthError.AppTokenError>
   }
 }
 

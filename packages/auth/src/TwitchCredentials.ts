@@ -9,32 +9,18 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type { TokenStoreError } from "./TokenStore.js"
-import type {
-  InvalidClient,
-  InvalidRefreshToken,
-  InvalidScope,
-  MalformedResponse,
-  MissingClientSecret,
-  TransientError,
-  UnexpectedResponse
-} from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
 
 /**
- * What getting or replacing a token can fail with. `InvalidRefreshToken` is terminal for a
+ * What getting or replacing a token can fail with: a user session's refresh
+ * (`TwitchAuthError.RefreshTokenError`), an app session's new token
+ * (`TwitchAuthError.AppTokenError`), or the store. `InvalidRefreshToken` is terminal for a
  * user session: the user must authorize again.
  *
  * @since 0.1.0
  * @category errors
  */
-export type CredentialsError =
-  | InvalidRefreshToken
-  | InvalidClient
-  | MissingClientSecret
-  | InvalidScope
-  | UnexpectedResponse
-  | MalformedResponse
-  | TransientError
-  | TokenStoreError
+export type CredentialsError = TwitchAuthError.RefreshTokenError | TwitchAuthError.AppTokenError | TokenStoreError
 
 /**
  * A source of access tokens that can replace a rejected one.

@@ -27,16 +27,8 @@ import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
 import { sameToken as sameStoredToken, TokenStore, type TokenStoreError } from "./TokenStore.js"
 import { TwitchAuth } from "./TwitchAuth.js"
-import {
-  type InvalidAccessToken,
-  type InvalidClient,
-  type InvalidRefreshToken,
-  isTransientError,
-  type MalformedResponse,
-  type MissingClientSecret,
-  type TransientError,
-  type UnexpectedResponse
-} from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
+import { type InvalidAccessToken, type InvalidRefreshToken, isTransientError } from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
 
 
@@ -44,19 +36,13 @@ import { TwitchCredentials } from "./TwitchCredentials.js"
 const spanOptions = { captureStackTrace: false } as const
 
 /**
- * What refreshing a user token can fail with. `InvalidRefreshToken` ends the session.
+ * What refreshing a user token can fail with: `TwitchAuthError.RefreshTokenError`, or the
+ * store failed. `InvalidRefreshToken` ends the session.
  *
  * @since 0.1.0
  * @category errors
  */
-export type RefreshError =
-  | InvalidRefreshToken
-  | InvalidClient
-  | MissingClientSecret
-  | UnexpectedResponse
-  | MalformedResponse
-  | TransientError
-  | TokenStoreError
+export type RefreshError = TwitchAuthError.RefreshTokenError | TokenStoreError
 
 /**
  * A session was asked for a user whose token is not in the store, and none was given.

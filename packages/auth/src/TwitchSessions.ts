@@ -16,7 +16,7 @@ import * as Scope from "effect/Scope"
 import type * as Token from "./Token.js"
 import { TokenStore, type TokenStoreError } from "./TokenStore.js"
 import { TwitchAuth } from "./TwitchAuth.js"
-import type { InvalidAccessToken, MalformedResponse, TransientError, UnexpectedResponse } from "./TwitchAuthError.js"
+import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
 import * as TwitchSession from "./TwitchSession.js"
 
@@ -58,10 +58,7 @@ export declare namespace TwitchSessions {
       TwitchSession.TwitchSession.Service,
       | TwitchSession.NoStoredToken
       | TokenStoreError
-      | InvalidAccessToken
-      | UnexpectedResponse
-      | MalformedResponse
-      | TransientError
+      | TwitchAuthError.ValidateTokenError
       | MissingUserId,
       Scope.Scope
     >
