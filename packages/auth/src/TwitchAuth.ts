@@ -18,7 +18,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Wire from "./internal/wire.js"
 import type * as Scope from "./Scope.js"
-import * as Token from "./Token.js"
+import * as Token from "./internal/tokenWire.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import {
   AccessDenied,

@@ -20,7 +20,7 @@ import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Token from "../Token.js"
+import * as Token from "./tokenWire.js"
 import type { TwitchAuthConfig } from "../TwitchAuthConfig.js"
 import {
   type Endpoint,
