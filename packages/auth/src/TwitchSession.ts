@@ -157,31 +157,8 @@ export declare namespace TwitchSession {
      * (see `minRefreshInterval`), the validation waits for its next turn.
      */
     readonly daemonRetry?: Schedule.Schedule<unknown, unknown> | undefined
-    /**
-     * The scheduler that runs the background work. Sessions sharing one (see
-     * {@link makeScheduler}; `TwitchSessions` does this) share one fiber; without one, the
-     * session makes its own.
-     */
-    readonly scheduler?: Scheduler | undefined
   }
 }
-
-/**
- * A scheduler for the background work of many sessions: one fiber in all, instead of one
- * per session. Pass it as the `scheduler` option.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeScheduler: Effect.Effect<Scheduler, never, Scope.Scope> = SessionScheduler.make
-
-/**
- * Runs the background work of sessions (see {@link makeScheduler}).
- *
- * @since 0.1.0
- * @category models
- */
-export interface Scheduler extends SessionScheduler.Scheduler {}
 
 interface State {
   readonly token: Token.UserToken
@@ -200,10 +177,6 @@ type Step = readonly [Exit.Exit<Token.UserToken, RefreshError>, State]
 
 const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =>
   Redacted.value(a) === Redacted.value(b)
-
-const defaultDaemonRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second").pipe(
-  Schedule.either(Schedule.spaced("1 minute"))
-)
 
 /**
  * Starts a session: loads (or stores) the token, validates it, and forks the daemon that
@@ -224,7 +197,7 @@ export const make = (
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
     const floorMillis = Duration.toMillis(Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval))
     const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
-    const daemonRetry = options.daemonRetry ?? defaultDaemonRetry
+    const daemonRetry = options.daemonRetry ?? Pacing.defaultDaemonRetry
 
     const initial = options.token === undefined
       ? yield* Effect.flatMap(store.get(key), (stored) =>
@@ -522,9 +495,9 @@ export const make = (
     yield* Effect.catchAll(validate, logFailure("validation at start"))
 
     // Then, in the background: validate every `validateEvery`, refresh ahead of expiry
-    // (paced, see `nextRefreshOf`), retrying transient failures on `daemonRetry`. A job on a
-    // scheduler — shared by many sessions, or this session's own — rather than fibers of its
-    // own per session. After a failure the job is due again only when the backoff ends, so it
+    // (paced, see `nextRefreshOf`), retrying transient failures on `daemonRetry`. A job on the
+    // scheduler every session of this clock shares (see `internal/scheduler.ts`), rather than
+    // fibers of its own per session. After a failure the job is due again only when the backoff ends, so it
     // never runs in a loop (and the scheduler defers any job that stays due).
     const nextValidation = yield* Ref.make(
       (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery)
@@ -574,9 +547,7 @@ export const make = (
         }
       })
     }
-    const scheduler = options.scheduler ?? (yield* makeScheduler)
-    yield* scheduler.add(job)
-    yield* Ref.set(rescheduleJob, scheduler.reschedule(job))
+    yield* Ref.set(rescheduleJob, yield* SessionScheduler.register(job))
 
     const changes = Stream.unwrapScoped(Effect.gen(function*() {
       const pubsub = yield* SynchronizedRef.modifyEffect(hub, (current) =>
