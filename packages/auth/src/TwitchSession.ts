@@ -14,7 +14,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -22,6 +21,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as Changes from "./internal/changes.js"
 import * as Pacing from "./internal/pacing.js"
 import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
@@ -214,21 +214,14 @@ export const make = (
       replaces: Option.none()
     })
     const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
-    // Created on the first subscription to `changes`: most sessions never have one.
-    const hub = yield* SynchronizedRef.make(Option.none<PubSub.PubSub<Token.UserToken>>())
+    const hub = yield* Changes.make(Effect.map(SynchronizedRef.get(ref), (state) => state.token))
     /** Set once the background job is registered: tells the scheduler the token changed. */
     const rescheduleJob = yield* Ref.make<Effect.Effect<void>>(Effect.void)
     /** The pacing of the refreshes the session makes of its own accord (see `minRefreshInterval`). */
     const pace = yield* Ref.make(Pacing.fresh<RefreshError>())
     // A new token ends any backoff: the failure it followed no longer applies.
     const publish = (token: Token.UserToken) =>
-      Effect.zipRight(
-        Ref.set(pace, Pacing.fresh()),
-        Effect.flatMap(SynchronizedRef.get(hub), Option.match({
-          onNone: () => Effect.void,
-          onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
-        }))
-      )
+      Effect.zipRight(Ref.set(pace, Pacing.fresh()), hub.publish(token))
 
     /**
      * Writes an unpersisted token with a compare-and-set against what the store held when it
@@ -549,27 +542,13 @@ export const make = (
     }
     yield* Ref.set(rescheduleJob, yield* SessionScheduler.register(job))
 
-    const changes = Stream.unwrapScoped(Effect.gen(function*() {
-      const pubsub = yield* SynchronizedRef.modifyEffect(hub, (current) =>
-        Option.match(current, {
-          onSome: (pubsub) => Effect.succeed([pubsub, current] as const),
-          onNone: () => Effect.map(PubSub.unbounded<Token.UserToken>(), (pubsub) => [pubsub, Option.some(pubsub)] as const)
-        }))
-      const subscription = yield* PubSub.subscribe(pubsub)
-      const current = yield* SynchronizedRef.get(ref)
-      return Stream.changesWith(
-        Stream.concat(Stream.make(current.token), Stream.fromQueue(subscription)),
-        (a, b) => a === b
-      )
-    }))
-
     return TwitchSession.of({
       key,
       token,
       refresh,
       validate,
       lastValidation: Ref.get(validation),
-      changes,
+      changes: hub.changes,
       ended,
       accessToken: Effect.map(token, (t) => t.accessToken),
       refreshAccessToken: (rejected) => Effect.map(refresh(rejected), (t) => t.accessToken)
