@@ -5,7 +5,8 @@
  * TypeScript compiler checks them all with the workspace's strict options. A failure is
  * reported at the example's line in the source file. Part of `pnpm check`.
  *
- * Usage: `tsx scripts/docs-examples.ts` (exits 1 when an example does not compile).
+ * Usage: `tsx scripts/docs-examples.ts [dir …]` (default: the three packages' `src`; exits 1
+ * when an example does not compile).
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -13,8 +14,10 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
-const sources = ["packages/auth/src", "packages/testing/src", "packages/cli/src"]
-const outDir = Path.join(root, "build", "docs-examples")
+const given = process.argv.slice(2)
+const sources = given.length > 0 ? given : ["packages/auth/src", "packages/testing/src", "packages/cli/src"]
+// other directories (the script's own test) check in a directory of their own
+const outDir = Path.join(root, "build", given.length > 0 ? `docs-examples-${process.pid}` : "docs-examples")
 
 interface Example {
   /** Where the example's first line of code is: the source file (relative) and its line (1-based). */
@@ -60,7 +63,7 @@ export const examplesOf = (file: string, text: string): ReadonlyArray<Example> =
 }
 
 const examples = sources.flatMap((dir) =>
-  filesUnder(Path.join(root, dir)).flatMap((path) => examplesOf(Path.relative(root, path), Fs.readFileSync(path, "utf8")))
+  filesUnder(Path.resolve(root, dir)).flatMap((path) => examplesOf(Path.relative(root, path), Fs.readFileSync(path, "utf8")))
 )
 
 Fs.rmSync(outDir, { recursive: true, force: true })
@@ -109,4 +112,5 @@ for (const diagnostic of diagnostics) {
   console.error(`${example.file}:${example.line + line}:${character + 1}: @example does not compile: ${message}`)
 }
 console.log(`docs-examples: ${examples.length} @example blocks checked, ${diagnostics.length} errors`)
+if (given.length > 0) Fs.rmSync(outDir, { recursive: true, force: true })
 process.exit(diagnostics.length === 0 ? 0 : 1)
