@@ -77,19 +77,6 @@ const main = Effect.gen(function*() {
     },
     reset
   )
-  // The same sessions sharing one scheduler for their background work, as TwitchSessions
-  // holds them (a fresh key space, so the store grows the same way).
-  const schedulerScope = yield* Scope.make()
-  const scheduler = yield* TwitchSession.makeScheduler.pipe(Scope.extend(schedulerScope))
-  const shared = yield* perItem(
-    sessions,
-    (i) => {
-      const token = tokens[i]
-      return token === undefined ? Effect.void : TwitchSession.make({ key: `shared-${i}`, token, scheduler })
-    },
-    reset
-  )
-  yield* Scope.close(schedulerScope, Exit.void)
   // Parts of a session, held the same way, to see what dominates.
   const ref = yield* perItem(parts, () => SubscriptionRef.make({ n: 0 }))
   const sleeper = yield* perItem(parts, () => Effect.forkScoped(Effect.sleep("1 hour")))
@@ -104,7 +91,6 @@ const main = Effect.gen(function*() {
   return {
     sessions,
     perSessionBytes: session.bytes,
-    perSharedSessionBytes: shared.bytes,
     parts: {
       subscriptionRef: ref.bytes,
       forkedSleepingFiber: sleeper.bytes,

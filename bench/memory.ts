@@ -11,7 +11,6 @@ const childFile = fileURLToPath(new URL("./memory-child.ts", import.meta.url))
 interface Result {
   readonly sessions: number
   readonly perSessionBytes: number
-  readonly perSharedSessionBytes: number
   readonly parts: Record<string, number>
 }
 
@@ -49,8 +48,7 @@ export const run = async (options: { readonly sessions: number }): Promise<strin
     `${num(result.sessions)} sessions held at once (in-memory transport, memory \`TokenStore\`), heap after a full GC minus before, per session; the parts on ${num(Math.min(result.sessions, 1000))} items each. Target ≤ 2 KB per session.`,
     "",
     table(["what is held", "heap each"], [
-      ["a `TwitchSession` sharing one scheduler (as `TwitchSessions` holds them)", kb(result.perSharedSessionBytes)],
-      ["a `TwitchSession` on its own (its own scheduler fiber)", kb(result.perSessionBytes)],
+      ["a `TwitchSession` (its background work on the scheduler every session shares)", kb(result.perSessionBytes)],
       ...Object.entries(result.parts).map(([key, bytes]) => [labels[key] ?? key, kb(bytes)])
     ])
   ].join("\n")

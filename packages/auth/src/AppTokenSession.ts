@@ -13,13 +13,16 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as TwitchScope from "./Scope.js"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Pacing from "./internal/pacing.js"
+import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
+import { isTransientError } from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
 
 /**
@@ -88,11 +91,19 @@ export declare namespace AppTokenSession {
     readonly minRefreshInterval?: Duration.DurationInput | undefined
     /** Validate the held token this often. Default: 1 hour. */
     readonly validateEvery?: Duration.DurationInput | undefined
+    /**
+     * How the hourly validation (and the new token it asks for when Twitch rejects the held
+     * one) is retried when it fails transiently. Default, as `TwitchSession`'s: exponential
+     * from 1 second, capped at 1 minute, forever. Any other failure is logged, and the
+     * validation waits for its next turn.
+     */
+    readonly daemonRetry?: Schedule.Schedule<unknown, unknown> | undefined
   }
 }
 
 /**
- * Creates the session; the validation daemon runs until the scope closes.
+ * Creates the session; its hourly validation, a job on the scheduler sessions share, runs
+ * until the scope closes.
  *
  * @since 0.1.0
  * @category constructors
@@ -106,6 +117,7 @@ export const make = (
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "1 hour"))
     const floorMillis = Duration.toMillis(Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval))
     const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
+    const daemonRetry = options.daemonRetry ?? Pacing.defaultDaemonRetry
     const ref = yield* SynchronizedRef.make(Option.none<Token.AppToken>())
     /** The pacing of the requests `token` makes of its own accord. */
     const pace = yield* Ref.make(Pacing.fresh<AppTokenError>())
@@ -187,19 +199,24 @@ export const make = (
       )
     })
 
-    yield* Effect.forkScoped(
-      Effect.sleep(validateEvery).pipe(
-        Effect.zipRight(Effect.gen(function*() {
-          const held = yield* SynchronizedRef.get(ref)
-          if (Option.isNone(held)) return
+    // Every `validateEvery`, the held token is validated (a rejected one replaced), transient
+    // failures retried on `daemonRetry`: a job on the scheduler sessions share, as a user
+    // session's background work is.
+    const nextValidation = yield* Ref.make((yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery))
+    yield* SessionScheduler.register({
+      dueAt: Ref.get(nextValidation),
+      run: Effect.gen(function*() {
+        const held = yield* SynchronizedRef.get(ref)
+        if (Option.isSome(held)) {
           yield* auth.validateToken(held.value.accessToken).pipe(
             Effect.catchTag("InvalidAccessToken", () => replace(Option.some(held.value.accessToken))),
+            Effect.retry({ schedule: daemonRetry, while: isTransientError }),
             Effect.catchAll((error) => Effect.logWarning(`AppTokenSession: validation failed: ${error._tag}: ${error.message}`))
           )
-        })),
-        Effect.forever
-      )
-    )
+        }
+        yield* Ref.set(nextValidation, (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery))
+      })
+    })
 
     return AppTokenSession.of({
       token,

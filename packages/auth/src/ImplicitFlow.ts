@@ -80,7 +80,10 @@ const splitUrl = (redirect: string | URL): { readonly query: string; readonly fr
  * @example
  * ```ts
  * import { ImplicitFlow } from "@effect-twitch/auth"
- * import { Either } from "effect"
+ * import { Either, type Redacted } from "effect"
+ *
+ * // your code that calls Twitch with the token
+ * declare const useToken: (accessToken: Redacted.Redacted<string>) => void
  *
  * const result = ImplicitFlow.parseRedirect(window.location.href, { state: sessionStorage.getItem("state")! })
  * if (Either.isRight(result)) useToken(result.right.accessToken)

@@ -362,9 +362,14 @@ export const missing: {
  *
  * @example
  * ```ts
- * import { Scope } from "@effect-twitch/auth"
+ * import { Scope, TwitchSession } from "@effect-twitch/auth"
+ * import { Effect } from "effect"
  *
- * Scope.covers(token.scopes, ["channel:manage:polls"])
+ * // may the session's user manage polls?
+ * const canManagePolls = Effect.map(
+ *   Effect.flatMap(TwitchSession.TwitchSession, (session) => session.token),
+ *   (token) => Scope.covers(token.scopes, ["channel:manage:polls"])
+ * )
  * ```
  *
  * @since 0.1.0

@@ -14,14 +14,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as Changes from "./internal/changes.js"
 import * as Pacing from "./internal/pacing.js"
 import * as SessionScheduler from "./internal/scheduler.js"
 import type * as Token from "./Token.js"
@@ -143,31 +143,8 @@ export declare namespace TwitchSession {
      * (see `minRefreshInterval`), the validation waits for its next turn.
      */
     readonly daemonRetry?: Schedule.Schedule<unknown, unknown> | undefined
-    /**
-     * The scheduler that runs the background work. Sessions sharing one (see
-     * {@link makeScheduler}; `TwitchSessions` does this) share one fiber; without one, the
-     * session makes its own.
-     */
-    readonly scheduler?: Scheduler | undefined
   }
 }
-
-/**
- * A scheduler for the background work of many sessions: one fiber in all, instead of one
- * per session. Pass it as the `scheduler` option.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeScheduler: Effect.Effect<Scheduler, never, Scope.Scope> = SessionScheduler.make
-
-/**
- * Runs the background work of sessions (see {@link makeScheduler}).
- *
- * @since 0.1.0
- * @category models
- */
-export interface Scheduler extends SessionScheduler.Scheduler {}
 
 interface State {
   readonly token: Token.UserToken
@@ -186,10 +163,6 @@ type Step = readonly [Exit.Exit<Token.UserToken, RefreshError>, State]
 
 const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =>
   Redacted.value(a) === Redacted.value(b)
-
-const defaultDaemonRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second").pipe(
-  Schedule.either(Schedule.spaced("1 minute"))
-)
 
 /**
  * Starts a session: loads (or stores) the token, validates it, and forks the daemon that
@@ -210,7 +183,7 @@ export const make = (
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
     const floorMillis = Duration.toMillis(Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval))
     const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
-    const daemonRetry = options.daemonRetry ?? defaultDaemonRetry
+    const daemonRetry = options.daemonRetry ?? Pacing.defaultDaemonRetry
 
     const initial = options.token === undefined
       ? yield* Effect.flatMap(store.get(key), (stored) =>
@@ -227,21 +200,14 @@ export const make = (
       replaces: Option.none()
     })
     const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
-    // Created on the first subscription to `changes`: most sessions never have one.
-    const hub = yield* SynchronizedRef.make(Option.none<PubSub.PubSub<Token.UserToken>>())
+    const hub = yield* Changes.make(Effect.map(SynchronizedRef.get(ref), (state) => state.token))
     /** Set once the background job is registered: tells the scheduler the token changed. */
     const rescheduleJob = yield* Ref.make<Effect.Effect<void>>(Effect.void)
     /** The pacing of the refreshes the session makes of its own accord (see `minRefreshInterval`). */
     const pace = yield* Ref.make(Pacing.fresh<RefreshError>())
     // A new token ends any backoff: the failure it followed no longer applies.
     const publish = (token: Token.UserToken) =>
-      Effect.zipRight(
-        Ref.set(pace, Pacing.fresh()),
-        Effect.flatMap(SynchronizedRef.get(hub), Option.match({
-          onNone: () => Effect.void,
-          onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, token))
-        }))
-      )
+      Effect.zipRight(Ref.set(pace, Pacing.fresh()), hub.publish(token))
 
     /**
      * Writes an unpersisted token with a compare-and-set against what the store held when it
@@ -508,9 +474,9 @@ export const make = (
     yield* Effect.catchAll(validate, logFailure("validation at start"))
 
     // Then, in the background: validate every `validateEvery`, refresh ahead of expiry
-    // (paced, see `nextRefreshOf`), retrying transient failures on `daemonRetry`. A job on a
-    // scheduler — shared by many sessions, or this session's own — rather than fibers of its
-    // own per session. After a failure the job is due again only when the backoff ends, so it
+    // (paced, see `nextRefreshOf`), retrying transient failures on `daemonRetry`. A job on the
+    // scheduler every session of this clock shares (see `internal/scheduler.ts`), rather than
+    // fibers of its own per session. After a failure the job is due again only when the backoff ends, so it
     // never runs in a loop (and the scheduler defers any job that stays due).
     const nextValidation = yield* Ref.make(
       (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery)
@@ -560,23 +526,7 @@ export const make = (
         }
       })
     }
-    const scheduler = options.scheduler ?? (yield* makeScheduler)
-    yield* scheduler.add(job)
-    yield* Ref.set(rescheduleJob, scheduler.reschedule(job))
-
-    const changes = Stream.unwrapScoped(Effect.gen(function*() {
-      const pubsub = yield* SynchronizedRef.modifyEffect(hub, (current) =>
-        Option.match(current, {
-          onSome: (pubsub) => Effect.succeed([pubsub, current] as const),
-          onNone: () => Effect.map(PubSub.unbounded<Token.UserToken>(), (pubsub) => [pubsub, Option.some(pubsub)] as const)
-        }))
-      const subscription = yield* PubSub.subscribe(pubsub)
-      const current = yield* SynchronizedRef.get(ref)
-      return Stream.changesWith(
-        Stream.concat(Stream.make(current.token), Stream.fromQueue(subscription)),
-        (a, b) => a === b
-      )
-    }))
+    yield* Ref.set(rescheduleJob, yield* SessionScheduler.register(job))
 
     return TwitchSession.of({
       key,
@@ -584,7 +534,7 @@ export const make = (
       refresh,
       validate,
       lastValidation: Ref.get(validation),
-      changes,
+      changes: hub.changes,
       ended,
       accessToken: Effect.map(token, (t) => t.accessToken),
       refreshAccessToken: (rejected) => Effect.map(refresh(rejected), (t) => t.accessToken)

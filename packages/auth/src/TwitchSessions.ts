@@ -116,11 +116,9 @@ export const make = (
     // Only these two: the session's daemons must live in the map entry's scope, not ours.
     const context = Context.make(TwitchAuth, auth).pipe(Context.add(TokenStore, store))
     const { idleTimeToLive, ...sessionOptions } = options
-    // One fiber runs every live session's background work.
-    const scheduler = yield* TwitchSession.makeScheduler
+    // Every live session's background work runs on the scheduler sessions share (one fiber).
     const map = yield* RcMap.make({
-      lookup: (userId: string) =>
-        TwitchSession.make({ ...sessionOptions, key: userId, scheduler }).pipe(Effect.provide(context)),
+      lookup: (userId: string) => TwitchSession.make({ ...sessionOptions, key: userId }).pipe(Effect.provide(context)),
       idleTimeToLive: idleTimeToLive ?? "5 minutes"
     })
 

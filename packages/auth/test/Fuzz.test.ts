@@ -4,7 +4,7 @@
  * operation succeeds with a decoded value or fails with one of its typed errors — never a
  * defect, and never an error that carries the secrets it was called with.
  */
-import { Token, type TwitchAuth } from "@effect-twitch/auth"
+import type { TwitchAuth } from "@effect-twitch/auth"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Cause from "effect/Cause"
@@ -17,6 +17,7 @@ import * as Schedule from "effect/Schedule"
 import { recordFigures } from "./figures.js"
 import { type Operation, operations, runOperation } from "./operations.js"
 import { stubbed } from "./utils.js"
+import * as TokenWire from "../src/internal/tokenWire.js"
 
 const secret = "41vpdji4e9gif29md0ouet6fktd2mk"
 const centurySeconds = 100 * 365 * 24 * 60 * 60
@@ -48,10 +49,10 @@ const knownTags: ReadonlySet<string> = new Set([
 
 /** Valid bodies of every shape Twitch sends, then mutated: fields dropped, retyped, nulled. */
 const validBodies = FastCheck.oneof(
-  Arbitrary.make(Token.TokenResponse),
-  Arbitrary.make(Token.ValidateResponse),
-  Arbitrary.make(Token.DeviceCodeResponse),
-  Arbitrary.make(Token.ErrorResponse)
+  Arbitrary.make(TokenWire.TokenResponse),
+  Arbitrary.make(TokenWire.ValidateResponse),
+  Arbitrary.make(TokenWire.DeviceCodeResponse),
+  Arbitrary.make(TokenWire.ErrorResponse)
 )
 const mutated = FastCheck.tuple(validBodies, FastCheck.dictionary(FastCheck.string(), FastCheck.jsonValue()), FastCheck.boolean())
   .map(([body, extra, drop]) => {
@@ -106,7 +107,7 @@ describe("fuzzed answers", () => {
 
   it.live.prop(
     "a valid token body always decodes into the matching domain value",
-    [Arbitrary.make(Token.TokenResponse)],
+    [Arbitrary.make(TokenWire.TokenResponse)],
     ([wire]) =>
       Effect.gen(function*() {
         inputs.tokenBodies++
@@ -120,7 +121,7 @@ describe("fuzzed answers", () => {
         assert.strictEqual(Redacted.value(token.accessToken), wire.access_token)
         assert.strictEqual(Redacted.value(token.refreshToken), wire.refresh_token)
         assert.deepStrictEqual(token.scopes, (wire.scope ?? []).filter((s) => s.length > 0))
-        // absent, null, 0, or beyond a century: no expiry (see Token.expiresAtFromWire)
+        // absent, null, 0, or beyond a century: no expiry (see TokenWire.expiresAtFromWire)
         // absent, 0, or beyond a century (not a real lifetime): no expiry
         const never = wire.expires_in === undefined || wire.expires_in === null || wire.expires_in === 0 ||
           wire.expires_in > centurySeconds ||

@@ -2,7 +2,7 @@
  * The scope list (Twitch's scope reference, plus `openid`), its helpers, and unknown scopes
  * surviving every decoding on the way in.
  */
-import { Scope, Token } from "@effect-twitch/auth"
+import { Scope } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { authWith, confidential, MockLayer, user } from "./utils.js"
+import * as TokenWire from "../src/internal/tokenWire.js"
 
 describe("Scope", () => {
   it("lists the 81 scopes of Twitch's scope reference and openid, each with a description", () => {
@@ -77,7 +78,7 @@ describe("Scope", () => {
   })
 
   it("an unknown scope survives decoding of token and validate responses", () => {
-    const token = Schema.decodeUnknownSync(Token.TokenResponse)({
+    const token = Schema.decodeUnknownSync(TokenWire.TokenResponse)({
       access_token: "a",
       refresh_token: "r",
       expires_in: 100,
@@ -85,7 +86,7 @@ describe("Scope", () => {
       token_type: "bearer"
     })
     assert.deepStrictEqual(token.scope, ["chat:read", "future:scope"])
-    const info = Schema.decodeUnknownSync(Token.ValidateResponse)({
+    const info = Schema.decodeUnknownSync(TokenWire.ValidateResponse)({
       client_id: "c",
       login: "l",
       user_id: "1",

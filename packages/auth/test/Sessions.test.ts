@@ -79,11 +79,10 @@ describe("TwitchSessions", () => {
 describe("a shared scheduler", () => {
   it.scoped("runs the hourly validation and the refresh ahead of expiry of many sessions, with one fiber", () =>
     Effect.gen(function*() {
-      const scheduler = yield* TwitchSession.makeScheduler
       const count = 50
       const sessions = yield* Effect.forEach(
         Array.from({ length: count }, (_, i) => i),
-        (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token, scheduler })),
+        (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token })),
         { concurrency: 8 }
       )
       assert.strictEqual(yield* callsOf("validate"), count, "validated at start")

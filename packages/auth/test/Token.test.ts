@@ -8,9 +8,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
+import * as TokenWire from "../src/internal/tokenWire.js"
 
-const decodeToken = Schema.decodeUnknownSync(Token.TokenResponse)
-const decodeValidate = Schema.decodeUnknownSync(Token.ValidateResponse)
+const decodeToken = Schema.decodeUnknownSync(TokenWire.TokenResponse)
+const decodeValidate = Schema.decodeUnknownSync(TokenWire.ValidateResponse)
 const now = DateTime.unsafeMake("2026-01-01T00:00:00Z")
 
 describe("wire quirks", () => {
@@ -23,7 +24,7 @@ describe("wire quirks", () => {
         token_type: "bearer",
         ...(scope === undefined ? {} : { scope })
       })
-      const token = Either.getOrThrow(Token.userTokenFromWire(wire, now))
+      const token = Either.getOrThrow(TokenWire.userTokenFromWire(wire, now))
       assert.deepStrictEqual(token.scopes, [])
     }
   })
@@ -31,7 +32,7 @@ describe("wire quirks", () => {
   it("expires_in absent, 0 or beyond a century means the token never expires", () => {
     for (const expires of [undefined, 0, 1e300]) {
       const wire = decodeToken({ access_token: "a", refresh_token: "r", ...(expires === undefined ? {} : { expires_in: expires }) })
-      const token = Either.getOrThrow(Token.userTokenFromWire(wire, now))
+      const token = Either.getOrThrow(TokenWire.userTokenFromWire(wire, now))
       assert.isTrue(Option.isNone(token.expiresAt))
       assert.isFalse(token.isExpired(DateTime.unsafeMake("2100-01-01T00:00:00Z")))
       // and it can be stored
@@ -40,8 +41,8 @@ describe("wire quirks", () => {
   })
 
   it("validate: app tokens without login/user_id, or with null, and scopes null", () => {
-    const absent = Token.tokenInfoFromWire(decodeValidate({ client_id: "c", scopes: [], expires_in: 5206826 }), now)
-    const nulls = Token.tokenInfoFromWire(
+    const absent = TokenWire.tokenInfoFromWire(decodeValidate({ client_id: "c", scopes: [], expires_in: 5206826 }), now)
+    const nulls = TokenWire.tokenInfoFromWire(
       decodeValidate({ client_id: "c", login: null, user_id: null, scopes: null, expires_in: 5206826 }),
       now
     )
@@ -50,14 +51,14 @@ describe("wire quirks", () => {
       assert.deepStrictEqual(info.scopes, [])
       assert.strictEqual(Duration.toSeconds(Option.getOrThrow(info.expiresIn)), 5206826)
     }
-    const legacy = Token.tokenInfoFromWire(decodeValidate({ client_id: "c", login: "x", user_id: "1", scopes: ["a"], expires_in: 0 }), now)
+    const legacy = TokenWire.tokenInfoFromWire(decodeValidate({ client_id: "c", login: "x", user_id: "1", scopes: ["a"], expires_in: 0 }), now)
     assert.isTrue(Option.isNone(legacy.expiresAt))
     assert.isFalse(legacy.isAppToken)
   })
 
   it("a user token response without a refresh token is refused, naming the field", () => {
     const wire = decodeToken({ access_token: "a", expires_in: 10 })
-    assert.deepStrictEqual(Token.userTokenFromWire(wire, now), Either.left("refresh_token is missing"))
+    assert.deepStrictEqual(TokenWire.userTokenFromWire(wire, now), Either.left("refresh_token is missing"))
   })
 
   it("negative or non-numeric expires_in does not decode", () => {
@@ -72,7 +73,7 @@ describe("UserToken", () => {
     Effect.gen(function*() {
       const receivedAt = yield* DateTime.now
       const wire = decodeToken({ access_token: "a", refresh_token: "r", expires_in: 3600 })
-      const token = Either.getOrThrow(Token.userTokenFromWire(wire, receivedAt))
+      const token = Either.getOrThrow(TokenWire.userTokenFromWire(wire, receivedAt))
       assert.isFalse(token.isExpired(yield* DateTime.now))
       yield* TestClock.adjust("50 minutes")
       assert.isFalse(token.isExpired(yield* DateTime.now))
@@ -98,5 +99,53 @@ describe("UserToken", () => {
     assert.strictEqual(Redacted.value(decoded.refreshToken), "refresh%2F/secret=")
     assert.notInclude(String(token), "secret")
     assert.notInclude(JSON.stringify(token), "secret")
+  })
+})
+
+describe("issue 13 #4: a smaller public surface", () => {
+  it("Twitch's wire schemas and the *FromWire converters are not exported: users see domain classes only", () => {
+    const exported = Object.keys(Token)
+    const wire = exported.filter((name) => /FromWire|Response$|^Wire/.test(name))
+    assert.deepStrictEqual(wire, [], `wire names exported from Token: ${wire.join(", ")}`)
+    assert.includeMembers(exported, ["UserToken", "AppToken", "TokenInfo", "DeviceAuthorization"])
+    // what the SDK decodes with is still there, internally
+    assert.isFunction(TokenWire.userTokenFromWire)
+  })
+
+  it("isExpired / expiresIn are one definition shared by UserToken and AppToken, and behave alike on both", () => {
+    assert.strictEqual(Token.UserToken.prototype.isExpired, Token.AppToken.prototype.isExpired)
+    assert.strictEqual(Token.UserToken.prototype.expiresIn, Token.AppToken.prototype.expiresIn)
+    const lifetime = {
+      accessToken: Redacted.make("a"),
+      scopes: [],
+      obtainedAt: now,
+      expiresAt: Option.some(DateTime.unsafeMake("2026-01-01T01:00:00Z"))
+    }
+    const tokens = [new Token.AppToken(lifetime), new Token.UserToken({ ...lifetime, refreshToken: Redacted.make("r") })]
+    const later = DateTime.unsafeMake("2026-01-01T00:50:00Z")
+    for (const token of tokens) {
+      assert.isFalse(token.isExpired(later))
+      assert.isTrue(token.isExpired(later, "10 minutes"))
+      assert.strictEqual(Duration.toMinutes(Option.getOrThrow(token.expiresIn(later))), 10)
+    }
+  })
+
+  it("the shared definition changes no token's fields: the stored JSON keeps its keys, in the same order", () => {
+    const token = new Token.UserToken({
+      accessToken: Redacted.make("a"),
+      refreshToken: Redacted.make("r"),
+      scopes: ["chat:read"],
+      obtainedAt: now,
+      expiresAt: Option.none()
+    })
+    assert.deepStrictEqual(Object.keys(Schema.encodeSync(Token.UserToken)(token)), [
+      "accessToken",
+      "refreshToken",
+      "scopes",
+      "obtainedAt",
+      "expiresAt"
+    ])
+    const app = new Token.AppToken({ accessToken: Redacted.make("a"), scopes: [], obtainedAt: now, expiresAt: Option.none() })
+    assert.deepStrictEqual(Object.keys(Schema.encodeSync(Token.AppToken)(app)), ["accessToken", "scopes", "obtainedAt", "expiresAt"])
   })
 })

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Token from "../Token.js"
+import * as Token from "./tokenWire.js"
 import { type Endpoint, MalformedResponse } from "../TwitchAuthError.js"
 import * as Wire from "./wire.js"
 

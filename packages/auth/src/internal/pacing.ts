@@ -7,9 +7,18 @@
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 
 /** The default `minRefreshInterval`: see `TwitchSession.Options` for why. */
 export const defaultMinRefreshInterval: Duration.Duration = Duration.seconds(10)
+
+/**
+ * The default `daemonRetry` of both sessions: how their background work retries a transient
+ * failure — exponential from 1 second, capped at 1 minute, forever.
+ */
+export const defaultDaemonRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second").pipe(
+  Schedule.either(Schedule.spaced("1 minute"))
+)
 
 /** The first wait after a failure is at least this long, even with a smaller floor. */
 export const minBackoff: Duration.Duration = Duration.seconds(1)

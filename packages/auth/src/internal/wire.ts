@@ -16,7 +16,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Token from "../Token.js"
+import * as Token from "./tokenWire.js"
 import { type Endpoint, MalformedResponse, TransportError } from "../TwitchAuthError.js"
 import * as Exchange from "./exchange.js"
 
