@@ -16,7 +16,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import * as Scope from "./Scope.js"
+import * as TwitchScope from "./TwitchScope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
@@ -176,7 +176,7 @@ export const parseCallback = (
     if (code === undefined || code === "") {
       return yield* Either.left(new MalformedRedirect({ detail: "it has no `code` parameter" }))
     }
-    return { code: Redacted.make(code), scopes: Scope.parse(params.get("scope") ?? "") }
+    return { code: Redacted.make(code), scopes: TwitchScope.parse(params.get("scope") ?? "") }
   })
 }
 

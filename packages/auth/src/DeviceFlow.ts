@@ -21,7 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type * as Scope from "./Scope.js"
+import type * as TwitchScope from "./TwitchScope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
@@ -130,7 +130,7 @@ const initialInterval = (authorization: Token.DeviceAuthorization): Duration.Dur
  * @category constructors
  */
 export const start = (
-  options: { readonly scopes?: Iterable<Scope.Requested> | undefined } = {}
+  options: { readonly scopes?: Iterable<TwitchScope.Requested> | undefined } = {}
 ): Effect.Effect<Token.DeviceAuthorization, StartError, TwitchAuth> =>
   Effect.flatMap(TwitchAuth, (auth) => auth.startDeviceAuthorization(options))
 
@@ -244,7 +244,7 @@ export const states = (
  * @category polling
  */
 export const stream = (
-  options: { readonly scopes?: Iterable<Scope.Requested> | undefined } = {}
+  options: { readonly scopes?: Iterable<TwitchScope.Requested> | undefined } = {}
 ): Stream.Stream<DeviceFlowState, StartError | PollError, TwitchAuth> =>
   Stream.unwrap(Effect.map(start(options), states))
 
@@ -256,7 +256,7 @@ export const stream = (
  * @category polling
  */
 export const authorize = <E = never, R = never>(options: {
-  readonly scopes?: Iterable<Scope.Requested> | undefined
+  readonly scopes?: Iterable<TwitchScope.Requested> | undefined
   readonly onStart: (authorization: Token.DeviceAuthorization) => Effect.Effect<void, E, R>
 }): Effect.Effect<Token.UserToken, StartError | PollError | E, TwitchAuth | R> =>
   Effect.flatMap(start(options), (authorization) => Effect.zipRight(options.onStart(authorization), poll(authorization)))

@@ -17,7 +17,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AuthorizationCode from "./AuthorizationCode.js"
-import * as Scope from "./Scope.js"
+import * as TwitchScope from "./TwitchScope.js"
 import { type AuthorizationRequest, type AuthorizationUrlOptions, TwitchAuth } from "./TwitchAuth.js"
 import {
   type AccessDenied,
@@ -114,7 +114,7 @@ export const parseRedirect = (
     }
     return new ImplicitToken({
       accessToken: Redacted.make(accessToken),
-      scopes: Scope.parse(fromFragment.get("scope") ?? ""),
+      scopes: TwitchScope.parse(fromFragment.get("scope") ?? ""),
       idToken: Option.map(idToken, Redacted.make)
     })
   })

@@ -14,7 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as Grants from "./internal/grants.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
-import type * as Scope from "./Scope.js"
+import type * as TwitchScope from "./TwitchScope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
@@ -123,7 +123,7 @@ export declare namespace TwitchAuth {
      * {@link pollDeviceToken}. No secret is needed.
      */
     readonly startDeviceAuthorization: (
-      options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
+      options?: { readonly scopes?: Iterable<TwitchScope.Requested> | undefined }
     ) => Effect.Effect<Token.DeviceAuthorization, TwitchAuthError.DeviceAuthorizationError>
 
     /**
@@ -142,7 +142,7 @@ export declare namespace TwitchAuth {
      * (`POST /oauth2/token`, `grant_type=client_credentials`). Needs the client secret.
      */
     readonly appToken: (
-      options?: { readonly scopes?: Iterable<Scope.Requested> | undefined }
+      options?: { readonly scopes?: Iterable<TwitchScope.Requested> | undefined }
     ) => Effect.Effect<Token.AppToken, TwitchAuthError.AppTokenError>
   }
 }
@@ -185,7 +185,7 @@ export interface ClaimsRequest {
  */
 export interface AuthorizationUrlOptions {
   /** The scopes to ask for; sent space-separated. Add `openid` for OpenID Connect. */
-  readonly scopes?: Iterable<Scope.Requested> | undefined
+  readonly scopes?: Iterable<TwitchScope.Requested> | undefined
   /** Defaults to the configured redirect URI. */
   readonly redirectUri?: string | undefined
   /** Defaults to 32 random hex characters from a cryptographic source. */
@@ -250,7 +250,7 @@ const refusedAppToken = Refusals.classify(Refusals.appToken)
 const refusedDevice = Refusals.classify(Refusals.startDeviceAuthorization)
 const refusedPoll = Refusals.classify(Refusals.pollDeviceToken)
 
-const scopes = (input: Iterable<Scope.Requested> | undefined): ReadonlyArray<string> =>
+const scopes = (input: Iterable<TwitchScope.Requested> | undefined): ReadonlyArray<string> =>
   input === undefined ? [] : Array.from(input)
 
 /**

@@ -87,7 +87,7 @@ export * as TwitchHttpClient from "./TwitchHttpClient.js"
  *
  * @since 0.1.0
  */
-export * as Scope from "./Scope.js"
+export * as TwitchScope from "./TwitchScope.js"
 
 /**
  * The device code flow: start, then poll honouring `interval` and `slow_down` — as an Effect

@@ -45,18 +45,18 @@ describe("issue 13 #4: @example blocks are type-checked", () => {
   it("an example that uses an undeclared name fails the check, at its line in the source; one that compiles passes", () => {
     Fs.mkdirSync(Path.join(root, "build"), { recursive: true })
     const good = source([
-      "import { Scope, TwitchSession } from \"@effect-twitch/auth\"",
+      "import { TwitchScope, TwitchSession } from \"@effect-twitch/auth\"",
       "import { Effect } from \"effect\"",
       "",
       "const canManagePolls = Effect.map(",
       "  Effect.flatMap(TwitchSession.TwitchSession, (session) => session.token),",
-      "  (token) => Scope.covers(token.scopes, [\"channel:manage:polls\"])",
+      "  (token) => TwitchScope.covers(token.scopes, [\"channel:manage:polls\"])",
       ")"
     ].join("\n"))
     const bad = source([
-      "import { Scope } from \"@effect-twitch/auth\"",
+      "import { TwitchScope } from \"@effect-twitch/auth\"",
       "",
-      "Scope.covers(token.scopes, [\"channel:manage:polls\"])"
+      "TwitchScope.covers(token.scopes, [\"channel:manage:polls\"])"
     ].join("\n"))
     const passing = check({ "Good.ts": good })
     assert.strictEqual(passing.status, 0, passing.output)

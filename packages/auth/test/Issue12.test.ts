@@ -3,7 +3,7 @@
  * SDK's items: each test is named after the item it covers.
  */
 import {
-  Scope,
+  TwitchScope,
   TokenStore,
   TwitchAuth,
   TwitchAuthConfig,
@@ -302,20 +302,20 @@ describe("issue 12 #15: every variable of TwitchAuthConfig.layerConfig is named 
     }))
 })
 
-describe("issue 12 #14: a scope Twitch adds tomorrow is passed explicitly (the typing is in Scope.test-d.ts)", () => {
-  it("issue 12 #14: Scope.unlisted and Scope.requested are the scope itself at run time, and covers/missing take them", () => {
-    const tomorrow = Scope.unlisted("channel:read:tomorrow")
+describe("issue 12 #14: a scope Twitch adds tomorrow is passed explicitly (the typing is in TwitchScope.test-d.ts)", () => {
+  it("issue 12 #14: TwitchScope.unlisted and TwitchScope.requested are the scope itself at run time, and covers/missing take them", () => {
+    const tomorrow = TwitchScope.unlisted("channel:read:tomorrow")
     assert.strictEqual(tomorrow, "channel:read:tomorrow")
-    assert.strictEqual(Scope.requested("chat:read"), "chat:read")
-    assert.strictEqual(Scope.requested("channel:read:tomorrow"), tomorrow)
-    assert.isTrue(Scope.covers(["chat:read", "channel:read:tomorrow"], ["chat:read", tomorrow]))
-    assert.deepStrictEqual(Scope.missing(["chat:read"], [tomorrow, "chat:read", tomorrow]), [tomorrow])
+    assert.strictEqual(TwitchScope.requested("chat:read"), "chat:read")
+    assert.strictEqual(TwitchScope.requested("channel:read:tomorrow"), tomorrow)
+    assert.isTrue(TwitchScope.covers(["chat:read", "channel:read:tomorrow"], ["chat:read", tomorrow]))
+    assert.deepStrictEqual(TwitchScope.missing(["chat:read"], [tomorrow, "chat:read", tomorrow]), [tomorrow])
   })
 
   it.effect("issue 12 #14: an unlisted scope is sent as written (the consent URL carries it)", () =>
     Effect.gen(function*() {
       const auth = yield* authWith()
-      const request = yield* auth.authorizationUrl({ scopes: ["chat:read", Scope.unlisted("channel:read:tomorrow")] })
+      const request = yield* auth.authorizationUrl({ scopes: ["chat:read", TwitchScope.unlisted("channel:read:tomorrow")] })
       assert.strictEqual(new URL(request.url).searchParams.get("scope"), "chat:read channel:read:tomorrow")
     }).pipe(Effect.provide(MockLayer)))
 })

@@ -1,4 +1,4 @@
-import { Scope, type TwitchAuthError } from "@effect-twitch/auth"
+import { TwitchScope, type TwitchAuthError } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import { assert, describe, layer } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
@@ -311,8 +311,8 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
     it.effect("a scope Twitch does not know is InvalidScope, for app tokens and device codes alike", () =>
       Effect.gen(function*() {
         const auth = yield* authWith()
-        const app = yield* Effect.flip(auth.appToken({ scopes: ["chat:read", Scope.unlisted("chat-read")] }))
-        const device = yield* Effect.flip(auth.startDeviceAuthorization({ scopes: [Scope.unlisted("NotAScope")] }))
+        const app = yield* Effect.flip(auth.appToken({ scopes: ["chat:read", TwitchScope.unlisted("chat-read")] }))
+        const device = yield* Effect.flip(auth.startDeviceAuthorization({ scopes: [TwitchScope.unlisted("NotAScope")] }))
         assert.deepStrictEqual([app._tag, app._tag === "InvalidScope" ? app.twitchMessage : ""], [
           "InvalidScope",
           "invalid scope requested: 'chat-read'"

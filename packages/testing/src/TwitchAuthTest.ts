@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import type * as Scope from "@effect-twitch/auth/Scope"
+import type * as TwitchScope from "@effect-twitch/auth/TwitchScope"
 import * as Token from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
@@ -206,7 +206,7 @@ export const layer = (options: Options = {}): Layer.Layer<Provided, TwitchAuthCo
  */
 export interface SessionOptions extends Options {
   /** The scopes the user granted. Default none. */
-  readonly scopes?: ReadonlyArray<Scope.Requested> | undefined
+  readonly scopes?: ReadonlyArray<TwitchScope.Requested> | undefined
   /** The user, seeded into the fake. Default {@link defaultUser}. */
   readonly user?: FakeTwitch.FakeTwitch.User | undefined
   /** Session options (refresh margin, validation period, daemon retry). The key is the user id. */
@@ -312,7 +312,7 @@ export const seedClient = (
  */
 export interface AuthorizeOptions {
   /** The scopes the user grants. Default none. */
-  readonly scopes?: ReadonlyArray<Scope.Requested> | undefined
+  readonly scopes?: ReadonlyArray<TwitchScope.Requested> | undefined
   /** Default {@link defaultUser}. */
   readonly userId?: string | undefined
   /** Default: the configured client id. */

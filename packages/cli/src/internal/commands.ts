@@ -5,7 +5,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Scope from "@effect-twitch/auth/Scope"
+import * as TwitchScope from "@effect-twitch/auth/TwitchScope"
 import * as Token from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
@@ -145,7 +145,7 @@ export const loginWithCode = (options: CodeLoginOptions) =>
     const callback = yield* Callback.start(wanted)
     if (Option.isSome(mock)) yield* mock.value.registerRedirectUris([callback.redirectUri])
     const request = yield* auth.authorizationUrl({
-      scopes: options.scopes.map(Scope.requested),
+      scopes: options.scopes.map(TwitchScope.requested),
       redirectUri: callback.redirectUri,
       forceVerify: options.forceVerify
     })
@@ -179,7 +179,7 @@ export const appToken = (scopes: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const { config, out } = yield* Cli
     const auth = yield* TwitchAuth.TwitchAuth
-    const token = yield* auth.appToken({ scopes: scopes.map(Scope.requested) })
+    const token = yield* auth.appToken({ scopes: scopes.map(TwitchScope.requested) })
     const now = yield* DateTime.now
     yield* out.result(
       [
@@ -417,7 +417,7 @@ export const loginWithDevice = (options: DeviceLoginOptions) =>
   Effect.gen(function*() {
     const { mock, out } = yield* Cli
     yield* checkProfileWritable
-    const authorization = yield* DeviceFlow.start({ scopes: options.scopes.map(Scope.requested) })
+    const authorization = yield* DeviceFlow.start({ scopes: options.scopes.map(TwitchScope.requested) })
     yield* out.info(
       `To authorize, open ${authorization.verificationUri}\nand enter the code:  ${authorization.userCode}\n`
     )

@@ -1,9 +1,9 @@
 /**
  * `--scope` values: repeated, or several in one value separated by spaces or commas; each
- * one checked against the SDK's `Scope` (every scope Twitch documents) before anything is
+ * one checked against the SDK's `TwitchScope` (every scope Twitch documents) before anything is
  * sent to Twitch, with the nearest known scope suggested for a typo.
  */
-import * as Scope from "@effect-twitch/auth/Scope"
+import * as TwitchScope from "@effect-twitch/auth/TwitchScope"
 import * as Effect from "effect/Effect"
 import * as CliError from "../CliError.js"
 
@@ -24,7 +24,7 @@ const distance = (a: string, b: string): number => {
 const nearest = (scope: string): string | undefined => {
   let best: string | undefined
   let bestDistance = Infinity
-  for (const known of Scope.all) {
+  for (const known of TwitchScope.all) {
     const d = distance(scope.toLowerCase(), known)
     if (d < bestDistance) {
       best = known
@@ -36,8 +36,8 @@ const nearest = (scope: string): string | undefined => {
 
 /** Splits, de-duplicates and checks the scopes given with `--scope`. */
 export const parse = (values: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, CliError.CliError> => {
-  const scopes = Scope.parse(values.join(" ").replace(/,/g, " "))
-  const unknown = scopes.filter((scope) => !Scope.isScope(scope))
+  const scopes = TwitchScope.parse(values.join(" ").replace(/,/g, " "))
+  const unknown = scopes.filter((scope) => !TwitchScope.isScope(scope))
   const [first] = unknown
   if (first === undefined) return Effect.succeed(scopes)
   const suggestion = nearest(first)

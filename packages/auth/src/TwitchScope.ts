@@ -135,7 +135,7 @@ export type Scope = typeof Scope.Type
  * @since 0.1.0
  * @category models
  */
-export type Unlisted = string & Brand.Brand<"@effect-twitch/auth/Scope/Unlisted">
+export type Unlisted = string & Brand.Brand<"@effect-twitch/auth/TwitchScope/Unlisted">
 
 /**
  * Marks a scope this SDK does not list as intended, for every input that asks for scopes.
@@ -143,9 +143,9 @@ export type Unlisted = string & Brand.Brand<"@effect-twitch/auth/Scope/Unlisted"
  *
  * @example
  * ```ts
- * import { Scope } from "@effect-twitch/auth"
+ * import { TwitchScope } from "@effect-twitch/auth"
  *
- * const scopes: ReadonlyArray<Scope.Requested> = ["chat:read", Scope.unlisted("channel:read:new_thing")]
+ * const scopes: ReadonlyArray<TwitchScope.Requested> = ["chat:read", TwitchScope.unlisted("channel:read:new_thing")]
  * ```
  *
  * @since 0.1.0
@@ -172,9 +172,9 @@ export type Requested = Scope | Unlisted
  *
  * @example
  * ```ts
- * import { Scope } from "@effect-twitch/auth"
+ * import { TwitchScope } from "@effect-twitch/auth"
  *
- * const fromFlag = "chat:read user:read:email".split(" ").map(Scope.requested)
+ * const fromFlag = "chat:read user:read:email".split(" ").map(TwitchScope.requested)
  * ```
  *
  * @since 0.1.0
@@ -335,9 +335,9 @@ export const FromSpaceSeparated: Schema.Schema<ReadonlyArray<string>, string> = 
  *
  * @example
  * ```ts
- * import { Scope } from "@effect-twitch/auth"
+ * import { TwitchScope } from "@effect-twitch/auth"
  *
- * Scope.missing(["chat:read"], ["chat:read", "chat:edit"]) // ["chat:edit"]
+ * TwitchScope.missing(["chat:read"], ["chat:read", "chat:edit"]) // ["chat:edit"]
  * ```
  *
  * @since 0.1.0
@@ -362,13 +362,13 @@ export const missing: {
  *
  * @example
  * ```ts
- * import { Scope, TwitchSession } from "@effect-twitch/auth"
+ * import { TwitchScope, TwitchSession } from "@effect-twitch/auth"
  * import { Effect } from "effect"
  *
  * // may the session's user manage polls?
  * const canManagePolls = Effect.map(
  *   Effect.flatMap(TwitchSession.TwitchSession, (session) => session.token),
- *   (token) => Scope.covers(token.scopes, ["channel:manage:polls"])
+ *   (token) => TwitchScope.covers(token.scopes, ["channel:manage:polls"])
  * )
  * ```
  *

@@ -2,7 +2,7 @@
  * The scope list (Twitch's scope reference, plus `openid`), its helpers, and unknown scopes
  * surviving every decoding on the way in.
  */
-import { Scope } from "@effect-twitch/auth"
+import { TwitchScope } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -12,11 +12,11 @@ import * as Schema from "effect/Schema"
 import { authWith, confidential, MockLayer, user } from "./utils.js"
 import * as TokenWire from "../src/internal/tokenWire.js"
 
-describe("Scope", () => {
+describe("TwitchScope", () => {
   it("lists the 81 scopes of Twitch's scope reference and openid, each with a description", () => {
-    assert.strictEqual(Scope.all.length, 82)
-    assert.strictEqual(new Set(Scope.all).size, 82)
-    assert.deepStrictEqual([...Scope.all], [...Scope.all].sort())
+    assert.strictEqual(TwitchScope.all.length, 82)
+    assert.strictEqual(new Set(TwitchScope.all).size, 82)
+    assert.deepStrictEqual([...TwitchScope.all], [...TwitchScope.all].sort())
     for (
       const scope of [
         "analytics:read:extensions",
@@ -35,43 +35,43 @@ describe("Scope", () => {
         "whispers:read"
       ]
     ) {
-      assert.isTrue(Scope.isScope(scope), scope)
+      assert.isTrue(TwitchScope.isScope(scope), scope)
     }
     // removed from Twitch's reference: not in the list (but still decoded, see below)
     for (const removed of ["channel_subscriptions", "user:edit:follows", "whispers:edit"]) {
-      assert.isFalse(Scope.isScope(removed), removed)
+      assert.isFalse(TwitchScope.isScope(removed), removed)
     }
-    assert.deepStrictEqual(Object.keys(Scope.descriptions).sort(), [...Scope.all])
-    for (const scope of Scope.all) assert.isAbove(Scope.descriptions[scope].length, 10, scope)
-    assert.strictEqual(Scope.describe("channel:manage:polls"), "Create and end a channel's polls.")
-    assert.isUndefined(Scope.describe("future:scope"))
+    assert.deepStrictEqual(Object.keys(TwitchScope.descriptions).sort(), [...TwitchScope.all])
+    for (const scope of TwitchScope.all) assert.isAbove(TwitchScope.descriptions[scope].length, 10, scope)
+    assert.strictEqual(TwitchScope.describe("channel:manage:polls"), "Create and end a channel's polls.")
+    assert.isUndefined(TwitchScope.describe("future:scope"))
   })
 
   it("decodes documented scopes and refuses others as a literal", () => {
-    assert.strictEqual(Schema.decodeUnknownSync(Scope.Scope)("chat:read"), "chat:read")
-    assert.throws(() => Schema.decodeUnknownSync(Scope.Scope)("chat:write"))
+    assert.strictEqual(Schema.decodeUnknownSync(TwitchScope.Scope)("chat:read"), "chat:read")
+    assert.throws(() => Schema.decodeUnknownSync(TwitchScope.Scope)("chat:write"))
   })
 
   it("parses and formats the space-separated form", () => {
-    assert.deepStrictEqual(Scope.parse("  chat:read   chat:edit\tchat:read "), ["chat:read", "chat:edit"])
-    assert.deepStrictEqual(Scope.parse(""), [])
-    assert.strictEqual(Scope.format(["chat:read", "", "chat:edit", "chat:read"]), "chat:read chat:edit")
-    assert.deepStrictEqual(Schema.decodeSync(Scope.FromSpaceSeparated)("bits:read new:scope"), ["bits:read", "new:scope"])
-    assert.strictEqual(Schema.encodeSync(Scope.FromSpaceSeparated)(["bits:read", "new:scope"]), "bits:read new:scope")
+    assert.deepStrictEqual(TwitchScope.parse("  chat:read   chat:edit\tchat:read "), ["chat:read", "chat:edit"])
+    assert.deepStrictEqual(TwitchScope.parse(""), [])
+    assert.strictEqual(TwitchScope.format(["chat:read", "", "chat:edit", "chat:read"]), "chat:read chat:edit")
+    assert.deepStrictEqual(Schema.decodeSync(TwitchScope.FromSpaceSeparated)("bits:read new:scope"), ["bits:read", "new:scope"])
+    assert.strictEqual(Schema.encodeSync(TwitchScope.FromSpaceSeparated)(["bits:read", "new:scope"]), "bits:read new:scope")
   })
 
   it("checks that granted scopes cover what a call needs (data-first and data-last)", () => {
     const granted = ["chat:read", "moderator:read:chatters"]
-    assert.isTrue(Scope.covers(granted, ["chat:read"]))
-    assert.isTrue(Scope.covers(granted, []))
-    assert.isFalse(Scope.covers(granted, ["chat:read", "chat:edit"]))
-    assert.deepStrictEqual(Scope.missing(granted, ["chat:edit", "chat:read", "bits:read"]), ["chat:edit", "bits:read"])
-    assert.isFalse(Scope.covers(["chat:edit"])(granted))
-    assert.deepStrictEqual(Scope.missing(["chat:edit"])(granted), ["chat:edit"])
+    assert.isTrue(TwitchScope.covers(granted, ["chat:read"]))
+    assert.isTrue(TwitchScope.covers(granted, []))
+    assert.isFalse(TwitchScope.covers(granted, ["chat:read", "chat:edit"]))
+    assert.deepStrictEqual(TwitchScope.missing(granted, ["chat:edit", "chat:read", "bits:read"]), ["chat:edit", "bits:read"])
+    assert.isFalse(TwitchScope.covers(["chat:edit"])(granted))
+    assert.deepStrictEqual(TwitchScope.missing(["chat:edit"])(granted), ["chat:edit"])
   })
 
   it("partitions known from unknown scopes", () => {
-    assert.deepStrictEqual(Scope.partition(["chat:read", "future:scope", "openid"]), {
+    assert.deepStrictEqual(TwitchScope.partition(["chat:read", "future:scope", "openid"]), {
       known: ["chat:read", "openid"],
       unknown: ["future:scope"]
     })
@@ -111,8 +111,8 @@ layer(MockLayer, { excludeTestServices: true })("Scope against the mock", (it) =
       )
       const info = yield* auth.validateToken(Redacted.make(issued.accessToken))
       assert.deepStrictEqual(info.scopes, ["chat:read", "channel:manage:future_feature"])
-      assert.deepStrictEqual(Scope.partition(info.scopes).unknown, ["channel:manage:future_feature"])
-      assert.isTrue(Scope.covers(info.scopes, ["chat:read"]))
+      assert.deepStrictEqual(TwitchScope.partition(info.scopes).unknown, ["channel:manage:future_feature"])
+      assert.isTrue(TwitchScope.covers(info.scopes, ["chat:read"]))
       const refreshed = yield* auth.refreshToken(Redacted.make(issued.refreshToken))
       assert.deepStrictEqual(refreshed.scopes, ["chat:read", "channel:manage:future_feature"])
       assert.strictEqual(Option.getOrNull(info.userId), user.userId)
