@@ -1,3 +1,8 @@
-// One Vitest project per package (packages/*/vitest.config.ts), each config next to its tests.
-// Vitest 3.2 prints a deprecation notice for workspace files (it prefers `test.projects`).
-export default ["packages/*"]
+// Vitest 3.2 prints a deprecation notice for workspace files; this one keeps each package's
+// config next to its tests. The SDK has two projects: `auth` and `auth-stress`.
+export default [
+  "packages/auth/vitest.config.ts",
+  "packages/auth/vitest.stress.config.ts",
+  "packages/testing",
+  "packages/cli"
+]

@@ -18,13 +18,13 @@ const docPath = Path.join(root, "docs/reliability.md")
 const command = "pnpm reliability"
 
 const suites = [
-  "packages/auth/test/FaultMatrix.test.ts",
+  "packages/auth/test/FaultMatrix.stress.test.ts",
   "packages/auth/test/Fuzz.test.ts",
   "packages/auth/test/SecretLeaks.test.ts",
-  "packages/auth/test/CrashSafety.test.ts",
+  "packages/auth/test/CrashSafety.stress.test.ts",
   "packages/auth/test/HostileNetwork.test.ts",
   "packages/auth/test/SessionBackoff.test.ts",
-  "packages/auth/test/TokenStoreLock.test.ts",
+  "packages/auth/test/TokenStoreLock.stress.test.ts",
   "packages/auth/test/SessionStoreRace.test.ts",
   "packages/auth/test/OpenIdConnect.test.ts",
   "packages/auth/test/DeviceFlow.test.ts"
