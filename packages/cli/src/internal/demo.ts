@@ -100,10 +100,13 @@ const hourlyValidation = (mock: EmbeddedMock, config: TwitchAuthConfig.TwitchAut
       const v0 = yield* validations()
       const r0 = yield* refreshes()
       yield* TwitchSession.make({ key: entry.key })
-      // The session's fibers run after the clock moves: give them (real) time to get there.
+      // The session's fibers run after the clock moves: wait until the mock has seen what they
+      // send (checked every 10 ms of real time, however long a loaded machine takes), up to a
+      // minute, a guard against a session that never gets there (then the figures show it).
       const settle = (validated: number, refreshed: number) =>
         Effect.gen(function*() {
-          for (let i = 0; i < 200; i++) {
+          const deadline = Date.now() + 60_000
+          while (Date.now() < deadline) {
             if ((yield* validations()) - v0 >= validated && (yield* refreshes()) - r0 >= refreshed) return
             yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
           }
