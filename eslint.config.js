@@ -1,4 +1,5 @@
 // @ts-check
+import effect from "@effect/eslint-plugin"
 import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
@@ -6,6 +7,27 @@ export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/build/**", "**/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts", "**/*.js"],
+    plugins: { "@effect": effect },
+    rules: {
+      // the formatter (dprint, as the Effect monorepo configures it): `pnpm lint --fix` applies it
+      "@effect/dprint": [
+        "error",
+        {
+          config: {
+            indentWidth: 2,
+            lineWidth: 120,
+            semiColons: "asi",
+            quoteStyle: "alwaysDouble",
+            trailingCommas: "never",
+            operatorPosition: "maintain",
+            "arrowFunction.useParentheses": "force"
+          }
+        }
+      ]
+    }
+  },
   {
     files: ["**/*.ts"],
     rules: {
