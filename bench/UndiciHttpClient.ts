@@ -71,7 +71,11 @@ const readBody = <A>(
     read(response.source.body).then(
       (value) => resume(Effect.succeed(value)),
       (cause) =>
-        resume(Effect.fail(new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })))
+        resume(
+          Effect.fail(
+            new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
+          )
+        )
     )
     return Effect.sync(() => {
       response.source.body.destroy()
@@ -122,7 +126,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return Effect.flatMap(this.text, (text) =>
       Effect.try({
         try: (): unknown => (text === "" ? null : JSON.parse(text)),
-        catch: (cause) => new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+        catch: (cause) =>
+          new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
       }))
   }
 
@@ -138,7 +143,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return Effect.flatMap(this.text, (text) =>
       Effect.try({
         try: () => UrlParams.fromInput(new URLSearchParams(text)),
-        catch: (cause) => new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+        catch: (cause) =>
+          new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
       }))
   }
 
@@ -170,25 +176,28 @@ const send = (
   const headers = request.body._tag === "FormData"
     ? { ...request.headers, "content-type": new Response(request.body.formData).headers.get("content-type") ?? "" }
     : request.headers
-  return Effect.flatMap(requestBody(request), (body) =>
-    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-      const controller = new AbortController()
-      dispatcher.request({
-        origin,
-        path: pathname + search,
-        method: request.method,
-        headers,
-        body,
-        signal: controller.signal,
-        // timeouts are the caller's (Effect.timeout), as with NodeHttpClient
-        headersTimeout: 0,
-        bodyTimeout: 0
-      }).then(
-        (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
-        (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-      )
-      return Effect.sync(() => controller.abort())
-    }))
+  return Effect.flatMap(
+    requestBody(request),
+    (body) =>
+      Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+        const controller = new AbortController()
+        dispatcher.request({
+          origin,
+          path: pathname + search,
+          method: request.method,
+          headers,
+          body,
+          signal: controller.signal,
+          // timeouts are the caller's (Effect.timeout), as with NodeHttpClient
+          headersTimeout: 0,
+          bodyTimeout: 0
+        }).then(
+          (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
+          (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+        )
+        return Effect.sync(() => controller.abort())
+      })
+  )
 }
 
 /**

@@ -11,11 +11,11 @@
  * Plus `twitch-auth --help` (packages/cli/bin/twitch-auth.js, already bundled) when it exists,
  * and `node` printing `done` (the floor). Rounds interleave the programs; medians reported.
  */
+import { FakeTwitch } from "@effect-twitch/testing"
 import * as esbuild from "esbuild"
 import { spawn } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { FakeTwitch } from "@effect-twitch/testing"
 import type { Mock } from "./internal/mock.js"
 import { median, num, ratio, rotate, table } from "./internal/stats.js"
 
@@ -30,13 +30,16 @@ const [client] = FakeTwitch.defaultSeed.clients
 const externalPackages: esbuild.Plugin = {
   name: "external-packages",
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith("@effect-twitch/") ? undefined : { path: args.path, external: true })
+    build.onResolve(
+      { filter: /^[^./]/ },
+      (args) => args.path.startsWith("@effect-twitch/") ? undefined : { path: args.path, external: true }
+    )
   }
 }
 
 // ESM bundles of CommonJS packages (undici) need `require`.
-const requireShim = `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`
+const requireShim =
+  `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`
 
 const build = async (name: string, bundled: boolean): Promise<string> => {
   const outfile = `${outDir}/${name}.${bundled ? "bundled" : "unbundled"}.mjs`
@@ -59,7 +62,10 @@ const build = async (name: string, bundled: boolean): Promise<string> => {
 const timeToDone = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<number> =>
   new Promise((resolve, reject) => {
     const start = performance.now()
-    const child = spawn(process.execPath, [...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let seen = false
     let stderr = ""
     child.stdout.on("data", () => {
@@ -85,7 +91,12 @@ export interface Options {
 export const run = async (mock: Mock, options: Options): Promise<string> => {
   mkdirSync(outDir, { recursive: true })
   const issued = await mock.issue()
-  const env = { MOCK_URL: mock.url, TOKEN: issued.accessToken, CLIENT_ID: client.clientId, TWURPLE_MOCK_API_PORT: mock.port }
+  const env = {
+    MOCK_URL: mock.url,
+    TOKEN: issued.accessToken,
+    CLIENT_ID: client.clientId,
+    TWURPLE_MOCK_API_PORT: mock.port
+  }
   const programs: Array<{ readonly name: string; readonly args: ReadonlyArray<string> }> = [
     { name: "node (floor)", args: [await build("empty", true)] },
     { name: "twurple, unbundled", args: [await build("twurple", false)] },
@@ -120,7 +131,9 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
     return [program.name, num(t, 1), num(t - floor, 1), vsTwurple, vsTwurpleBeyondNode]
   })
   return [
-    `${options.rounds} rounds, programs interleaved; ms from spawn to the first line on stdout (the first call completed, or the help text). "beyond node" subtracts the floor. The CLI is compared with twurple's bundled program (a first call).${cli ? "" : " `twitch-auth --help`: pending (packages/cli/bin/twitch-auth.js not built yet)."}`,
+    `${options.rounds} rounds, programs interleaved; ms from spawn to the first line on stdout (the first call completed, or the help text). "beyond node" subtracts the floor. The CLI is compared with twurple's bundled program (a first call).${
+      cli ? "" : " `twitch-auth --help`: pending (packages/cli/bin/twitch-auth.js not built yet)."
+    }`,
     "",
     table(["program", "ms", "ms beyond node", "× twurple (same build)", "× twurple beyond node"], rows)
   ].join("\n")

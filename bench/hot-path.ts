@@ -6,9 +6,9 @@
  */
 import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import { flow } from "effect/Function"
 import * as Redacted from "effect/Redacted"
@@ -33,9 +33,13 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
   const agent = new Undici.Agent()
   const platformClient = NodeHttpClient.makeUndici(agent)
   const lean = UndiciHttpClient.make()
-  const request = HttpClientRequest.get("/validate").pipe(HttpClientRequest.setHeader("authorization", `OAuth ${issued.accessToken}`))
+  const request = HttpClientRequest.get("/validate").pipe(
+    HttpClientRequest.setHeader("authorization", `OAuth ${issued.accessToken}`)
+  )
   const absolute = HttpClientRequest.prependUrl(request, mock.authUrl)
-  const decorated = lean.pipe(HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(mock.authUrl), HttpClientRequest.acceptJson)))
+  const decorated = lean.pipe(
+    HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(mock.authUrl), HttpClientRequest.acceptJson))
+  )
   const timed = decorated.pipe(HttpClient.transformResponse(Effect.timeout("10 seconds")))
   const retried = timed.pipe(
     HttpClient.retryTransient({
@@ -44,26 +48,41 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
   )
   const auth = await Effect.runPromise(
     TwitchAuth.make.pipe(
-      Effect.provide(TwitchAuthConfig.layer({ clientId: client.clientId, clientSecret: client.clientSecret, authUrl: mock.authUrl })),
+      Effect.provide(
+        TwitchAuthConfig.layer({ clientId: client.clientId, clientSecret: client.clientSecret, authUrl: mock.authUrl })
+      ),
       Effect.provideService(HttpClient.HttpClient, lean)
     )
   )
   const text = (response: { readonly text: Effect.Effect<string, unknown> }) => response.text
   const steps: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
-    ["`Effect.tryPromise(undici.request)` + body text", Effect.tryPromise(async () => {
-      const response = await Undici.request(`${mock.authUrl}/validate`, { headers: { authorization: `OAuth ${issued.accessToken}` } })
-      return response.body.text()
-    })],
+    [
+      "`Effect.tryPromise(undici.request)` + body text",
+      Effect.tryPromise(async () => {
+        const response = await Undici.request(`${mock.authUrl}/validate`, {
+          headers: { authorization: `OAuth ${issued.accessToken}` }
+        })
+        return response.body.text()
+      })
+    ],
     ["lean `UndiciHttpClient`: `execute` + `text`", Effect.flatMap(lean.execute(absolute), text)],
-    ["`NodeHttpClient.layerUndici`: `execute` + `text` (for comparison)", Effect.flatMap(platformClient.execute(absolute), text)],
+    [
+      "`NodeHttpClient.layerUndici`: `execute` + `text` (for comparison)",
+      Effect.flatMap(platformClient.execute(absolute), text)
+    ],
     ["lean + `mapRequest(prependUrl, acceptJson)`", Effect.flatMap(decorated.execute(request), text)],
     ["… + per-attempt `Effect.timeout`", Effect.flatMap(timed.execute(request), text)],
     ["… + `retryTransient(schedule)`", Effect.flatMap(retried.execute(request), text)],
-    ["`TwitchAuth.validateToken` (… + status check, `Schema` decode, `DateTime.now`, `withSpan`)", auth.validateToken(token)]
+    [
+      "`TwitchAuth.validateToken` (… + status check, `Schema` decode, `DateTime.now`, `withSpan`)",
+      auth.validateToken(token)
+    ]
   ]
   const cpu = steps.map(() => new Array<number>())
   for (const [, effect] of steps) {
-    await Effect.runPromise(Effect.forEach(Array.from({ length: 200 }), () => effect, { concurrency: 64, discard: true }))
+    await Effect.runPromise(
+      Effect.forEach(Array.from({ length: 200 }), () => effect, { concurrency: 64, discard: true })
+    )
   }
   for (let round = 0; round < options.rounds; round++) {
     for (const index of rotate(steps.map((_, i) => i), round)) {
@@ -71,7 +90,9 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
       if (step === undefined) continue
       await mock.reset()
       const m = await measure(() =>
-        Effect.runPromise(Effect.forEach(Array.from({ length: options.calls }), () => step[1], { concurrency: 64, discard: true }))
+        Effect.runPromise(
+          Effect.forEach(Array.from({ length: options.calls }), () => step[1], { concurrency: 64, discard: true })
+        )
       )
       cpu[index]?.push(m.cpuUs / options.calls)
     }

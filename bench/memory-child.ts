@@ -57,7 +57,11 @@ const main = Effect.gen(function*() {
   const now = yield* DateTime.now
   const tokens: Array<Token.UserToken> = []
   for (let i = 0; i < sessions; i++) {
-    const issued = yield* twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes: ["chat:read"] })
+    const issued = yield* twitch.issueUserToken({
+      clientId: client.clientId,
+      userId: user.userId,
+      scopes: ["chat:read"]
+    })
     tokens.push(
       new Token.UserToken({
         accessToken: Redacted.make(issued.accessToken),
@@ -80,14 +84,17 @@ const main = Effect.gen(function*() {
   // Parts of a session, held the same way, to see what dominates.
   const ref = yield* perItem(parts, () => SubscriptionRef.make({ n: 0 }))
   const sleeper = yield* perItem(parts, () => Effect.forkScoped(Effect.sleep("1 hour")))
-  const racedSleeper = yield* perItem(parts, () =>
-    Effect.flatMap(SubscriptionRef.make({ ended: false }), (r) =>
-      Effect.forkScoped(
-        Effect.sleep("1 hour").pipe(
-          Effect.forever,
-          Effect.raceFirst(r.changes.pipe(Stream.filter((s) => s.ended), Stream.take(1), Stream.runDrain))
-        )
-      )))
+  const racedSleeper = yield* perItem(
+    parts,
+    () =>
+      Effect.flatMap(SubscriptionRef.make({ ended: false }), (r) =>
+        Effect.forkScoped(
+          Effect.sleep("1 hour").pipe(
+            Effect.forever,
+            Effect.raceFirst(r.changes.pipe(Stream.filter((s) => s.ended), Stream.take(1), Stream.runDrain))
+          )
+        ))
+  )
   return {
     sessions,
     perSessionBytes: session.bytes,

@@ -37,7 +37,8 @@ const runChild = (sessions: number): Promise<Result> =>
 const labels: Record<string, string> = {
   subscriptionRef: "a `SubscriptionRef` alone",
   forkedSleepingFiber: "a `forkScoped` fiber sleeping",
-  fiberRacingSubscriptionRefChanges: "a `forkScoped` fiber sleeping, `raceFirst` a stream of `ref.changes` (what each session daemon is)"
+  fiberRacingSubscriptionRefChanges:
+    "a `forkScoped` fiber sleeping, `raceFirst` a stream of `ref.changes` (what each session daemon is)"
 }
 
 /** Runs the memory bench; returns the Markdown table. */
@@ -45,7 +46,11 @@ export const run = async (options: { readonly sessions: number }): Promise<strin
   const result = await runChild(options.sessions)
   const kb = (bytes: number) => `${num(bytes / 1024, 1)} KB`
   return [
-    `${num(result.sessions)} sessions held at once (in-memory transport, memory \`TokenStore\`), heap after a full GC minus before, per session; the parts on ${num(Math.min(result.sessions, 1000))} items each. Target ≤ 2 KB per session.`,
+    `${
+      num(result.sessions)
+    } sessions held at once (in-memory transport, memory \`TokenStore\`), heap after a full GC minus before, per session; the parts on ${
+      num(Math.min(result.sessions, 1000))
+    } items each. Target ≤ 2 KB per session.`,
     "",
     table(["what is held", "heap each"], [
       ["a `TwitchSession` (its background work on the scheduler every session shares)", kb(result.perSessionBytes)],

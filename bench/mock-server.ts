@@ -13,12 +13,12 @@
  *
  * Prints one JSON line `{"url": "http://127.0.0.1:PORT"}` on stdout once listening.
  */
+import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

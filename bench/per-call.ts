@@ -12,9 +12,9 @@
  */
 import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { getTokenInfo, refreshUserToken } from "@twurple/auth"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -144,7 +144,9 @@ export const contenders: ReadonlyArray<Contender> = [
       const effect = Effect.tryPromise(call)
       return {
         batch: (calls, concurrency) =>
-          Effect.runPromise(Effect.forEach(Array.from({ length: calls }), () => effect, { concurrency, discard: true })),
+          Effect.runPromise(
+            Effect.forEach(Array.from({ length: calls }), () => effect, { concurrency, discard: true })
+          ),
         dispose: async () => {}
       }
     }
@@ -171,7 +173,9 @@ interface Cell {
 export const run = async (mock: Mock, options: Options): Promise<string> => {
   const issued = await mock.issue()
   const tokens: Tokens = { accessToken: issued.accessToken, refreshToken: issued.refreshToken }
-  const selected = contenders.filter((c, i) => i === 0 || options.only === undefined || options.only.some((o) => c.name.includes(o)))
+  const selected = contenders.filter((c, i) =>
+    i === 0 || options.only === undefined || options.only.some((o) => c.name.includes(o))
+  )
   const sections: Array<string> = []
   for (const op of ["validate", "refresh"] as const) {
     for (const concurrency of [1, 64] as const) {
@@ -203,7 +207,9 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
       })
       sections.push(
         [
-          `**${op === "validate" ? "`validateToken` (GET /oauth2/validate)" : "refresh (POST /oauth2/token, refresh_token)"}, concurrency ${concurrency}** — ${options.rounds} rounds × ${calls} calls`,
+          `**${
+            op === "validate" ? "`validateToken` (GET /oauth2/validate)" : "refresh (POST /oauth2/token, refresh_token)"
+          }, concurrency ${concurrency}** — ${options.rounds} rounds × ${calls} calls`,
           "",
           table(
             ["contender", "calls/s", "× baseline", "× twurple", "client CPU µs/call", "CPU × baseline"],

@@ -46,61 +46,63 @@ const oursStorm = (
   scenario: Scenario,
   n: number
 ): Promise<Outcome> =>
-  Effect.runPromise(Effect.gen(function*() {
-    const issued = yield* Effect.promise(() => mock.issue())
-    const now = yield* DateTime.now
-    const token = new Token.UserToken({
-      accessToken: Redacted.make(issued.accessToken),
-      refreshToken: Redacted.make(issued.refreshToken),
-      scopes,
-      obtainedAt: scenario === "known" ? DateTime.subtract(now, { hours: 5 }) : now,
-      expiresAt: Option.some(
-        scenario === "known" ? DateTime.subtract(now, { hours: 1 }) : DateTime.add(now, { seconds: issued.expiresIn })
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const issued = yield* Effect.promise(() => mock.issue())
+      const now = yield* DateTime.now
+      const token = new Token.UserToken({
+        accessToken: Redacted.make(issued.accessToken),
+        refreshToken: Redacted.make(issued.refreshToken),
+        scopes,
+        obtainedAt: scenario === "known" ? DateTime.subtract(now, { hours: 5 }) : now,
+        expiresAt: Option.some(
+          scenario === "known" ? DateTime.subtract(now, { hours: 1 }) : DateTime.add(now, { seconds: issued.expiresIn })
+        )
+      })
+      const config = TwitchAuthConfig.layer({
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+        authUrl: mock.authUrl,
+        helixUrl: mock.helixUrl
+      })
+      const session = TwitchSession.layer({ key: user.userId, token }).pipe(
+        Layer.provide(TwitchAuth.layer),
+        Layer.provide(TokenStore.layerMemory)
       )
-    })
-    const config = TwitchAuthConfig.layer({
-      clientId: client.clientId,
-      clientSecret: client.clientSecret,
-      authUrl: mock.authUrl,
-      helixUrl: mock.helixUrl
-    })
-    const session = TwitchSession.layer({ key: user.userId, token }).pipe(
-      Layer.provide(TwitchAuth.layer),
-      Layer.provide(TokenStore.layerMemory)
-    )
-    const helixLayer = TwitchHttpClient.layer().pipe(Layer.provide(session))
-    const storm = Effect.flatMap(TwitchHttpClient.TwitchHttpClient, (helix) =>
-      Effect.forEach(
-        Array.from({ length: n }),
-        () => Effect.either(Effect.flatMap(helix.get(`/users?id=${user.userId}`), (response) => response.json)),
-        { concurrency: "unbounded" }
-      ))
-    if (scenario === "rejected") {
-      // the session is up (and validated the token); then Twitch expires the token
-      const [results, wallMs] = yield* Effect.scoped(Effect.gen(function*() {
-        const context = yield* Layer.build(helixLayer.pipe(Layer.provideMerge(config), Layer.provide(transport)))
-        yield* Effect.promise(() => mock.expire(issued.accessToken))
-        yield* Effect.promise(() => mock.reset())
-        const start = performance.now()
-        const results = yield* Effect.provide(storm, context)
-        return [results, performance.now() - start] as const
-      }))
+      const helixLayer = TwitchHttpClient.layer().pipe(Layer.provide(session))
+      const storm = Effect.flatMap(TwitchHttpClient.TwitchHttpClient, (helix) =>
+        Effect.forEach(
+          Array.from({ length: n }),
+          () => Effect.either(Effect.flatMap(helix.get(`/users?id=${user.userId}`), (response) => response.json)),
+          { concurrency: "unbounded" }
+        ))
+      if (scenario === "rejected") {
+        // the session is up (and validated the token); then Twitch expires the token
+        const [results, wallMs] = yield* Effect.scoped(Effect.gen(function*() {
+          const context = yield* Layer.build(helixLayer.pipe(Layer.provideMerge(config), Layer.provide(transport)))
+          yield* Effect.promise(() => mock.expire(issued.accessToken))
+          yield* Effect.promise(() => mock.reset())
+          const start = performance.now()
+          const results = yield* Effect.provide(storm, context)
+          return [results, performance.now() - start] as const
+        }))
+        const calls = yield* Effect.promise(() => mock.calls())
+        return { refreshes: calls.token, succeeded: results.filter(Either.isRight).length, wallMs }
+      }
+      // known: the session starts from the expired token; construction is part of the storm
+      yield* Effect.promise(() => mock.reset())
+      const start = performance.now()
+      const results = yield* Effect.scoped(
+        Effect.flatMap(
+          Layer.build(helixLayer.pipe(Layer.provideMerge(config), Layer.provide(transport))),
+          (context) => Effect.provide(storm, context)
+        )
+      )
+      const wallMs = performance.now() - start
       const calls = yield* Effect.promise(() => mock.calls())
       return { refreshes: calls.token, succeeded: results.filter(Either.isRight).length, wallMs }
-    }
-    // known: the session starts from the expired token; construction is part of the storm
-    yield* Effect.promise(() => mock.reset())
-    const start = performance.now()
-    const results = yield* Effect.scoped(
-      Effect.flatMap(
-        Layer.build(helixLayer.pipe(Layer.provideMerge(config), Layer.provide(transport))),
-        (context) => Effect.provide(storm, context)
-      )
-    )
-    const wallMs = performance.now() - start
-    const calls = yield* Effect.promise(() => mock.calls())
-    return { refreshes: calls.token, succeeded: results.filter(Either.isRight).length, wallMs }
-  }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)))
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))
+  )
 
 const twurpleStorm = async (mock: Mock, scenario: Scenario, n: number): Promise<Outcome> => {
   process.env["TWURPLE_MOCK_API_PORT"] = mock.port
@@ -118,7 +120,10 @@ const twurpleStorm = async (mock: Mock, scenario: Scenario, n: number): Promise<
   await mock.reset()
   const start = performance.now()
   const results = await Promise.allSettled(
-    Array.from({ length: n }, () => api.callApi({ type: "helix", url: "users", userId: user.userId, query: { id: user.userId } }))
+    Array.from(
+      { length: n },
+      () => api.callApi({ type: "helix", url: "users", userId: user.userId, query: { id: user.userId } })
+    )
   )
   const wallMs = performance.now() - start
   const calls = await mock.calls()
@@ -178,7 +183,16 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
     `Ours: \`TwitchSession\` + \`TwitchHttpClient\` on ${options.transportName}; twurple: \`RefreshingAuthProvider\` + \`ApiClient.callApi\`. ${options.rounds} rounds each, alternating who goes first; refreshes as a range over the rounds, the rest medians.`,
     "",
     table(
-      ["expired token", "N", "refreshes (ours)", "refreshes (twurple)", "succeeded ours / twurple", "wall ms (ours)", "wall ms (twurple)", "wall ours ÷ twurple"],
+      [
+        "expired token",
+        "N",
+        "refreshes (ours)",
+        "refreshes (twurple)",
+        "succeeded ours / twurple",
+        "wall ms (ours)",
+        "wall ms (twurple)",
+        "wall ours ÷ twurple"
+      ],
       rows
     )
   ].join("\n")

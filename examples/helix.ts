@@ -9,11 +9,11 @@
  */
 import { Token, TokenStore, TwitchAuth, TwitchAuthConfig, TwitchHttpClient, TwitchSession } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"

@@ -63,7 +63,9 @@ export const examplesOf = (file: string, text: string): ReadonlyArray<Example> =
 }
 
 const examples = sources.flatMap((dir) =>
-  filesUnder(Path.resolve(root, dir)).flatMap((path) => examplesOf(Path.relative(root, path), Fs.readFileSync(path, "utf8")))
+  filesUnder(Path.resolve(root, dir)).flatMap((path) =>
+    examplesOf(Path.relative(root, path), Fs.readFileSync(path, "utf8"))
+  )
 )
 
 Fs.rmSync(outDir, { recursive: true, force: true })
@@ -99,7 +101,9 @@ const options: ts.CompilerOptions = {
   emitDeclarationOnly: false
 }
 const program = ts.createProgram([...written.keys()], options)
-const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file === undefined || written.has(Path.resolve(d.file.fileName)))
+const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) =>
+  d.file === undefined || written.has(Path.resolve(d.file.fileName))
+)
 
 for (const diagnostic of diagnostics) {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")

@@ -195,7 +195,10 @@ const program = Effect.gen(function*() {
   if (report._tag === "Some") {
     const r = report.value
     rows.push(["test cases run", count(r.numTotalTests)])
-    rows.push(["passed / failed / skipped", `${count(r.numPassedTests)} / ${count(r.numFailedTests)} / ${count(r.numPendingTests)}`])
+    rows.push([
+      "passed / failed / skipped",
+      `${count(r.numPassedTests)} / ${count(r.numFailedTests)} / ${count(r.numPendingTests)}`
+    ])
   } else {
     rows.push(["test cases run", missing])
   }
@@ -204,25 +207,33 @@ const program = Effect.gen(function*() {
     const passed = m.cells.filter((c) => c.outcome === c.expected && c.attempts <= m.maxAttempts)
     const injected = m.cells.reduce((n, c) => n + c.faultsHit, 0)
     const survived = passed.reduce((n, c) => n + c.faultsHit, 0)
-    rows.push(["fault matrix cells (rows × columns)", `${count(m.cells.length)} (${m.rows.length} × ${m.columns.length} faults, recovering and exhausting)`])
+    rows.push([
+      "fault matrix cells (rows × columns)",
+      `${count(m.cells.length)} (${m.rows.length} × ${m.columns.length} faults, recovering and exhausting)`
+    ])
     rows.push(["fault matrix cells as expected", count(passed.length)])
     rows.push(["faults injected / survived", `${count(injected)} / ${count(survived)}`])
-    rows.push(["most attempts in any cell (allowed)", `${Math.max(0, ...m.cells.map((c) => c.attempts))} (${m.maxAttempts})`])
+    rows.push([
+      "most attempts in any cell (allowed)",
+      `${Math.max(0, ...m.cells.map((c) => c.attempts))} (${m.maxAttempts})`
+    ])
   } else {
     rows.push(["fault matrix", missing])
   }
   rows.push([
     "inputs fuzzed",
     fuzz._tag === "Some"
-      ? `${count(fuzz.value.answers + fuzz.value.tokenBodies)} (${count(fuzz.value.answers)} random answers to every operation, ${
-        count(fuzz.value.tokenBodies)
-      } valid token bodies)`
+      ? `${count(fuzz.value.answers + fuzz.value.tokenBodies)} (${
+        count(fuzz.value.answers)
+      } random answers to every operation, ${count(fuzz.value.tokenBodies)} valid token bodies)`
       : missing
   ])
   rows.push([
     "leaks found",
     leaks._tag === "Some"
-      ? `${count(leaks.value.leaked)} (${leaks.value.secrets} secrets in ${leaks.value.formsChecked} forms, raw and URL-encoded, searched in ${
+      ? `${
+        count(leaks.value.leaked)
+      } (${leaks.value.secrets} secrets in ${leaks.value.formsChecked} forms, raw and URL-encoded, searched in ${
         count(leaks.value.textsSearched)
       } log lines, spans and printed values)`
       : missing
@@ -230,7 +241,9 @@ const program = Effect.gen(function*() {
   rows.push([
     "crash kills survived",
     crash._tag === "Some"
-      ? `${crash.value.kills} SIGKILLs mid-refresh; ${count(crash.value.sharedFileRefreshes)} refreshes by two processes on one file`
+      ? `${crash.value.kills} SIGKILLs mid-refresh; ${
+        count(crash.value.sharedFileRefreshes)
+      } refreshes by two processes on one file`
       : missing
   ])
   if (crash._tag === "Some") {
@@ -274,7 +287,9 @@ const program = Effect.gen(function*() {
       "an endless body (a byte every 50 ms), request timeout 400 ms",
       endless.length === 0
         ? missing
-        : `every operation failed with \`TransportError\` Timeout after ${Math.min(...endless)}–${Math.max(...endless)} ms (${endless.length} operations)`
+        : `every operation failed with \`TransportError\` Timeout after ${Math.min(...endless)}–${
+          Math.max(...endless)
+        } ms (${endless.length} operations)`
     ])
     rows.push([
       "a 1 GB answer: bytes the server wrote before the client closed",
@@ -283,7 +298,9 @@ const program = Effect.gen(function*() {
         : `at most ${mib(Math.max(...written))} per id.twitch.tv operation (64 KiB cap, plus socket buffers)${
           h["helixBytesWrittenBeforeClose"] === undefined
             ? ""
-            : `; ${mib(h["helixBytesWrittenBeforeClose"])} for Helix (8 MiB cap), RSS +${mib(h["helixRssGrowthBytes"] ?? 0)}`
+            : `; ${mib(h["helixBytesWrittenBeforeClose"])} for Helix (8 MiB cap), RSS +${
+              mib(h["helixRssGrowthBytes"] ?? 0)
+            }`
         }`
     ])
   } else {

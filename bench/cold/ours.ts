@@ -10,13 +10,21 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
-const program = Effect.flatMap(TwitchAuth.TwitchAuth, (auth) => auth.validateToken(Redacted.make(process.env["TOKEN"] ?? "")))
+const program = Effect.flatMap(
+  TwitchAuth.TwitchAuth,
+  (auth) => auth.validateToken(Redacted.make(process.env["TOKEN"] ?? ""))
+)
 
 Effect.runPromise(
   program.pipe(
     Effect.provide(
       TwitchAuth.layer.pipe(
-        Layer.provide(TwitchAuthConfig.layer({ clientId: process.env["CLIENT_ID"] ?? "", authUrl: `${process.env["MOCK_URL"] ?? ""}/oauth2` })),
+        Layer.provide(
+          TwitchAuthConfig.layer({
+            clientId: process.env["CLIENT_ID"] ?? "",
+            authUrl: `${process.env["MOCK_URL"] ?? ""}/oauth2`
+          })
+        ),
         Layer.provide(NodeHttpClient.layerUndici)
       )
     )

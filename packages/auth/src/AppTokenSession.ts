@@ -15,7 +15,6 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type * as TwitchScope from "./TwitchScope.js"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Pacing from "./internal/pacing.js"
 import * as SessionScheduler from "./internal/scheduler.js"
@@ -24,6 +23,7 @@ import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { isTransientError } from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
+import type * as TwitchScope from "./TwitchScope.js"
 
 /**
  * What getting an app token can fail with: `TwitchAuthError.AppTokenError`.
@@ -115,7 +115,9 @@ export const make = (
     const auth = yield* TwitchAuth
     const scopes = options.scopes === undefined ? undefined : Array.from(options.scopes)
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "1 hour"))
-    const floorMillis = Duration.toMillis(Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval))
+    const floorMillis = Duration.toMillis(
+      Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval)
+    )
     const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
     const daemonRetry = options.daemonRetry ?? Pacing.defaultDaemonRetry
     const ref = yield* SynchronizedRef.make(Option.none<Token.AppToken>())
@@ -127,8 +129,10 @@ export const make = (
 
     const replace = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       SynchronizedRef.modifyEffect(ref, (held) => {
-        const current = Option.filter(held, (token) =>
-          Option.isSome(rejected) && Redacted.value(rejected.value) !== Redacted.value(token.accessToken))
+        const current = Option.filter(
+          held,
+          (token) => Option.isSome(rejected) && Redacted.value(rejected.value) !== Redacted.value(token.accessToken)
+        )
         return Option.match(current, {
           onSome: (token) => Effect.succeed([token, held] as const),
           onNone: () => Effect.map(fetch, (token) => [token, Option.some(token)] as const)
@@ -183,8 +187,10 @@ export const make = (
         Effect.gen(function*() {
           const after = yield* SynchronizedRef.get(ref)
           const at = yield* Clock.currentTimeMillis
-          const usable = Option.filter(after, (t) =>
-            Option.isNone(held) || t !== held.value || at < Pacing.expiryOf(t) || Option.isNone(error))
+          const usable = Option.filter(
+            after,
+            (t) => Option.isNone(held) || t !== held.value || at < Pacing.expiryOf(t) || Option.isNone(error)
+          )
           if (Option.isSome(usable)) return usable.value
           return yield* Option.match(error, {
             // nothing usable and nothing failed (a backoff follows a failure): ask
@@ -211,7 +217,9 @@ export const make = (
           yield* auth.validateToken(held.value.accessToken).pipe(
             Effect.catchTag("InvalidAccessToken", () => replace(Option.some(held.value.accessToken))),
             Effect.retry({ schedule: daemonRetry, while: isTransientError }),
-            Effect.catchAll((error) => Effect.logWarning(`AppTokenSession: validation failed: ${error._tag}: ${error.message}`))
+            Effect.catchAll((error) =>
+              Effect.logWarning(`AppTokenSession: validation failed: ${error._tag}: ${error.message}`)
+            )
           )
         }
         yield* Ref.set(nextValidation, (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery))

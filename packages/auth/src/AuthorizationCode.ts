@@ -16,11 +16,17 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import * as TwitchScope from "./TwitchScope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
-import { AccessDenied, AuthorizationFailed, MalformedRedirect, RedirectUriMismatch, StateMismatch } from "./TwitchAuthError.js"
+import {
+  AccessDenied,
+  AuthorizationFailed,
+  MalformedRedirect,
+  RedirectUriMismatch,
+  StateMismatch
+} from "./TwitchAuthError.js"
+import * as TwitchScope from "./TwitchScope.js"
 
 /**
  * A redirect's query as your server has it: the full URL (or its path and query), the
@@ -207,8 +213,11 @@ export const handleCallback = (
   query: CallbackQuery,
   expected: Expected
 ): Effect.Effect<Token.UserToken, CallbackError | ExchangeError, TwitchAuth> =>
-  Effect.flatMap(parseCallback(query, expected), (callback) =>
-    Effect.flatMap(TwitchAuth, (auth) =>
-      auth.exchangeCode(Redacted.value(callback.code), { redirectUri: expected.redirectUri }))).pipe(
-      Effect.withSpan("AuthorizationCode.handleCallback")
-    )
+  Effect.flatMap(
+    parseCallback(query, expected),
+    (callback) =>
+      Effect.flatMap(TwitchAuth, (auth) =>
+        auth.exchangeCode(Redacted.value(callback.code), { redirectUri: expected.redirectUri }))
+  ).pipe(
+    Effect.withSpan("AuthorizationCode.handleCallback")
+  )

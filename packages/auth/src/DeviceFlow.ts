@@ -21,11 +21,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type * as TwitchScope from "./TwitchScope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { DeviceCodeExpired } from "./TwitchAuthError.js"
+import type * as TwitchScope from "./TwitchScope.js"
 
 /**
  * Where a device authorization stands, for progress displays:
@@ -259,4 +259,7 @@ export const authorize = <E = never, R = never>(options: {
   readonly scopes?: Iterable<TwitchScope.Requested> | undefined
   readonly onStart: (authorization: Token.DeviceAuthorization) => Effect.Effect<void, E, R>
 }): Effect.Effect<Token.UserToken, StartError | PollError | E, TwitchAuth | R> =>
-  Effect.flatMap(start(options), (authorization) => Effect.zipRight(options.onStart(authorization), poll(authorization)))
+  Effect.flatMap(
+    start(options),
+    (authorization) => Effect.zipRight(options.onStart(authorization), poll(authorization))
+  )

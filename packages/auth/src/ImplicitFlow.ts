@@ -17,7 +17,6 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AuthorizationCode from "./AuthorizationCode.js"
-import * as TwitchScope from "./TwitchScope.js"
 import { type AuthorizationRequest, type AuthorizationUrlOptions, TwitchAuth } from "./TwitchAuth.js"
 import {
   type AccessDenied,
@@ -27,6 +26,7 @@ import {
   type RedirectUriMismatch,
   type StateMismatch
 } from "./TwitchAuthError.js"
+import * as TwitchScope from "./TwitchScope.js"
 
 /**
  * A user access token from the implicit flow. It cannot be refreshed.
@@ -61,7 +61,10 @@ export const authorizationUrl = (
     readonly responseType?: "token" | "token id_token" | undefined
   } = {}
 ): Effect.Effect<AuthorizationRequest, MissingRedirectUri, TwitchAuth> =>
-  Effect.flatMap(TwitchAuth, (auth) => auth.authorizationUrl({ ...options, responseType: options.responseType ?? "token" }))
+  Effect.flatMap(
+    TwitchAuth,
+    (auth) => auth.authorizationUrl({ ...options, responseType: options.responseType ?? "token" })
+  )
 
 const splitUrl = (redirect: string | URL): { readonly query: string; readonly fragment: string } => {
   const text = redirect instanceof URL ? redirect.href : redirect

@@ -30,12 +30,7 @@ import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
 import * as Wire from "./internal/wire.js"
 import type * as Token from "./Token.js"
-import {
-  type AuthorizationRequest,
-  type AuthorizationUrlOptions,
-  randomToken,
-  TwitchAuth
-} from "./TwitchAuth.js"
+import { type AuthorizationRequest, type AuthorizationUrlOptions, randomToken, TwitchAuth } from "./TwitchAuth.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { type Endpoint, InvalidIdToken, type MissingRedirectUri } from "./TwitchAuthError.js"
@@ -383,8 +378,7 @@ export const make: Effect.Effect<
             [known ? Either.right(keys) : Either.left(error), { ...cache, attemptedAt: now }] as const,
           onSuccess: fetched
         })
-      })
-    ))
+      })))
 
   const verifyWith = (jwt: string, keys: Jose.JSONWebKeySet, now: DateTime.Utc) =>
     Effect.tryPromise({
@@ -465,17 +459,22 @@ export const make: Effect.Effect<
     send(
       userinfoEndpoint,
       HttpClientRequest.get("/userinfo").pipe(HttpClientRequest.bearerToken(Redacted.value(accessToken))),
-      (response) => Effect.map(Wire.decodeBody(userinfoEndpoint, response, OidcWire.UserInfoResponse), (wire) =>
+      (response) =>
+        Effect.map(Wire.decodeBody(userinfoEndpoint, response, OidcWire.UserInfoResponse), (wire) =>
           new UserInfo(OidcWire.userInfoFromWire(wire))),
-      (failure) => refusedUserInfo(failure, { token: accessToken }),
+      (failure) =>
+        refusedUserInfo(failure, { token: accessToken }),
       [accessToken]
     ).pipe(Effect.withSpan("OpenIdConnect.userInfo"))
 
   const discovery: OpenIdConnect.Service["discovery"] = send(
     discoveryEndpoint,
     HttpClientRequest.get("/.well-known/openid-configuration"),
-    (response) => Effect.map(Wire.decodeBody(discoveryEndpoint, response, OidcWire.DiscoveryResponse), (wire) =>
-        new Discovery(OidcWire.discoveryFromWire(wire))),
+    (response) =>
+      Effect.map(
+        Wire.decodeBody(discoveryEndpoint, response, OidcWire.DiscoveryResponse),
+        (wire) => new Discovery(OidcWire.discoveryFromWire(wire))
+      ),
     Refusals.unexpected
   )
 

@@ -28,8 +28,13 @@ const isExpiredAt = (expiresAt: Option.Option<DateTime.Utc>, now: DateTime.Utc, 
   })
 
 const remaining = (expiresAt: Option.Option<DateTime.Utc>, now: DateTime.Utc): Option.Option<Duration.Duration> =>
-  Option.map(expiresAt, (at) =>
-    DateTime.lessThan(now, at) ? Duration.millis(DateTime.toEpochMillis(at) - DateTime.toEpochMillis(now)) : Duration.zero)
+  Option.map(
+    expiresAt,
+    (at) =>
+      DateTime.lessThan(now, at)
+        ? Duration.millis(DateTime.toEpochMillis(at) - DateTime.toEpochMillis(now))
+        : Duration.zero
+  )
 
 /** What a token knows of its lifetime: the `this` of {@link Expiring}'s methods. */
 interface Lifetime {

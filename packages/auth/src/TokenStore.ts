@@ -58,14 +58,20 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effec
   }
 ) {
   override get message(): string {
-    const store = this.path.length === 0 ? "the in-memory token store" : `the token store at ${JSON.stringify(this.path)}`
+    const store = this.path.length === 0
+      ? "the in-memory token store"
+      : `the token store at ${JSON.stringify(this.path)}`
     switch (this.reason) {
       case "Io":
         return `Could not read or write ${store}: ${this.detail}; check that the directory exists (or can be created), that it is writable, and that the disk has space`
       case "Corrupted":
-        return `${capitalize(store)} is corrupted: ${this.detail}; it was left untouched — repair or delete the file (its users will have to authorize again)`
+        return `${
+          capitalize(store)
+        } is corrupted: ${this.detail}; it was left untouched — repair or delete the file (its users will have to authorize again)`
       case "UnsupportedVersion":
-        return `${capitalize(store)} uses an unsupported format: ${this.detail}; upgrade @effect-twitch/auth, or delete the file (its users will have to authorize again)`
+        return `${
+          capitalize(store)
+        } uses an unsupported format: ${this.detail}; upgrade @effect-twitch/auth, or delete the file (its users will have to authorize again)`
       case "InvalidKey":
         return `Invalid key for ${store}: ${this.detail}`
       case "LockTimeout":
@@ -138,7 +144,10 @@ export declare namespace TokenStore {
      * file. `TwitchSession` reads, refreshes and writes a token under it, so two processes
      * sharing one token never both spend the same (single-use) refresh token.
      */
-    readonly withLock: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>
+    readonly withLock: <A, E, R>(
+      key: string,
+      effect: Effect.Effect<A, E, R>
+    ) => Effect.Effect<A, E | TokenStoreError, R>
   }
 
   /**
@@ -209,18 +218,24 @@ export const make = (impl: TokenStore.Implementation): TokenStore.Service => ({
   keys: impl.keys,
   compareAndSet: impl.compareAndSet ??
     ((key, expected, next) =>
-      Effect.flatMap(impl.get(key), (stored) =>
-        matches(stored, expected) ? Effect.as(impl.set(key, next), true) : Effect.succeed(false))),
+      Effect.flatMap(
+        impl.get(key),
+        (stored) => matches(stored, expected) ? Effect.as(impl.set(key, next), true) : Effect.succeed(false)
+      )),
   compareAndRemove: impl.compareAndRemove ??
     ((key, expected) =>
-      Effect.flatMap(impl.get(key), (stored) =>
-        matches(stored, Option.some(expected)) ? Effect.as(impl.remove(key), true) : Effect.succeed(false))),
+      Effect.flatMap(
+        impl.get(key),
+        (stored) => matches(stored, Option.some(expected)) ? Effect.as(impl.remove(key), true) : Effect.succeed(false)
+      )),
   withLock: impl.withLock ?? ((_key, effect) => effect)
 })
 
 const checkKey = (key: string, path: string): Effect.Effect<void, TokenStoreError> => {
   const problem = internal.invalidKey(key)
-  return problem === undefined ? Effect.void : Effect.fail(new TokenStoreError({ reason: "InvalidKey", path, detail: problem }))
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new TokenStoreError({ reason: "InvalidKey", path, detail: problem }))
 }
 
 const sortedKeys = (keys: Iterable<string>): ReadonlyArray<string> => Array.from(keys).sort()
@@ -247,14 +262,19 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.map(
       compareAndSet: (key, expected, next) =>
         Effect.zipRight(
           checkKey(key, ""),
-          Ref.modify(ref, (map) =>
-            matches(HashMap.get(map, key), expected) ? [true, HashMap.set(map, key, next)] : [false, map])
+          Ref.modify(
+            ref,
+            (map) => matches(HashMap.get(map, key), expected) ? [true, HashMap.set(map, key, next)] : [false, map]
+          )
         ),
       compareAndRemove: (key, expected) =>
         Effect.zipRight(
           checkKey(key, ""),
-          Ref.modify(ref, (map) =>
-            matches(HashMap.get(map, key), Option.some(expected)) ? [true, HashMap.remove(map, key)] : [false, map])
+          Ref.modify(
+            ref,
+            (map) =>
+              matches(HashMap.get(map, key), Option.some(expected)) ? [true, HashMap.remove(map, key)] : [false, map]
+          )
         ),
       withLock: (key, effect) => Effect.zipRight(checkKey(key, ""), mutex(key, effect))
     })
@@ -347,7 +367,11 @@ export const makeFile = (
       new TokenStoreError({ reason: failure.reason, path: file, detail: failure.detail })
 
     const lockError = (failure: FileLock.LockFailure) =>
-      new TokenStoreError({ reason: failure.reason === "Timeout" ? "LockTimeout" : "Io", path: file, detail: failure.detail })
+      new TokenStoreError({
+        reason: failure.reason === "Timeout" ? "LockTimeout" : "Io",
+        path: file,
+        detail: failure.detail
+      })
 
     // Made once per store (and again after a failure): not on the path from Twitch's answer to the write.
     const directoryMade = yield* Ref.make(false)
@@ -365,7 +389,10 @@ export const makeFile = (
 
     /** Runs `effect` under `lock`, creating the directory the lock file lives in if needed. */
     const locked = <A, E, R>(lock: ReturnType<typeof FileLock.make>, effect: Effect.Effect<A, E, R>) =>
-      Effect.zipRight(ensureDirectory, Effect.mapError(lock.withLock(effect), (e) => isLockFailure(e) ? lockError(e) : e)).pipe(
+      Effect.zipRight(
+        ensureDirectory,
+        Effect.mapError(lock.withLock(effect), (e) => isLockFailure(e) ? lockError(e) : e)
+      ).pipe(
         Effect.tapError(() => Ref.set(directoryMade, false))
       )
 
@@ -394,7 +421,9 @@ export const makeFile = (
      * A read-modify-write under the write lock (one fiber of this process at a time, one
      * process at a time): `f` changes the map and says whether to write it, and what to return.
      */
-    const modify = <A>(f: (tokens: Map<string, UserToken>) => readonly [boolean, A]): Effect.Effect<A, TokenStoreError> =>
+    const modify = <A>(
+      f: (tokens: Map<string, UserToken>) => readonly [boolean, A]
+    ): Effect.Effect<A, TokenStoreError> =>
       writers.withPermits(1)(
         locked(
           writeLock,
@@ -529,4 +558,5 @@ export interface FileOptions {
 export const layerFile = (
   path: string,
   options: FileOptions = {}
-): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> => Layer.effect(TokenStore, makeFile(path, options))
+): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> =>
+  Layer.effect(TokenStore, makeFile(path, options))

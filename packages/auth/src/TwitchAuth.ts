@@ -14,11 +14,11 @@ import * as Redacted from "effect/Redacted"
 import * as Grants from "./internal/grants.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
-import type * as TwitchScope from "./TwitchScope.js"
 import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { MissingClientSecret, MissingRedirectUri } from "./TwitchAuthError.js"
+import type * as TwitchScope from "./TwitchScope.js"
 
 /** Spans name the operation; no stack trace is captured on the hot path. */
 const spanOptions = { captureStackTrace: false } as const
@@ -288,7 +288,13 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         const state = options.state ?? (yield* randomToken)
         const requested = scopes(options.scopes)
         const responseType = options.responseType ?? "code"
-        const url = Grants.authorizeUrl(config.authUrl, config.clientId, { ...options, redirectUri, responseType, scopes: requested, state })
+        const url = Grants.authorizeUrl(config.authUrl, config.clientId, {
+          ...options,
+          redirectUri,
+          responseType,
+          scopes: requested,
+          state
+        })
         return options.nonce === undefined
           ? { url, state, redirectUri, scopes: requested, responseType }
           : { url, state, redirectUri, scopes: requested, responseType, nonce: options.nonce }

@@ -337,7 +337,9 @@ const toSecret = (value: Redacted.Redacted<string> | string | undefined): Option
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: TwitchAuthConfig.Options): Effect.Effect<TwitchAuthConfig.Service, TwitchAuthConfigError> =>
+export const make = (
+  options: TwitchAuthConfig.Options
+): Effect.Effect<TwitchAuthConfig.Service, TwitchAuthConfigError> =>
   Either.match(resolve(options, optionNames), {
     onLeft: ({ detail, field }) => Effect.fail(new TwitchAuthConfigError({ field: optionNames[field], detail })),
     onRight: Effect.succeed
@@ -423,8 +425,8 @@ export const layerConfig = (
  * @since 0.1.0
  * @category config
  */
-export const requestTimeoutFromConfig: Effect.Effect<Option.Option<Duration.Duration>, ConfigError.ConfigError> =
-  Effect.flatMap(
+export const requestTimeoutFromConfig: Effect.Effect<Option.Option<Duration.Duration>, ConfigError.ConfigError> = Effect
+  .flatMap(
     Config.option(Config.string(variableNames.requestTimeout)),
     Option.match({
       onNone: () => Effect.succeedNone,

@@ -42,8 +42,8 @@ import {
   type MissingScope,
   RateLimited,
   TransportError,
-  type UnexpectedResponse,
-  TwitchUnavailable
+  TwitchUnavailable,
+  type UnexpectedResponse
 } from "./internal/errors/response.js"
 
 /**

@@ -139,17 +139,20 @@ const unauthorized = (
   response: HttpClientResponse.HttpClientResponse,
   token: Option.Option<Redacted.Redacted<string>>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, InvalidAccessToken | MissingScope | HelixUnauthorized> =>
-  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) =>
-    Option.match(Wire.twitchMessageOf(text, 401, Option.toArray(token)), {
-      onNone: () => Effect.succeed(response),
-      onSome: (said) =>
-        Effect.fail(
-          refusedHelix(
-            { endpoint: endpointOf(response.request), status: 401, ...said },
-            { token: Option.getOrUndefined(token) }
+  Effect.flatMap(
+    Effect.orElseSucceed(response.text, () => ""),
+    (text) =>
+      Option.match(Wire.twitchMessageOf(text, 401, Option.toArray(token)), {
+        onNone: () => Effect.succeed(response),
+        onSome: (said) =>
+          Effect.fail(
+            refusedHelix(
+              { endpoint: endpointOf(response.request), status: 401, ...said },
+              { token: Option.getOrUndefined(token) }
+            )
           )
-        )
-    }))
+      })
+  )
 
 /**
  * Builds the client from the credentials in context, the configuration (Helix URL, client

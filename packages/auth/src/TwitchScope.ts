@@ -378,7 +378,10 @@ export const missing: {
 export const covers: {
   (required: Iterable<Requested>): (granted: Iterable<string>) => boolean
   (granted: Iterable<string>, required: Iterable<Requested>): boolean
-} = dual(2, (granted: Iterable<string>, required: Iterable<Requested>): boolean => missing(granted, required).length === 0)
+} = dual(
+  2,
+  (granted: Iterable<string>, required: Iterable<Requested>): boolean => missing(granted, required).length === 0
+)
 
 /**
  * Splits a list of scopes (e.g. a token's, as Twitch returned them) into the ones this SDK

@@ -31,7 +31,6 @@ import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { type InvalidAccessToken, type InvalidRefreshToken, isTransientError } from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
 
-
 /** Spans name the operation; no stack trace is captured on the hot path. */
 const spanOptions = { captureStackTrace: false } as const
 
@@ -181,7 +180,9 @@ export const make = (
     const store = yield* TokenStore
     const key = options.key
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
-    const floorMillis = Duration.toMillis(Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval))
+    const floorMillis = Duration.toMillis(
+      Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval)
+    )
     const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
     const daemonRetry = options.daemonRetry ?? Pacing.defaultDaemonRetry
 
@@ -206,8 +207,7 @@ export const make = (
     /** The pacing of the refreshes the session makes of its own accord (see `minRefreshInterval`). */
     const pace = yield* Ref.make(Pacing.fresh<RefreshError>())
     // A new token ends any backoff: the failure it followed no longer applies.
-    const publish = (token: Token.UserToken) =>
-      Effect.zipRight(Ref.set(pace, Pacing.fresh()), hub.publish(token))
+    const publish = (token: Token.UserToken) => Effect.zipRight(Ref.set(pace, Pacing.fresh()), hub.publish(token))
 
     /**
      * Writes an unpersisted token with a compare-and-set against what the store held when it
@@ -230,24 +230,27 @@ export const make = (
     })
 
     const reconcile = (state: State): Effect.Effect<State, TokenStoreError> =>
-      Effect.flatMap(store.get(key), Option.match({
-        onNone: () =>
-          Effect.flatMap(
-            store.compareAndSet(key, Option.none(), state.token),
-            (written) => written ? Effect.succeed(stored(state.token)) : reconcile(state)
-          ),
-        onSome: (other) =>
-          sameStoredToken(other, state.token)
-            ? Effect.succeed(stored(state.token))
-            : Effect.as(
-              Effect.logWarning(
-                `TwitchSession ${
-                  JSON.stringify(key)
-                }: the stored token changed while this session refreshed it (another process wrote it without holding the lock, or this process lost the lock); adopted the stored token instead of overwriting it`
-              ),
-              stored(other)
-            )
-      }))
+      Effect.flatMap(
+        store.get(key),
+        Option.match({
+          onNone: () =>
+            Effect.flatMap(
+              store.compareAndSet(key, Option.none(), state.token),
+              (written) => written ? Effect.succeed(stored(state.token)) : reconcile(state)
+            ),
+          onSome: (other) =>
+            sameStoredToken(other, state.token)
+              ? Effect.succeed(stored(state.token))
+              : Effect.as(
+                Effect.logWarning(
+                  `TwitchSession ${
+                    JSON.stringify(key)
+                  }: the stored token changed while this session refreshed it (another process wrote it without holding the lock, or this process lost the lock); adopted the stored token instead of overwriting it`
+                ),
+                stored(other)
+              )
+        })
+      )
 
     /**
      * The state-transition of one refresh, run under the ref's lock (one fiber at a time)
@@ -380,7 +383,9 @@ export const make = (
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const next = yield* Ref.updateAndGet(pace, (p) => Pacing.failed(p, error, now, floorMillis))
-        const what = `TwitchSession ${JSON.stringify(key)}: refresh ahead of expiry failed: ${error._tag}: ${error.message}`
+        const what = `TwitchSession ${
+          JSON.stringify(key)
+        }: refresh ahead of expiry failed: ${error._tag}: ${error.message}`
         yield* Effect.logWarning(
           error._tag === "InvalidRefreshToken"
             ? `${what}; the session has ended`
@@ -460,8 +465,14 @@ export const make = (
     const validate: TwitchSession.Service["validate"] = Effect.gen(function*() {
       const current = yield* token
       const info = yield* auth.validateToken(current.accessToken).pipe(
-        Effect.catchTag("InvalidAccessToken", () =>
-          Effect.flatMap(refreshWith(Option.some(current.accessToken)), (next) => auth.validateToken(next.accessToken)))
+        Effect.catchTag(
+          "InvalidAccessToken",
+          () =>
+            Effect.flatMap(
+              refreshWith(Option.some(current.accessToken)),
+              (next) => auth.validateToken(next.accessToken)
+            )
+        )
       )
       yield* Ref.set(validation, Option.some(info))
       return info
@@ -485,21 +496,24 @@ export const make = (
     // reaches the store even if nobody asks the session for a token before the process ends
     // (a public client's old refresh token is spent: this one is the user's only one).
     const unstored = yield* Ref.make({ failures: 0, retryAt: 0 })
-    const storeLate = () => Effect.matchEffect(ensurePersisted, {
-      onSuccess: () => Ref.set(unstored, { failures: 0, retryAt: 0 }),
-      onFailure: (error) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const failures = (yield* Ref.get(unstored)).failures + 1
-          const wait = Pacing.backoffAfter(floorMillis, failures)
-          yield* Ref.set(unstored, { failures, retryAt: now + wait })
-          yield* Effect.logWarning(
-            `TwitchSession ${JSON.stringify(key)}: storing the new token failed: ${error._tag}: ${error.message}; next attempt in ${
-              Duration.format(Duration.millis(wait))
-            }`
-          )
-        })
-    })
+    const storeLate = () =>
+      Effect.matchEffect(ensurePersisted, {
+        onSuccess: () => Ref.set(unstored, { failures: 0, retryAt: 0 }),
+        onFailure: (error) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            const failures = (yield* Ref.get(unstored)).failures + 1
+            const wait = Pacing.backoffAfter(floorMillis, failures)
+            yield* Ref.set(unstored, { failures, retryAt: now + wait })
+            yield* Effect.logWarning(
+              `TwitchSession ${
+                JSON.stringify(key)
+              }: storing the new token failed: ${error._tag}: ${error.message}; next attempt in ${
+                Duration.format(Duration.millis(wait))
+              }`
+            )
+          })
+      })
     const job: SessionScheduler.Job = {
       dueAt: Effect.gen(function*() {
         const state = yield* SynchronizedRef.get(ref)
@@ -563,6 +577,8 @@ export const layer = (
   options: TwitchSession.Options
 ): Layer.Layer<TwitchSession | TwitchCredentials, NoStoredToken | TokenStoreError, TwitchAuth | TokenStore> =>
   Layer.scopedContext(
-    Effect.map(make(options), (session) =>
-      Context.make(TwitchSession, session).pipe(Context.add(TwitchCredentials, session)))
+    Effect.map(
+      make(options),
+      (session) => Context.make(TwitchSession, session).pipe(Context.add(TwitchCredentials, session))
+    )
   )

@@ -150,7 +150,9 @@ describe("DeviceFlow on the in-memory Twitch (TestClock, no real waiting)", () =
       assert.strictEqual(yield* tokenCalls, 60)
       yield* Fiber.interrupt(polled)
       const seen = yield* Queue.unbounded<DeviceFlow.DeviceFlowState>()
-      const streamed = yield* Effect.fork(Stream.runForEach(DeviceFlow.states(authorization), (s) => Queue.offer(seen, s)))
+      const streamed = yield* Effect.fork(
+        Stream.runForEach(DeviceFlow.states(authorization), (s) => Queue.offer(seen, s))
+      )
       yield* TestClock.adjust("30 seconds")
       assert.strictEqual(yield* tokenCalls, 90)
       yield* Fiber.interrupt(streamed)

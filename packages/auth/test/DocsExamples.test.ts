@@ -42,29 +42,33 @@ const check = (files: Record<string, string>) => {
 }
 
 describe("issue 13 #4: @example blocks are type-checked", () => {
-  it("an example that uses an undeclared name fails the check, at its line in the source; one that compiles passes", () => {
-    Fs.mkdirSync(Path.join(root, "build"), { recursive: true })
-    const good = source([
-      "import { TwitchScope, TwitchSession } from \"@effect-twitch/auth\"",
-      "import { Effect } from \"effect\"",
-      "",
-      "const canManagePolls = Effect.map(",
-      "  Effect.flatMap(TwitchSession.TwitchSession, (session) => session.token),",
-      "  (token) => TwitchScope.covers(token.scopes, [\"channel:manage:polls\"])",
-      ")"
-    ].join("\n"))
-    const bad = source([
-      "import { TwitchScope } from \"@effect-twitch/auth\"",
-      "",
-      "TwitchScope.covers(token.scopes, [\"channel:manage:polls\"])"
-    ].join("\n"))
-    const passing = check({ "Good.ts": good })
-    assert.strictEqual(passing.status, 0, passing.output)
-    assert.include(passing.output, "1 @example blocks checked, 0 errors")
-    const failing = check({ "Good.ts": good, "Bad.ts": bad })
-    assert.strictEqual(failing.status, 1, failing.output)
-    // line 8 of Bad.ts: the third line of the example, which starts on line 6
-    assert.match(failing.output, /Bad\.ts:8:\d+: @example does not compile: Cannot find name 'token'/)
-    assert.notInclude(failing.output, "Good.ts:")
-  }, 300_000)
+  it(
+    "an example that uses an undeclared name fails the check, at its line in the source; one that compiles passes",
+    () => {
+      Fs.mkdirSync(Path.join(root, "build"), { recursive: true })
+      const good = source([
+        "import { TwitchScope, TwitchSession } from \"@effect-twitch/auth\"",
+        "import { Effect } from \"effect\"",
+        "",
+        "const canManagePolls = Effect.map(",
+        "  Effect.flatMap(TwitchSession.TwitchSession, (session) => session.token),",
+        "  (token) => TwitchScope.covers(token.scopes, [\"channel:manage:polls\"])",
+        ")"
+      ].join("\n"))
+      const bad = source([
+        "import { TwitchScope } from \"@effect-twitch/auth\"",
+        "",
+        "TwitchScope.covers(token.scopes, [\"channel:manage:polls\"])"
+      ].join("\n"))
+      const passing = check({ "Good.ts": good })
+      assert.strictEqual(passing.status, 0, passing.output)
+      assert.include(passing.output, "1 @example blocks checked, 0 errors")
+      const failing = check({ "Good.ts": good, "Bad.ts": bad })
+      assert.strictEqual(failing.status, 1, failing.output)
+      // line 8 of Bad.ts: the third line of the example, which starts on line 6
+      assert.match(failing.output, /Bad\.ts:8:\d+: @example does not compile: Cannot find name 'token'/)
+      assert.notInclude(failing.output, "Good.ts:")
+    },
+    300_000
+  )
 })

@@ -60,9 +60,27 @@ const tokenTable: ReadonlyArray<Row> = [
     tag: "RedirectUriMismatch",
     extra: { redirectUri: "http://localhost:3000/callback" }
   },
-  { operation: "appToken", status: 400, message: "invalid client", tag: "InvalidClient", extra: { reason: "UnknownClient" } },
-  { operation: "exchangeCode", status: 400, message: "invalid client", tag: "InvalidClient", extra: { reason: "UnknownClient" } },
-  { operation: "refreshToken", status: 400, message: "invalid client", tag: "InvalidClient", extra: { reason: "UnknownClient" } },
+  {
+    operation: "appToken",
+    status: 400,
+    message: "invalid client",
+    tag: "InvalidClient",
+    extra: { reason: "UnknownClient" }
+  },
+  {
+    operation: "exchangeCode",
+    status: 400,
+    message: "invalid client",
+    tag: "InvalidClient",
+    extra: { reason: "UnknownClient" }
+  },
+  {
+    operation: "refreshToken",
+    status: 400,
+    message: "invalid client",
+    tag: "InvalidClient",
+    extra: { reason: "UnknownClient" }
+  },
   {
     operation: "appToken",
     status: 403,
@@ -213,7 +231,11 @@ const allOperations: ReadonlyArray<Operation> = [
 
 /** 401s and 400s that did not come from Twitch: a proxy's login page, a gateway's JSON, an envelope whose status lies. */
 const notTwitch: ReadonlyArray<{ readonly name: string; readonly status: number; readonly body: string }> = [
-  { name: "a proxy's 401 HTML page", status: 401, body: "<html><body><h1>401 Authorization Required</h1></body></html>" },
+  {
+    name: "a proxy's 401 HTML page",
+    status: 401,
+    body: "<html><body><h1>401 Authorization Required</h1></body></html>"
+  },
   { name: "a gateway's 401 JSON without status", status: 401, body: JSON.stringify({ message: "Unauthorized" }) },
   { name: "an empty 401", status: 401, body: "" },
   {

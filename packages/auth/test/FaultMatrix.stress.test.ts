@@ -75,7 +75,12 @@ const columns: ReadonlyArray<Column> = [
     kind: "429",
     transient: true
   },
-  { name: "429 without Ratelimit-Reset", faults: [{ _tag: "RateLimited", resetHeader: false }], kind: "429", transient: true },
+  {
+    name: "429 without Ratelimit-Reset",
+    faults: [{ _tag: "RateLimited", resetHeader: false }],
+    kind: "429",
+    transient: true
+  },
   { name: "connection reset", faults: [{ _tag: "Reset" }], kind: "network", transient: true },
   { name: "no answer (timeout)", faults: [{ _tag: "Hang" }], kind: "network", transient: true },
   // Found by this matrix: the platform's retryTransient nested two schedules, so alternating
@@ -88,13 +93,21 @@ const columns: ReadonlyArray<Column> = [
   },
   {
     name: "truncated JSON",
-    faults: [{ _tag: "Raw", headers: { "content-type": "application/json" }, body: "{\"access_token\":\"abc\",\"expi" }],
+    faults: [{
+      _tag: "Raw",
+      headers: { "content-type": "application/json" },
+      body: "{\"access_token\":\"abc\",\"expi"
+    }],
     kind: "body-not-json",
     transient: false
   },
   {
     name: "wrong content type (HTML page)",
-    faults: [{ _tag: "Raw", headers: { "content-type": "text/html" }, body: "<html><body>Sign in to Wi-Fi</body></html>" }],
+    faults: [{
+      _tag: "Raw",
+      headers: { "content-type": "text/html" },
+      body: "<html><body>Sign in to Wi-Fi</body></html>"
+    }],
     kind: "body-not-json",
     transient: false
   },
@@ -154,9 +167,12 @@ const withToken = (
   twitch: FakeTwitch.FakeTwitch.Service,
   call: Effect.Effect<{ readonly accessToken: Redacted.Redacted<string> }, unknown>
 ): Call =>
-  callOf(call, (value) =>
-    Effect.map(twitch.isAccessTokenValid(Redacted.value(value.accessToken)), (ok) =>
-      assert.isTrue(ok, "Twitch accepts the token")))
+  callOf(
+    call,
+    (value) =>
+      Effect.map(twitch.isAccessTokenValid(Redacted.value(value.accessToken)), (ok) =>
+        assert.isTrue(ok, "Twitch accepts the token"))
+  )
 
 const authExpected = (kind: Kind): string => {
   switch (kind) {
@@ -231,8 +247,7 @@ const rows: ReadonlyArray<Row> = [
     name: "appToken",
     endpoint: "token",
     expected: authExpected,
-    prepare: ({ auth, twitch }) =>
-      Effect.succeed(withToken(twitch, auth.appToken({ scopes: ["chat:read"] })))
+    prepare: ({ auth, twitch }) => Effect.succeed(withToken(twitch, auth.appToken({ scopes: ["chat:read"] })))
   },
   {
     name: "startDeviceAuthorization",
@@ -423,26 +438,30 @@ describe("fault matrix", () => {
     describe(row.name, () => {
       for (const cell of cells.filter((c) => c.row === row)) {
         const expected = expectedOf(cell)
-        it.live(`${cell.column.name} (${cell.variant}) → ${expected.outcome} after ${expected.attempts} attempt(s)`, () =>
-          Effect.gen(function*() {
-            const { attempts, exit } = yield* runCell(cell)
-            const outcome = outcomeOf(exit)
-            measured.push({
-              row: row.name,
-              column: cell.column.name,
-              variant: cell.variant,
-              injected: cell.injected,
-              attempts,
-              faultsHit: Math.min(attempts, cell.injected),
-              outcome,
-              expected: expected.outcome
-            })
-            assert.strictEqual(outcome, expected.outcome)
-            assert.strictEqual(attempts, expected.attempts, "attempts Twitch saw")
-            assert.isAtMost(attempts, maxAttempts)
-            // The SDK's errors never echo a body (the Helix row's decoding is the caller's own).
-            if (row.endpoint !== "helix") assert.isBelow(messageOf(exit).length, 300)
-          }), 15_000)
+        it.live(
+          `${cell.column.name} (${cell.variant}) → ${expected.outcome} after ${expected.attempts} attempt(s)`,
+          () =>
+            Effect.gen(function*() {
+              const { attempts, exit } = yield* runCell(cell)
+              const outcome = outcomeOf(exit)
+              measured.push({
+                row: row.name,
+                column: cell.column.name,
+                variant: cell.variant,
+                injected: cell.injected,
+                attempts,
+                faultsHit: Math.min(attempts, cell.injected),
+                outcome,
+                expected: expected.outcome
+              })
+              assert.strictEqual(outcome, expected.outcome)
+              assert.strictEqual(attempts, expected.attempts, "attempts Twitch saw")
+              assert.isAtMost(attempts, maxAttempts)
+              // The SDK's errors never echo a body (the Helix row's decoding is the caller's own).
+              if (row.endpoint !== "helix") assert.isBelow(messageOf(exit).length, 300)
+            }),
+          15_000
+        )
       }
     })
   }

@@ -14,10 +14,10 @@ import * as FastCheck from "effect/FastCheck"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as TokenWire from "../src/internal/tokenWire.js"
 import { recordFigures } from "./figures.js"
 import { type Operation, operations, runOperation } from "./operations.js"
 import { stubbed } from "./utils.js"
-import * as TokenWire from "../src/internal/tokenWire.js"
 
 const secret = "41vpdji4e9gif29md0ouet6fktd2mk"
 const centurySeconds = 100 * 365 * 24 * 60 * 60
@@ -54,7 +54,11 @@ const validBodies = FastCheck.oneof(
   Arbitrary.make(TokenWire.DeviceCodeResponse),
   Arbitrary.make(TokenWire.ErrorResponse)
 )
-const mutated = FastCheck.tuple(validBodies, FastCheck.dictionary(FastCheck.string(), FastCheck.jsonValue()), FastCheck.boolean())
+const mutated = FastCheck.tuple(
+  validBodies,
+  FastCheck.dictionary(FastCheck.string(), FastCheck.jsonValue()),
+  FastCheck.boolean()
+)
   .map(([body, extra, drop]) => {
     const copy: Record<string, unknown> = { ...body, ...extra }
     if (drop) delete copy[Object.keys(copy)[0] ?? ""]
@@ -133,7 +137,12 @@ describe("fuzzed answers", () => {
 
   it.live.prop(
     "issue 11 #8: a body nested up to 20,000 deep, in any field, is a typed error on every operation",
-    [FastCheck.constantFrom(...operations), FastCheck.integer({ min: 1, max: 20_000 }), FastCheck.constantFrom(200, 400, 401), FastCheck.constantFrom("[", "{\"a\":")],
+    [
+      FastCheck.constantFrom(...operations),
+      FastCheck.integer({ min: 1, max: 20_000 }),
+      FastCheck.constantFrom(200, 400, 401),
+      FastCheck.constantFrom("[", "{\"a\":")
+    ],
     ([operation, depth, status, open]) =>
       Effect.gen(function*() {
         const close = open === "[" ? "]" : "}"

@@ -3,13 +3,7 @@
  * redirects): authorization code with its state check and error redirects, implicit, and
  * OpenID Connect with every way an ID token must be refused.
  */
-import {
-  AuthorizationCode,
-  ImplicitFlow,
-  OpenIdConnect,
-  TwitchAuth,
-  TwitchAuthConfig
-} from "@effect-twitch/auth"
+import { AuthorizationCode, ImplicitFlow, OpenIdConnect, TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -117,7 +111,9 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
       }))
 
     it("parseCallback: other errors and a redirect without a code", () => {
-      const failed = AuthorizationCode.parseCallback("?error=invalid_scope&error_description=bad&state=s", { state: "s" })
+      const failed = AuthorizationCode.parseCallback("?error=invalid_scope&error_description=bad&state=s", {
+        state: "s"
+      })
       assert.isTrue(Either.isLeft(failed) && failed.left._tag === "AuthorizationFailed")
       const empty = AuthorizationCode.parseCallback("http://localhost:3000/callback?state=s", { state: "s" })
       assert.isTrue(Either.isLeft(empty) && empty.left._tag === "MalformedRedirect")
@@ -161,7 +157,9 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
       Effect.gen(function*() {
         const { auth } = yield* clients
         const request = yield* ImplicitFlow.authorizationUrl().pipe(Effect.provideService(TwitchAuth.TwitchAuth, auth))
-        const parsed = ImplicitFlow.parseRedirect(yield* MockTwitchServer.consent(request.url, "cancel"), { state: request.state })
+        const parsed = ImplicitFlow.parseRedirect(yield* MockTwitchServer.consent(request.url, "cancel"), {
+          state: request.state
+        })
         assert.isTrue(Either.isLeft(parsed) && parsed.left._tag === "AccessDenied" && parsed.left.flow === "Implicit")
       }))
 
@@ -173,7 +171,9 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
           responseType: "token id_token",
           nonce: "implicit-nonce"
         }).pipe(Effect.provideService(TwitchAuth.TwitchAuth, auth))
-        const token = Either.getOrThrow(ImplicitFlow.parseRedirect(yield* follow(request.url), { state: request.state }))
+        const token = Either.getOrThrow(
+          ImplicitFlow.parseRedirect(yield* follow(request.url), { state: request.state })
+        )
         const idToken = Option.getOrThrow(token.idToken)
         const claims = yield* oidc.verifyIdToken(idToken, { nonce: "implicit-nonce" })
         assert.strictEqual(claims.userId, user.userId)
@@ -257,8 +257,11 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
         const { oidc } = yield* clients
         const before = yield* Effect.flatMap(twitch, (t) => t.calls("keys"))
         const forged = Redacted.make(
-          yield* Effect.flatMap(twitch, (t) =>
-            t.mintIdToken({ clientId: confidential.clientId, userId: user.userId, nonce: "n" }, { key: "foreign" }))
+          yield* Effect.flatMap(
+            twitch,
+            (t) =>
+              t.mintIdToken({ clientId: confidential.clientId, userId: user.userId, nonce: "n" }, { key: "foreign" })
+          )
         )
         for (let i = 0; i < 100; i++) {
           const error = yield* Effect.flip(oidc.verifyIdToken(forged, { nonce: "n" }))
@@ -268,7 +271,10 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
       }))
 
     it.effect("another issuer: InvalidIdToken Issuer", () =>
-      rejected("Issuer", Effect.flatMap(twitch, (t) => t.nextIdToken({ claims: { iss: "https://id.example.com/oauth2" } }))))
+      rejected(
+        "Issuer",
+        Effect.flatMap(twitch, (t) => t.nextIdToken({ claims: { iss: "https://id.example.com/oauth2" } }))
+      ))
 
     it.effect("not a JWT, or no ID token at all", () =>
       Effect.gen(function*() {
@@ -286,8 +292,10 @@ layer(MockLayer, { excludeTestServices: true })("grant flows against the mock id
       Effect.gen(function*() {
         const { oidc } = yield* clients
         const issued = yield* Effect.orDie(
-          Effect.flatMap(twitch, (t) =>
-            t.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] }))
+          Effect.flatMap(
+            twitch,
+            (t) => t.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+          )
         )
         const noScope = yield* Effect.flip(oidc.userInfo(Redacted.make(issued.accessToken)))
         assert.strictEqual(noScope._tag, "MissingScope")

@@ -260,7 +260,9 @@ describe("issue 11 #4: a body that never ends times out within requestTimeout", 
       )
       const { error, stored, token } = yield* sessionRefresh(server, shortTimeout)
       assert.strictEqual(error._tag, "TransportError")
-      assert.isTrue(Option.isSome(stored) && Redacted.value(stored.value.refreshToken) === Redacted.value(token.refreshToken))
+      assert.isTrue(
+        Option.isSome(stored) && Redacted.value(stored.value.refreshToken) === Redacted.value(token.refreshToken)
+      )
     }))
 })
 
@@ -475,7 +477,9 @@ describe("issue 11 #6: no error or response of TwitchHttpClient holds the bearer
         failureOf(yield* Effect.exit(hanging.client.get("/hang"))),
         failureOf(yield* Effect.exit(helix.client.get("/500").pipe(Effect.flatMap(HttpClientResponse.filterStatusOk)))),
         failureOf(yield* Effect.exit(helix.client.get("/html").pipe(Effect.flatMap((r) => r.json)))),
-        failureOf(yield* Effect.exit(helix.client.get("/html").pipe(Effect.flatMap(HttpClientResponse.schemaBodyJson(Users))))),
+        failureOf(
+          yield* Effect.exit(helix.client.get("/html").pipe(Effect.flatMap(HttpClientResponse.schemaBodyJson(Users))))
+        ),
         failureOf(yield* Effect.exit(helix.client.get("/big"))),
         failureOf(yield* Effect.exit(refused.client.get("/users")))
       ]

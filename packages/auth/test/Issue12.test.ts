@@ -3,12 +3,12 @@
  * SDK's items: each test is named after the item it covers.
  */
 import {
-  TwitchScope,
   TokenStore,
   TwitchAuth,
   TwitchAuthConfig,
   type TwitchAuthError,
   TwitchHttpClient,
+  TwitchScope,
   TwitchSession
 } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
@@ -186,7 +186,10 @@ describe("issue 12 #13: TwitchAuthConfig never mixes origins silently", () => {
       TwitchAuthConfig.helixUrlBesideAuthUrl("https://mock.example/twitch/oauth2"),
       Option.some("https://mock.example/twitch/helix")
     )
-    assert.deepStrictEqual(TwitchAuthConfig.helixUrlBesideAuthUrl(TwitchAuthConfig.defaultAuthUrl), Option.some(TwitchAuthConfig.defaultHelixUrl))
+    assert.deepStrictEqual(
+      TwitchAuthConfig.helixUrlBesideAuthUrl(TwitchAuthConfig.defaultAuthUrl),
+      Option.some(TwitchAuthConfig.defaultHelixUrl)
+    )
     assert.isTrue(Option.isNone(TwitchAuthConfig.helixUrlBesideAuthUrl("http://127.0.0.1:8787/auth")))
     assert.isTrue(Option.isNone(TwitchAuthConfig.helixUrlBesideAuthUrl("not a url")))
   })
@@ -195,16 +198,23 @@ describe("issue 12 #13: TwitchAuthConfig never mixes origins silently", () => {
     Effect.gen(function*() {
       const config = yield* TwitchAuthConfig.make({ clientId: "abc123", authUrl: "http://127.0.0.1:8787/oauth2" })
       assert.strictEqual(config.helixUrl, "http://127.0.0.1:8787/helix")
-      const fromVariables = yield* fromEnv({ TWITCH_CLIENT_ID: "abc123", TWITCH_AUTH_URL: "http://127.0.0.1:8787/oauth2" })
+      const fromVariables = yield* fromEnv({
+        TWITCH_CLIENT_ID: "abc123",
+        TWITCH_AUTH_URL: "http://127.0.0.1:8787/oauth2"
+      })
       assert.strictEqual(fromVariables.helixUrl, "http://127.0.0.1:8787/helix")
     }))
 
   it.effect("issue 12 #13: an authUrl Helix cannot be found beside fails at start-up, asking for helixUrl / TWITCH_HELIX_URL", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(TwitchAuthConfig.make({ clientId: "abc123", authUrl: "http://127.0.0.1:8787/auth" }))
+      const error = yield* Effect.flip(
+        TwitchAuthConfig.make({ clientId: "abc123", authUrl: "http://127.0.0.1:8787/auth" })
+      )
       assert.strictEqual(error.field, "helixUrl")
       assert.include(error.message, "helixUrl must be set")
-      const configError = yield* Effect.flip(fromEnv({ TWITCH_CLIENT_ID: "abc123", TWITCH_AUTH_URL: "http://127.0.0.1:8787/auth" }))
+      const configError = yield* Effect.flip(
+        fromEnv({ TWITCH_CLIENT_ID: "abc123", TWITCH_AUTH_URL: "http://127.0.0.1:8787/auth" })
+      )
       assert.isTrue(ConfigError.isInvalidData(configError))
       if (ConfigError.isInvalidData(configError)) {
         assert.deepStrictEqual(configError.path, ["TWITCH_HELIX_URL"])
@@ -221,10 +231,18 @@ describe("issue 12 #13: TwitchAuthConfig never mixes origins silently", () => {
 
   it.effect("issue 12 #13: with Twitch's authUrl, a custom Helix must be https or on loopback (a real token in clear text is refused)", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(TwitchAuthConfig.make({ clientId: "abc123", helixUrl: "http://helix-proxy.example/helix" }))
+      const error = yield* Effect.flip(
+        TwitchAuthConfig.make({ clientId: "abc123", helixUrl: "http://helix-proxy.example/helix" })
+      )
       assert.strictEqual(error.field, "helixUrl")
       assert.include(error.message, "clear text")
-      for (const helixUrl of ["https://helix-proxy.example/helix", "http://127.0.0.1:9000/helix", "http://localhost:9000/helix"]) {
+      for (
+        const helixUrl of [
+          "https://helix-proxy.example/helix",
+          "http://127.0.0.1:9000/helix",
+          "http://localhost:9000/helix"
+        ]
+      ) {
         assert.strictEqual((yield* TwitchAuthConfig.make({ clientId: "abc123", helixUrl })).helixUrl, helixUrl)
       }
     }))
@@ -285,7 +303,9 @@ describe("issue 12 #15: every variable of TwitchAuthConfig.layerConfig is named 
     Effect.gen(function*() {
       const none = yield* fromEnv({ TWITCH_CLIENT_ID: "abc", TWITCH_CLIENT_SECRET: "" })
       assert.isTrue(Option.isNone(none.clientSecret))
-      const error = yield* Effect.flip(fromEnv({ TWITCH_CLIENT_SECRET: "hunter2hunter2", TWITCH_REQUEST_TIMEOUT: "banana" }))
+      const error = yield* Effect.flip(
+        fromEnv({ TWITCH_CLIENT_SECRET: "hunter2hunter2", TWITCH_REQUEST_TIMEOUT: "banana" })
+      )
       assert.notInclude(String(error), "hunter2hunter2")
     }))
 
@@ -315,7 +335,9 @@ describe("issue 12 #14: a scope Twitch adds tomorrow is passed explicitly (the t
   it.effect("issue 12 #14: an unlisted scope is sent as written (the consent URL carries it)", () =>
     Effect.gen(function*() {
       const auth = yield* authWith()
-      const request = yield* auth.authorizationUrl({ scopes: ["chat:read", TwitchScope.unlisted("channel:read:tomorrow")] })
+      const request = yield* auth.authorizationUrl({
+        scopes: ["chat:read", TwitchScope.unlisted("channel:read:tomorrow")]
+      })
       assert.strictEqual(new URL(request.url).searchParams.get("scope"), "chat:read channel:read:tomorrow")
     }).pipe(Effect.provide(MockLayer)))
 })

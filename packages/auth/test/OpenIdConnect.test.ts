@@ -30,7 +30,8 @@ const keyFetches = Effect.flatMap(twitch, (t) => t.calls("keys"))
 
 const mint = (overrides: FakeTwitch.FakeTwitch.IdTokenOverrides = {}, nonce: string = "n-1") =>
   Effect.map(
-    Effect.flatMap(twitch, (t) => t.mintIdToken({ clientId: confidential.clientId, userId: user.userId, nonce }, overrides)),
+    Effect.flatMap(twitch, (t) =>
+      t.mintIdToken({ clientId: confidential.clientId, userId: user.userId, nonce }, overrides)),
     Redacted.make
   )
 
@@ -38,7 +39,10 @@ const verify = (idToken: Redacted.Redacted<string>, nonce: OpenIdConnect.NonceCh
   Effect.flatMap(OpenIdConnect.OpenIdConnect, (oidc) => oidc.verifyIdToken(idToken, { nonce }))
 
 const rejection = (idToken: Redacted.Redacted<string>, nonce: OpenIdConnect.NonceCheck = "n-1") =>
-  Effect.map(Effect.flip(verify(idToken, nonce)), (error) => (error._tag === "InvalidIdToken" ? error.reason : error._tag))
+  Effect.map(
+    Effect.flip(verify(idToken, nonce)),
+    (error) => (error._tag === "InvalidIdToken" ? error.reason : error._tag)
+  )
 
 describe("issue 11 #12: the key set is not refetched for forged tokens", () => {
   it.effect("200 ID tokens with a bad signature under Twitch's kid: one fetch of /oauth2/keys in all", () =>
@@ -60,11 +64,15 @@ describe("issue 11 #12: the key set is not refetched for forged tokens", () => {
       yield* verify(yield* mint())
       assert.strictEqual(yield* keyFetches, 1)
       // the set was fetched just now: an unknown kid does not refetch it
-      for (let i = 0; i < 200; i++) assert.strictEqual(yield* rejection(yield* mint({ kid: `forged-${i}` })), "Signature")
+      for (let i = 0; i < 200; i++) {
+        assert.strictEqual(yield* rejection(yield* mint({ kid: `forged-${i}` })), "Signature")
+      }
       assert.strictEqual(yield* keyFetches, 1)
       // 30 s later, one refetch for the next 200, then none again
       yield* TestClock.adjust("30 seconds")
-      for (let i = 0; i < 200; i++) assert.strictEqual(yield* rejection(yield* mint({ kid: `again-${i}` })), "Signature")
+      for (let i = 0; i < 200; i++) {
+        assert.strictEqual(yield* rejection(yield* mint({ kid: `again-${i}` })), "Signature")
+      }
       assert.strictEqual(yield* keyFetches, 2)
       // a span of 10 minutes, one forged token a second: 20 fetches (one per 30 s), not 600
       for (let second = 0; second < 600; second++) {
@@ -149,7 +157,10 @@ describe("issue 11 #12: azp", () => {
       // several audiences: azp must be present and be this client
       const both = [confidential.clientId, "someone-else"]
       assert.strictEqual(yield* rejection(yield* mint({ claims: { aud: both, azp: undefined } })), "AuthorizedParty")
-      assert.strictEqual(yield* rejection(yield* mint({ claims: { aud: both, azp: "someone-else" } })), "AuthorizedParty")
+      assert.strictEqual(
+        yield* rejection(yield* mint({ claims: { aud: both, azp: "someone-else" } })),
+        "AuthorizedParty"
+      )
       const ours = yield* verify(yield* mint({ claims: { aud: both, azp: confidential.clientId } }))
       assert.deepStrictEqual(ours.audience, both)
       // one audience, no azp: fine (OIDC makes azp optional then)
@@ -168,7 +179,10 @@ describe("issue 11 #12: the nonce is required, or skipped explicitly", () => {
       assert.strictEqual(yield* rejection(yield* mint({ claims: { nonce: undefined } }), "n-1"), "Nonce")
       assert.strictEqual((yield* verify(yield* mint({}, "n-1"), "n-1")).userId, user.userId)
       assert.strictEqual((yield* verify(yield* mint({}, "anything"), { skip: true })).userId, user.userId)
-      assert.strictEqual((yield* verify(yield* mint({ claims: { nonce: undefined } }), { skip: true })).userId, user.userId)
+      assert.strictEqual(
+        (yield* verify(yield* mint({ claims: { nonce: undefined } }), { skip: true })).userId,
+        user.userId
+      )
       // a skip still checks everything else
       assert.strictEqual(yield* rejection(yield* mint({ key: "foreign" }), { skip: true }), "Signature")
     }).pipe(Effect.provide(Live)))

@@ -140,7 +140,10 @@ describe("issue 13 #2: the message → error classification is tables", () => {
         }
         assert.isTrue(checked > 0)
         // a message no row names is UnexpectedResponse
-        const { auth } = yield* stubbed({ status: 400, body: JSON.stringify({ status: 400, message: "tomorrow's words" }) })
+        const { auth } = yield* stubbed({
+          status: 400,
+          body: JSON.stringify({ status: 400, message: "tomorrow's words" })
+        })
         assert.strictEqual((yield* Effect.flip(run(auth)))._tag, "UnexpectedResponse")
       }))
   }

@@ -25,7 +25,9 @@ const thousandCallStorm = (kind: ClientKind) =>
     const original = yield* issueToken(kind)
     yield* Effect.scoped(Effect.gen(function*() {
       const session = yield* TwitchSession.make({ key: user.userId, token: original })
-      const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+      const helix = yield* TwitchHttpClient.make().pipe(
+        Effect.provideService(TwitchCredentials.TwitchCredentials, session)
+      )
       yield* twitch.expireAccessToken(Redacted.value(original.accessToken))
       yield* twitch.resetCounters()
 

@@ -8,8 +8,8 @@
 import {
   AppTokenSession,
   type Token,
-  TwitchAuthConfig,
   TwitchAuth,
+  TwitchAuthConfig,
   TwitchCredentials,
   TwitchHttpClient,
   TwitchSession
@@ -84,7 +84,9 @@ class RecordingSpan implements Tracer.Span {
     // request headers `Inspectable.redact` hides only when printed inside a fiber).
     transcript.push(
       `span ${this.name} ${render(Object.fromEntries(this.attributes))} ${
-        Exit.isFailure(exit) ? Cause.pretty(exit.cause, { renderErrorCause: true }) + render(Cause.squash(exit.cause)) : "ok"
+        Exit.isFailure(exit)
+          ? Cause.pretty(exit.cause, { renderErrorCause: true }) + render(Cause.squash(exit.cause))
+          : "ok"
       }`
     )
   }
@@ -100,7 +102,8 @@ class RecordingSpan implements Tracer.Span {
 }
 
 const recordingTracer = Tracer.make({
-  span: (name, parent, context, links, startTime, kind) => new RecordingSpan(name, parent, context, links, startTime, kind),
+  span: (name, parent, context, links, startTime, kind) =>
+    new RecordingSpan(name, parent, context, links, startTime, kind),
   context: (f) => f()
 })
 
@@ -113,7 +116,9 @@ const Observed = Layer.mergeAll(
 /** A token Twitch would accept, whose refresh token is full of characters URL encoding changes. */
 const secretsOf = (token: Token.UserToken) => [Redacted.value(token.accessToken), Redacted.value(token.refreshToken)]
 
-const variants = (secret: string) => [secret, encodeURIComponent(secret), new URLSearchParams({ x: secret }).toString().slice(2)]
+const variants = (
+  secret: string
+) => [secret, encodeURIComponent(secret), new URLSearchParams({ x: secret }).toString().slice(2)]
 
 describe("no secret reaches a log line, a span, or the printed form of an error or model", () => {
   it.live("every operation and the session lifecycle, success and failure", () =>
@@ -153,7 +158,9 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
       // a session: start-up validation, a Helix call, a 401 storm, an ended session
       yield* Effect.scoped(Effect.gen(function*() {
         const session = yield* TwitchSession.make({ key: user.userId, token })
-        const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+        const helix = yield* TwitchHttpClient.make().pipe(
+          Effect.provideService(TwitchCredentials.TwitchCredentials, session)
+        )
         yield* Effect.flatMap(helix.get("/users"), (r) => r.json)
         yield* twitch.expireAccessToken(Redacted.value(token.accessToken))
         yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.flatMap(helix.get("/users"), (r) => r.json), {
@@ -171,7 +178,9 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
       // an app session and its Helix call
       yield* Effect.scoped(Effect.gen(function*() {
         const appSession = yield* AppTokenSession.make()
-        const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, appSession))
+        const helix = yield* TwitchHttpClient.make().pipe(
+          Effect.provideService(TwitchCredentials.TwitchCredentials, appSession)
+        )
         yield* Effect.flatMap(helix.get("/users", { urlParams: { login: user.login } }), (r) => r.json)
         secrets.push(Redacted.value(yield* appSession.accessToken))
       }))
@@ -195,7 +204,10 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
         yield* Effect.flip(wrong.refreshToken(refreshed.refreshToken)),
         yield* Effect.flip(auth.pollDeviceToken(token.refreshToken))
       )
-      yield* twitch.failNext("token", { _tag: "Malformed", body: JSON.stringify([Redacted.value(refreshed.refreshToken)]) })
+      yield* twitch.failNext("token", {
+        _tag: "Malformed",
+        body: JSON.stringify([Redacted.value(refreshed.refreshToken)])
+      })
       printed.push(yield* Effect.flip(auth.appToken()))
 
       const texts = [
@@ -212,7 +224,9 @@ describe("no secret reaches a log line, a span, or the printed form of an error 
       const leaked = checked.filter((s) => texts.some((t) => t.includes(s)))
       // every kind of model went through util.inspect, String and JSON above
       const kinds = new Set(printed.map((value) => (value instanceof Error ? "error" : value?.constructor?.name)))
-      for (const model of ["UserToken", "AppToken", "TokenInfo", "DeviceAuthorization"]) assert.isTrue(kinds.has(model), model)
+      for (const model of ["UserToken", "AppToken", "TokenInfo", "DeviceAuthorization"]) {
+        assert.isTrue(kinds.has(model), model)
+      }
       // URL encoding changes the refresh tokens, so their encoded forms were checked too
       assert.isTrue(secrets.some((s) => encodeURIComponent(s) !== s))
       recordFigures("secret-leaks", {
@@ -233,7 +247,9 @@ describe("issue 11 #6: what leaves TwitchHttpClient holds no bearer token, outsi
       const secrets = secretsOf(token)
       const printed = yield* Effect.scoped(Effect.gen(function*() {
         const session = yield* TwitchSession.make({ key: user.userId, token })
-        const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+        const helix = yield* TwitchHttpClient.make().pipe(
+          Effect.provideService(TwitchCredentials.TwitchCredentials, session)
+        )
         const response = yield* helix.get("/users")
         yield* twitch.failNext("helix", { _tag: "Reset" }, 4)
         const reset = yield* Effect.flip(helix.get("/users"))

@@ -33,8 +33,12 @@ describe("a session whose store lock did not hold", () => {
         withLock: undefined,
         get: (key) => Effect.tap(memory.get(key), () => armed ? Deferred.await(aDone) : Effect.void)
       })
-      const a = yield* TwitchSession.make({ key: user.userId }).pipe(Effect.provideService(TokenStore.TokenStore, storeA))
-      const b = yield* TwitchSession.make({ key: user.userId }).pipe(Effect.provideService(TokenStore.TokenStore, storeB))
+      const a = yield* TwitchSession.make({ key: user.userId }).pipe(
+        Effect.provideService(TokenStore.TokenStore, storeA)
+      )
+      const b = yield* TwitchSession.make({ key: user.userId }).pipe(
+        Effect.provideService(TokenStore.TokenStore, storeB)
+      )
       armed = true
       const bRefresh = yield* Effect.fork(b.refresh(t0.accessToken))
       const t1 = yield* a.refresh(t0.accessToken)
@@ -60,13 +64,18 @@ describe("a session whose store lock did not hold", () => {
         ...memory,
         compareAndSet: (key, expected, next) =>
           Effect.zipRight(
-            landed ? Effect.void : Effect.zipRight(Effect.sync(() => {
-              landed = true
-            }), memory.set(key, login)),
+            landed ? Effect.void : Effect.zipRight(
+              Effect.sync(() => {
+                landed = true
+              }),
+              memory.set(key, login)
+            ),
             memory.compareAndSet(key, expected, next)
           )
       })
-      const session = yield* TwitchSession.make({ key: user.userId }).pipe(Effect.provideService(TokenStore.TokenStore, store))
+      const session = yield* TwitchSession.make({ key: user.userId }).pipe(
+        Effect.provideService(TokenStore.TokenStore, store)
+      )
       const got = yield* session.refresh(t0.accessToken)
       const stored = Option.getOrThrow(yield* memory.get(user.userId))
       assert.strictEqual(rt(stored), rt(login), "the new login was not overwritten")

@@ -1,4 +1,11 @@
-import { AppTokenSession, TokenStore, TwitchCredentials, TwitchHttpClient, TwitchSession, TwitchSessions } from "@effect-twitch/auth"
+import {
+  AppTokenSession,
+  TokenStore,
+  TwitchCredentials,
+  TwitchHttpClient,
+  TwitchSession,
+  TwitchSessions
+} from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
@@ -77,64 +84,72 @@ describe("TwitchSessions", () => {
 })
 
 describe("a shared scheduler", () => {
-  it.scoped("runs the hourly validation and the refresh ahead of expiry of many sessions, with one fiber", () =>
-    Effect.gen(function*() {
-      const count = 50
-      const sessions = yield* Effect.forEach(
-        Array.from({ length: count }, (_, i) => i),
-        (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token })),
-        { concurrency: 8 }
-      )
-      assert.strictEqual(yield* callsOf("validate"), count, "validated at start")
-      yield* TestClock.adjust("1 hour")
-      assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 2 * count)))
-      assert.strictEqual(yield* refreshCount, 0)
-      // at 2 h a caller refreshes the first session's token: its refresh moves to 5 h 55 m
-      yield* TestClock.adjust("1 hour")
-      const first = sessions[0]
-      assert.isDefined(first)
-      if (first !== undefined) yield* first.refresh((yield* first.token).accessToken)
-      assert.strictEqual(yield* refreshCount, 1)
-      // user tokens live 4 hours: the others are refreshed 5 minutes before, by the scheduler
-      yield* TestClock.adjust("115 minutes")
-      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === count)))
-      yield* TestClock.adjust("119 minutes")
-      yield* settle
-      assert.strictEqual(yield* refreshCount, count, "the first session is not due yet")
-      yield* TestClock.adjust("1 minute")
-      assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === count + 1)))
-    }).pipe(Effect.provide(inMemory())), 60_000)
+  it.scoped(
+    "runs the hourly validation and the refresh ahead of expiry of many sessions, with one fiber",
+    () =>
+      Effect.gen(function*() {
+        const count = 50
+        const sessions = yield* Effect.forEach(
+          Array.from({ length: count }, (_, i) => i),
+          (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token })),
+          { concurrency: 8 }
+        )
+        assert.strictEqual(yield* callsOf("validate"), count, "validated at start")
+        yield* TestClock.adjust("1 hour")
+        assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 2 * count)))
+        assert.strictEqual(yield* refreshCount, 0)
+        // at 2 h a caller refreshes the first session's token: its refresh moves to 5 h 55 m
+        yield* TestClock.adjust("1 hour")
+        const first = sessions[0]
+        assert.isDefined(first)
+        if (first !== undefined) yield* first.refresh((yield* first.token).accessToken)
+        assert.strictEqual(yield* refreshCount, 1)
+        // user tokens live 4 hours: the others are refreshed 5 minutes before, by the scheduler
+        yield* TestClock.adjust("115 minutes")
+        assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === count)))
+        yield* TestClock.adjust("119 minutes")
+        yield* settle
+        assert.strictEqual(yield* refreshCount, count, "the first session is not due yet")
+        yield* TestClock.adjust("1 minute")
+        assert.isTrue(yield* eventually(Effect.map(refreshCount, (n) => n === count + 1)))
+      }).pipe(Effect.provide(inMemory())),
+    60_000
+  )
 })
 
 describe("issue 11 #5: TwitchSessions on a shared scheduler", () => {
-  it.scoped("20 users whose refreshes fail (a captive portal's HTML 200) cost a bounded number of token requests; session options reach every session", () =>
-    Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const store = yield* TokenStore.TokenStore
-      const count = 20
-      const keys = Array.from({ length: count }, (_, i) => `user-${i}`)
-      for (const key of keys) yield* store.set(key, yield* issueToken())
-      const sessions = yield* TwitchSessions.make({ minRefreshInterval: "30 seconds", idleTimeToLive: "1 day" })
-      yield* Effect.forEach(keys, (key) => sessions.get(key), { discard: true })
-      yield* twitch.failNext("token", {
-        _tag: "Raw",
-        status: 200,
-        headers: { "content-type": "text/html" },
-        body: "<html><body>Sign in to the Wi-Fi</body></html>"
-      }, 1_000_000)
-      yield* twitch.resetCounters()
-      // due 5 minutes before the 4-hour expiry; then 5 minutes of failures, one second at a time
-      yield* TestClock.adjust("235 minutes")
-      yield* settle
-      for (let i = 0; i < 300; i++) {
-        yield* TestClock.adjust("1 second")
+  it.scoped(
+    "20 users whose refreshes fail (a captive portal's HTML 200) cost a bounded number of token requests; session options reach every session",
+    () =>
+      Effect.gen(function*() {
+        const twitch = yield* FakeTwitch.FakeTwitch
+        const store = yield* TokenStore.TokenStore
+        const count = 20
+        const keys = Array.from({ length: count }, (_, i) => `user-${i}`)
+        for (const key of keys) yield* store.set(key, yield* issueToken())
+        const sessions = yield* TwitchSessions.make({ minRefreshInterval: "30 seconds", idleTimeToLive: "1 day" })
+        yield* Effect.forEach(keys, (key) => sessions.get(key), { discard: true })
+        yield* twitch.failNext("token", {
+          _tag: "Raw",
+          status: 200,
+          headers: { "content-type": "text/html" },
+          body: "<html><body>Sign in to the Wi-Fi</body></html>"
+        }, 1_000_000)
+        yield* twitch.resetCounters()
+        // due 5 minutes before the 4-hour expiry; then 5 minutes of failures, one second at a time
+        yield* TestClock.adjust("235 minutes")
         yield* settle
-      }
-      // each session: attempts at 0, 30, 90 and 210 s (the 30 s floor, doubling)
-      const requests = yield* callsOf("token")
-      assert.isAtLeast(requests, count)
-      assert.isAtMost(requests, 4 * count, `token requests in 5 minutes: ${requests}`)
-    }).pipe(Effect.provide(inMemory())), 60_000)
+        for (let i = 0; i < 300; i++) {
+          yield* TestClock.adjust("1 second")
+          yield* settle
+        }
+        // each session: attempts at 0, 30, 90 and 210 s (the 30 s floor, doubling)
+        const requests = yield* callsOf("token")
+        assert.isAtLeast(requests, count)
+        assert.isAtMost(requests, 4 * count, `token requests in 5 minutes: ${requests}`)
+      }).pipe(Effect.provide(inMemory())),
+    60_000
+  )
 })
 
 describe("AppTokenSession", () => {
@@ -153,7 +168,10 @@ describe("AppTokenSession", () => {
       const twitch = yield* FakeTwitch.FakeTwitch
       const session = yield* AppTokenSession.AppTokenSession
       const helix = yield* TwitchHttpClient.TwitchHttpClient
-      const get = Effect.flatMap(helix.get("/users", { urlParams: { login: user.login } }), HttpClientResponse.schemaBodyJson(Users))
+      const get = Effect.flatMap(
+        helix.get("/users", { urlParams: { login: user.login } }),
+        HttpClientResponse.schemaBodyJson(Users)
+      )
       assert.strictEqual((yield* get).data[0]?.login, user.login)
       const first = yield* session.accessToken
       yield* twitch.expireAccessToken(Redacted.value(first))

@@ -20,38 +20,42 @@ import * as Scheduler from "../src/internal/scheduler.js"
 import { callsOf, eventually, inMemory, issueToken, settle } from "./lifecycle.js"
 
 describe("issue 13 #4: sessions share one scheduler without being told", () => {
-  it.scoped("50 lone TwitchSessions and an AppTokenSession run their background work on one fiber, which a TwitchSessions' sessions join", () =>
-    Effect.gen(function*() {
-      const supervisor = yield* Supervisor.track
-      const count = 50
-      const sessionsScope = yield* Scope.make()
-      yield* Effect.gen(function*() {
-        yield* Effect.forEach(
-          Array.from({ length: count }, (_, i) => i),
-          (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token })),
-          { concurrency: 8 }
-        )
-        const app = yield* AppTokenSession.make()
-        yield* app.token
-      }).pipe(Effect.supervised(supervisor), Scope.extend(sessionsScope))
-      yield* settle
-      const alive = yield* supervisor.value
-      // the scheduler's loop and the two sides of the race it waits in (its sleep, a wake-up);
-      // a scheduler per session would leave three per session
-      assert.isAtMost(alive.length, 3, `fibers left running by ${count + 1} sessions: ${alive.length}`)
-      // a TwitchSessions' sessions join the same scheduler
-      const registry = yield* TwitchSessions.make({ idleTimeToLive: "1 day" }).pipe(Scope.extend(sessionsScope))
-      yield* registry.add(yield* issueToken()).pipe(Scope.extend(sessionsScope))
-      assert.strictEqual(yield* Scheduler.usersOfCurrentClock, count + 2)
-      // and that fiber does the work of all of them
-      // at start: each user session, and the TwitchSessions' add (which validates to learn the user)
-      assert.strictEqual(yield* callsOf("validate"), count + 2)
-      yield* TestClock.adjust("1 hour")
-      assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 2 * (count + 2))))
-      yield* Scope.close(sessionsScope, Exit.void)
-      assert.strictEqual(yield* Scheduler.usersOfCurrentClock, 0, "the last session gone, the scheduler is stopped")
-      assert.isTrue(yield* eventually(Effect.map(supervisor.value, (fibers) => fibers.length === 0)))
-    }).pipe(Effect.provide(inMemory())), 60_000)
+  it.scoped(
+    "50 lone TwitchSessions and an AppTokenSession run their background work on one fiber, which a TwitchSessions' sessions join",
+    () =>
+      Effect.gen(function*() {
+        const supervisor = yield* Supervisor.track
+        const count = 50
+        const sessionsScope = yield* Scope.make()
+        yield* Effect.gen(function*() {
+          yield* Effect.forEach(
+            Array.from({ length: count }, (_, i) => i),
+            (i) => Effect.flatMap(issueToken(), (token) => TwitchSession.make({ key: `user-${i}`, token })),
+            { concurrency: 8 }
+          )
+          const app = yield* AppTokenSession.make()
+          yield* app.token
+        }).pipe(Effect.supervised(supervisor), Scope.extend(sessionsScope))
+        yield* settle
+        const alive = yield* supervisor.value
+        // the scheduler's loop and the two sides of the race it waits in (its sleep, a wake-up);
+        // a scheduler per session would leave three per session
+        assert.isAtMost(alive.length, 3, `fibers left running by ${count + 1} sessions: ${alive.length}`)
+        // a TwitchSessions' sessions join the same scheduler
+        const registry = yield* TwitchSessions.make({ idleTimeToLive: "1 day" }).pipe(Scope.extend(sessionsScope))
+        yield* registry.add(yield* issueToken()).pipe(Scope.extend(sessionsScope))
+        assert.strictEqual(yield* Scheduler.usersOfCurrentClock, count + 2)
+        // and that fiber does the work of all of them
+        // at start: each user session, and the TwitchSessions' add (which validates to learn the user)
+        assert.strictEqual(yield* callsOf("validate"), count + 2)
+        yield* TestClock.adjust("1 hour")
+        assert.isTrue(yield* eventually(Effect.map(callsOf("validate"), (n) => n === 2 * (count + 2))))
+        yield* Scope.close(sessionsScope, Exit.void)
+        assert.strictEqual(yield* Scheduler.usersOfCurrentClock, 0, "the last session gone, the scheduler is stopped")
+        assert.isTrue(yield* eventually(Effect.map(supervisor.value, (fibers) => fibers.length === 0)))
+      }).pipe(Effect.provide(inMemory())),
+    60_000
+  )
 
   it.scoped("a job runs with the fiber refs of the fiber that added it, not of the one that started the scheduler", () =>
     Effect.gen(function*() {

@@ -31,7 +31,11 @@ describe("wire quirks", () => {
 
   it("expires_in absent, 0 or beyond a century means the token never expires", () => {
     for (const expires of [undefined, 0, 1e300]) {
-      const wire = decodeToken({ access_token: "a", refresh_token: "r", ...(expires === undefined ? {} : { expires_in: expires }) })
+      const wire = decodeToken({
+        access_token: "a",
+        refresh_token: "r",
+        ...(expires === undefined ? {} : { expires_in: expires })
+      })
       const token = Either.getOrThrow(TokenWire.userTokenFromWire(wire, now))
       assert.isTrue(Option.isNone(token.expiresAt))
       assert.isFalse(token.isExpired(DateTime.unsafeMake("2100-01-01T00:00:00Z")))
@@ -51,7 +55,10 @@ describe("wire quirks", () => {
       assert.deepStrictEqual(info.scopes, [])
       assert.strictEqual(Duration.toSeconds(Option.getOrThrow(info.expiresIn)), 5206826)
     }
-    const legacy = TokenWire.tokenInfoFromWire(decodeValidate({ client_id: "c", login: "x", user_id: "1", scopes: ["a"], expires_in: 0 }), now)
+    const legacy = TokenWire.tokenInfoFromWire(
+      decodeValidate({ client_id: "c", login: "x", user_id: "1", scopes: ["a"], expires_in: 0 }),
+      now
+    )
     assert.isTrue(Option.isNone(legacy.expiresAt))
     assert.isFalse(legacy.isAppToken)
   })
@@ -121,7 +128,10 @@ describe("issue 13 #4: a smaller public surface", () => {
       obtainedAt: now,
       expiresAt: Option.some(DateTime.unsafeMake("2026-01-01T01:00:00Z"))
     }
-    const tokens = [new Token.AppToken(lifetime), new Token.UserToken({ ...lifetime, refreshToken: Redacted.make("r") })]
+    const tokens = [
+      new Token.AppToken(lifetime),
+      new Token.UserToken({ ...lifetime, refreshToken: Redacted.make("r") })
+    ]
     const later = DateTime.unsafeMake("2026-01-01T00:50:00Z")
     for (const token of tokens) {
       assert.isFalse(token.isExpired(later))
@@ -145,7 +155,17 @@ describe("issue 13 #4: a smaller public surface", () => {
       "obtainedAt",
       "expiresAt"
     ])
-    const app = new Token.AppToken({ accessToken: Redacted.make("a"), scopes: [], obtainedAt: now, expiresAt: Option.none() })
-    assert.deepStrictEqual(Object.keys(Schema.encodeSync(Token.AppToken)(app)), ["accessToken", "scopes", "obtainedAt", "expiresAt"])
+    const app = new Token.AppToken({
+      accessToken: Redacted.make("a"),
+      scopes: [],
+      obtainedAt: now,
+      expiresAt: Option.none()
+    })
+    assert.deepStrictEqual(Object.keys(Schema.encodeSync(Token.AppToken)(app)), [
+      "accessToken",
+      "scopes",
+      "obtainedAt",
+      "expiresAt"
+    ])
   })
 })

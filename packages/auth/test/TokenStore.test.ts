@@ -1,9 +1,9 @@
 import { UserToken } from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { SystemError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
@@ -286,7 +286,8 @@ layer(NodeContext.layer)("file store", (it) => {
         const text = yield* fs.readFileString(file)
         const parsed: unknown = JSON.parse(text)
         assert.deepStrictEqual(
-          Object.keys((parsed !== null && typeof parsed === "object" && "tokens" in parsed && parsed.tokens) || {}).length,
+          Object.keys((parsed !== null && typeof parsed === "object" && "tokens" in parsed && parsed.tokens) || {})
+            .length,
           i + 1
         )
       }
@@ -362,7 +363,13 @@ layer(NodeContext.layer)("file store", (it) => {
         version: 1,
         tokens: {
           "1001": { accessToken: secrets.alphaAccess, refreshToken: 42, scopes: [secrets.betaAccess], obtainedAt: "x" },
-          "1002": { accessToken: secrets.betaAccess, refreshToken: secrets.betaRefresh, scopes: [], obtainedAt: "2025-06-30T12:34:56Z", expiresAt: null }
+          "1002": {
+            accessToken: secrets.betaAccess,
+            refreshToken: secrets.betaRefresh,
+            scopes: [],
+            obtainedAt: "2025-06-30T12:34:56Z",
+            expiresAt: null
+          }
         }
       }),
       reason: "Corrupted",
@@ -376,7 +383,10 @@ layer(NodeContext.layer)("file store", (it) => {
     },
     {
       name: "version 2",
-      content: JSON.stringify({ version: 2, tokens: { "1001": { accessToken: secrets.alphaAccess, refreshToken: secrets.alphaRefresh } } }),
+      content: JSON.stringify({
+        version: 2,
+        tokens: { "1001": { accessToken: secrets.alphaAccess, refreshToken: secrets.alphaRefresh } }
+      }),
       reason: "UnsupportedVersion",
       detail: "format version 2"
     },
@@ -395,7 +405,9 @@ layer(NodeContext.layer)("file store", (it) => {
         if (typeof testCase.content === "string") yield* fs.writeFileString(file, testCase.content)
         else yield* fs.writeFile(file, testCase.content)
         const before = yield* fs.readFile(file)
-        const contentText = typeof testCase.content === "string" ? testCase.content : new TextDecoder().decode(testCase.content)
+        const contentText = typeof testCase.content === "string"
+          ? testCase.content
+          : new TextDecoder().decode(testCase.content)
 
         const store = yield* TokenStore.makeFile(file)
         const errors = [

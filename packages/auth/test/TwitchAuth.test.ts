@@ -1,16 +1,17 @@
-import { TwitchScope, type TwitchAuthError } from "@effect-twitch/auth"
+import { type TwitchAuthError, TwitchScope } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import { assert, describe, layer } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { authWith, confidential, MockLayer, publicClient, user } from "./utils.js"
 
 /** Opens an authorize URL like a browser, the user clicks Authorize; returns the redirect. */
-const followAuthorize = (url: string) => Effect.map(MockTwitchServer.consent(url, "authorize"), (location) => new URL(location))
+const followAuthorize = (url: string) =>
+  Effect.map(MockTwitchServer.consent(url, "authorize"), (location) => new URL(location))
 
 const userToken = (scopes: ReadonlyArray<string> = ["chat:read"], clientId: string = confidential.clientId) =>
   Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.issueUserToken({ clientId, userId: user.userId, scopes }))
@@ -177,7 +178,10 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
         const twitch = yield* FakeTwitch.FakeTwitch
         const issued = yield* userToken()
         yield* twitch.disconnectUser(user.userId)
-        assert.strictEqual((yield* Effect.flip(auth.refreshToken(token(issued.refreshToken))))._tag, "InvalidRefreshToken")
+        assert.strictEqual(
+          (yield* Effect.flip(auth.refreshToken(token(issued.refreshToken))))._tag,
+          "InvalidRefreshToken"
+        )
         assert.strictEqual((yield* Effect.flip(auth.refreshToken(token(""))))._tag, "InvalidRefreshToken")
       }))
 
@@ -206,7 +210,9 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
         assert.deepStrictEqual(info.scopes, ["chat:read", "moderator:read:chatters"])
         assert.isFalse(info.isAppToken)
         const left = Duration.toSeconds(Option.getOrThrow(info.expiresIn))
-        assert.isTrue(left > FakeTwitch.defaults.userTokenTtlSeconds - 10 && left <= FakeTwitch.defaults.userTokenTtlSeconds)
+        assert.isTrue(
+          left > FakeTwitch.defaults.userTokenTtlSeconds - 10 && left <= FakeTwitch.defaults.userTokenTtlSeconds
+        )
         const sent = (yield* twitch.requests("validate")).at(-1)
         assert.strictEqual(sent?.headers["authorization"], `OAuth ${issued.accessToken}`)
       }))
@@ -312,7 +318,9 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
       Effect.gen(function*() {
         const auth = yield* authWith()
         const app = yield* Effect.flip(auth.appToken({ scopes: ["chat:read", TwitchScope.unlisted("chat-read")] }))
-        const device = yield* Effect.flip(auth.startDeviceAuthorization({ scopes: [TwitchScope.unlisted("NotAScope")] }))
+        const device = yield* Effect.flip(
+          auth.startDeviceAuthorization({ scopes: [TwitchScope.unlisted("NotAScope")] })
+        )
         assert.deepStrictEqual([app._tag, app._tag === "InvalidScope" ? app.twitchMessage : ""], [
           "InvalidScope",
           "invalid scope requested: 'chat-read'"
@@ -381,7 +389,10 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
         const error = yield* Effect.flip(auth.appToken())
         assert.strictEqual(error._tag, "MalformedResponse")
         assert.strictEqual(yield* twitch.calls("token"), 1)
-        yield* twitch.failNext("token", { _tag: "Malformed", body: "{\"access_token\":\"abc\",\"expires_in\":\"soon\"}" })
+        yield* twitch.failNext("token", {
+          _tag: "Malformed",
+          body: "{\"access_token\":\"abc\",\"expires_in\":\"soon\"}"
+        })
         const typed = yield* Effect.flip(auth.appToken())
         assert.strictEqual(typed._tag, "MalformedResponse")
         assert.include(typed.message, "`expires_in`")
@@ -459,11 +470,13 @@ layer(MockLayer, { excludeTestServices: true })("TwitchAuth against the mock id.
         const refreshed = yield* auth.refreshToken(token(issued.refreshToken))
         const app = yield* auth.appToken()
         const texts = [String(refreshed), JSON.stringify(refreshed), String(app), JSON.stringify(app)]
-        for (const secret of [
-          Redacted.value(refreshed.accessToken),
-          Redacted.value(refreshed.refreshToken),
-          Redacted.value(app.accessToken)
-        ]) {
+        for (
+          const secret of [
+            Redacted.value(refreshed.accessToken),
+            Redacted.value(refreshed.refreshToken),
+            Redacted.value(app.accessToken)
+          ]
+        ) {
           for (const text of texts) assert.notInclude(text, secret)
         }
       }))

@@ -9,7 +9,11 @@ import * as Redacted from "effect/Redacted"
 
 const fromEnv = (env: Record<string, string>) =>
   TwitchAuthConfig.TwitchAuthConfig.pipe(
-    Effect.provide(TwitchAuthConfig.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))))
+    Effect.provide(
+      TwitchAuthConfig.layerConfig().pipe(
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      )
+    )
   )
 
 describe("TwitchAuthConfig.layerConfig", () => {
@@ -33,7 +37,11 @@ describe("TwitchAuthConfig.layerConfig", () => {
     Effect.gen(function*() {
       const none = yield* fromEnv({ TWITCH_CLIENT_ID: "abc123" })
       assert.isTrue(Option.isNone(none.clientSecret))
-      const empty = yield* fromEnv({ TWITCH_CLIENT_ID: "abc123", TWITCH_CLIENT_SECRET: "", TWITCH_AUTH_URL: "http://127.0.0.1:8787/oauth2/" })
+      const empty = yield* fromEnv({
+        TWITCH_CLIENT_ID: "abc123",
+        TWITCH_CLIENT_SECRET: "",
+        TWITCH_AUTH_URL: "http://127.0.0.1:8787/oauth2/"
+      })
       assert.isTrue(Option.isNone(empty.clientSecret))
       assert.strictEqual(empty.authUrl, "http://127.0.0.1:8787/oauth2")
     }))

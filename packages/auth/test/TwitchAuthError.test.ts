@@ -5,9 +5,9 @@
  * changes nothing of what an error prints, serialises to or compares equal with.
  */
 import { TokenStore, TwitchAuthError, TwitchSession, TwitchSessions } from "@effect-twitch/auth"
-import { assert, describe, it } from "@effect/vitest"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import * as Redacted from "effect/Redacted"
@@ -22,8 +22,16 @@ const samples: ReadonlyArray<TwitchAuthError.TwitchAuthError> = [
   new E.InvalidAccessToken({ endpoint: "GET /oauth2/validate", status: 401, twitchMessage: "invalid access token" }),
   new E.InvalidRefreshToken({ status: 400, twitchMessage: "Invalid refresh token" }),
   new E.InvalidAuthorizationCode({ twitchMessage: "Invalid authorization code" }),
-  new E.RedirectUriMismatch({ redirectUri: "http://localhost/cb", twitchMessage: "Parameter redirect_uri does not match registered URI" }),
-  new E.InvalidClient({ reason: "WrongSecret", endpoint: "POST /oauth2/token", status: 403, twitchMessage: "invalid client secret" }),
+  new E.RedirectUriMismatch({
+    redirectUri: "http://localhost/cb",
+    twitchMessage: "Parameter redirect_uri does not match registered URI"
+  }),
+  new E.InvalidClient({
+    reason: "WrongSecret",
+    endpoint: "POST /oauth2/token",
+    status: 403,
+    twitchMessage: "invalid client secret"
+  }),
   new E.MissingClientSecret({ operation: "exchangeCode", source: "Config" }),
   new E.MissingRedirectUri({ operation: "authorizationUrl" }),
   new E.InvalidScope({ twitchMessage: "invalid scope requested: 'chat:reed'" }),
@@ -40,8 +48,16 @@ const samples: ReadonlyArray<TwitchAuthError.TwitchAuthError> = [
   new E.TransportError({ endpoint: "POST /oauth2/token", reason: "Timeout", detail: "no answer in 10s" }),
   new E.MalformedResponse({ endpoint: "POST /oauth2/token", status: 200, detail: "access_token is missing" }),
   new E.UnexpectedResponse({ endpoint: "POST /oauth2/token", status: 418, twitchMessage: "" }),
-  new E.MissingScope({ endpoint: "GET /helix/users", scope: "user:read:email", twitchMessage: "Missing scope: user:read:email" }),
-  new E.HelixUnauthorized({ reason: "ClientMismatch", endpoint: "GET /helix/users", twitchMessage: "Client ID and OAuth token do not match" })
+  new E.MissingScope({
+    endpoint: "GET /helix/users",
+    scope: "user:read:email",
+    twitchMessage: "Missing scope: user:read:email"
+  }),
+  new E.HelixUnauthorized({
+    reason: "ClientMismatch",
+    endpoint: "GET /helix/users",
+    twitchMessage: "Client ID and OAuth token do not match"
+  })
 ]
 
 /** The error classes the module exports: every export whose prototype is an `Error`'s. */
@@ -67,7 +83,12 @@ describe("issue 13 #3: TwitchAuthError.TypeId and isTwitchAuthError", () => {
       assert.isFalse(E.isTwitchAuthError(encoded), "the encoded form is a plain object")
       return Schema.decodeUnknownSync(schema)(encoded)
     }
-    const invalidClient = { reason: "UnknownClient", endpoint: "POST /oauth2/token", status: 400, twitchMessage: "invalid client" } as const
+    const invalidClient = {
+      reason: "UnknownClient",
+      endpoint: "POST /oauth2/token",
+      status: 400,
+      twitchMessage: "invalid client"
+    } as const
     assert.isTrue(E.isTwitchAuthError(roundTrip(E.InvalidClient, new E.InvalidClient(invalidClient))))
     assert.isTrue(E.isTwitchAuthError(roundTrip(E.RateLimited, new E.RateLimited({ endpoint: "GET /helix/users" }))))
     assert.isTrue(E.isTwitchAuthError(roundTrip(E.DeviceCodeExpired, new E.DeviceCodeExpired({}))))
@@ -105,7 +126,12 @@ describe("issue 13 #3: TwitchAuthError.TypeId and isTwitchAuthError", () => {
 
   it("issue 13 #3: the type id is in no field: printing, JSON and equality are unchanged", () => {
     const make = () =>
-      new E.InvalidClient({ reason: "WrongSecret", endpoint: "POST /oauth2/token", status: 403, twitchMessage: "invalid client secret" })
+      new E.InvalidClient({
+        reason: "WrongSecret",
+        endpoint: "POST /oauth2/token",
+        status: 403,
+        twitchMessage: "invalid client secret"
+      })
     const error = make()
     assert.notInclude(Object.getOwnPropertySymbols(error), E.TypeId)
     assert.notInclude(Object.keys(error), "TypeId")

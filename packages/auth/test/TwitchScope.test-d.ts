@@ -8,9 +8,9 @@ import {
   DeviceFlow,
   ImplicitFlow,
   type OpenIdConnect,
-  TwitchScope,
   type Token,
-  type TwitchAuth
+  type TwitchAuth,
+  TwitchScope
 } from "@effect-twitch/auth"
 import { TwitchAuthTest } from "@effect-twitch/testing"
 import { describe, expectTypeOf, it } from "vitest"

@@ -9,8 +9,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { authWith, confidential, MockLayer, user } from "./utils.js"
 import * as TokenWire from "../src/internal/tokenWire.js"
+import { authWith, confidential, MockLayer, user } from "./utils.js"
 
 describe("TwitchScope", () => {
   it("lists the 81 scopes of Twitch's scope reference and openid, each with a description", () => {
@@ -56,8 +56,14 @@ describe("TwitchScope", () => {
     assert.deepStrictEqual(TwitchScope.parse("  chat:read   chat:edit\tchat:read "), ["chat:read", "chat:edit"])
     assert.deepStrictEqual(TwitchScope.parse(""), [])
     assert.strictEqual(TwitchScope.format(["chat:read", "", "chat:edit", "chat:read"]), "chat:read chat:edit")
-    assert.deepStrictEqual(Schema.decodeSync(TwitchScope.FromSpaceSeparated)("bits:read new:scope"), ["bits:read", "new:scope"])
-    assert.strictEqual(Schema.encodeSync(TwitchScope.FromSpaceSeparated)(["bits:read", "new:scope"]), "bits:read new:scope")
+    assert.deepStrictEqual(Schema.decodeSync(TwitchScope.FromSpaceSeparated)("bits:read new:scope"), [
+      "bits:read",
+      "new:scope"
+    ])
+    assert.strictEqual(
+      Schema.encodeSync(TwitchScope.FromSpaceSeparated)(["bits:read", "new:scope"]),
+      "bits:read new:scope"
+    )
   })
 
   it("checks that granted scopes cover what a call needs (data-first and data-last)", () => {
@@ -65,7 +71,10 @@ describe("TwitchScope", () => {
     assert.isTrue(TwitchScope.covers(granted, ["chat:read"]))
     assert.isTrue(TwitchScope.covers(granted, []))
     assert.isFalse(TwitchScope.covers(granted, ["chat:read", "chat:edit"]))
-    assert.deepStrictEqual(TwitchScope.missing(granted, ["chat:edit", "chat:read", "bits:read"]), ["chat:edit", "bits:read"])
+    assert.deepStrictEqual(TwitchScope.missing(granted, ["chat:edit", "chat:read", "bits:read"]), [
+      "chat:edit",
+      "bits:read"
+    ])
     assert.isFalse(TwitchScope.covers(["chat:edit"])(granted))
     assert.deepStrictEqual(TwitchScope.missing(["chat:edit"])(granted), ["chat:edit"])
   })

@@ -21,8 +21,8 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { callsOf, eventually, inMemory, issueToken, refreshCount, settle } from "./lifecycle.js"
 import { getMe, sessionLayer } from "./helix.js"
+import { callsOf, eventually, inMemory, issueToken, refreshCount, settle } from "./lifecycle.js"
 import { user } from "./utils.js"
 
 describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real sleeping)", () => {
@@ -224,7 +224,9 @@ describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real s
     Effect.gen(function*() {
       const memory = yield* TokenStore.makeMemory
       let failWrites = false
-      const diskFull = Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" }))
+      const diskFull = Effect.fail(
+        new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" })
+      )
       const flaky = TokenStore.make({
         ...memory,
         set: (key, token) => failWrites ? diskFull : memory.set(key, token),
@@ -255,7 +257,9 @@ describe("TwitchSession on TwitchAuthTest.layer (in memory, TestClock, no real s
       const memory = yield* TokenStore.makeMemory
       let failWrites = false
       let attempts = 0
-      const diskFull = Effect.fail(new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" }))
+      const diskFull = Effect.fail(
+        new TokenStore.TokenStoreError({ reason: "Io", path: "/flaky", detail: "disk full" })
+      )
       const flaky = TokenStore.make({
         ...memory,
         compareAndSet: (key, expected, next) =>
@@ -386,7 +390,9 @@ describe("TwitchHttpClient", () => {
   it.scoped("MissingScope is not refreshed: it fails at once", () =>
     Effect.gen(function*() {
       const helix = yield* TwitchHttpClient.TwitchHttpClient
-      const error = yield* Effect.flip(helix.get("/moderation/moderators", { urlParams: { broadcaster_id: user.userId } }))
+      const error = yield* Effect.flip(
+        helix.get("/moderation/moderators", { urlParams: { broadcaster_id: user.userId } })
+      )
       assert.strictEqual(error._tag, "MissingScope")
       if (error._tag === "MissingScope") {
         assert.strictEqual(error.scope, "moderation:read")
@@ -400,7 +406,9 @@ describe("TwitchHttpClient", () => {
     Effect.gen(function*() {
       const foreign = yield* issueToken("public")
       const session = yield* TwitchSession.make({ key: user.userId, token: foreign })
-      const helix = yield* TwitchHttpClient.make().pipe(Effect.provideService(TwitchCredentials.TwitchCredentials, session))
+      const helix = yield* TwitchHttpClient.make().pipe(
+        Effect.provideService(TwitchCredentials.TwitchCredentials, session)
+      )
       const error = yield* Effect.flip(helix.get("/users"))
       assert.strictEqual(error._tag, "HelixUnauthorized")
       if (error._tag === "HelixUnauthorized") assert.strictEqual(error.reason, "ClientMismatch")

@@ -36,7 +36,10 @@ export const printed = (child: Child, pattern: RegExp, times = 1) =>
     new Promise<void>((resolve) => {
       const global = new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}gm`)
       const check = () => {
-        if ((child.output().match(global) ?? []).length >= times || child.process.exitCode !== null || child.process.signalCode !== null) {
+        if (
+          (child.output().match(global) ?? []).length >= times || child.process.exitCode !== null ||
+          child.process.signalCode !== null
+        ) {
           resolve()
         } else {
           setTimeout(check, 2)

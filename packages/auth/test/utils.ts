@@ -84,4 +84,3 @@ export const stubbed = (answer: Answer, options: Partial<TwitchAuthConfig.Twitch
     )
     return { auth, calls: Ref.get(calls) }
   })
-

@@ -32,7 +32,8 @@ export const build = async (): Promise<esbuild.Metafile> => {
     logLevel: "warning",
     banner: {
       // The shebang; generated code is not linted; a `require` for the CommonJS dependencies.
-      js: "#!/usr/bin/env node\n/* eslint-disable */\nimport { createRequire as __createRequire } from \"node:module\";const require = __createRequire(import.meta.url);"
+      js:
+        "#!/usr/bin/env node\n/* eslint-disable */\nimport { createRequire as __createRequire } from \"node:module\";const require = __createRequire(import.meta.url);"
     }
   })
   const contents = result.outputFiles.find((file) => file.path === outfile)?.contents ?? new Uint8Array()

@@ -10,10 +10,10 @@
  *
  * @since 0.1.0
  */
+import type * as Token from "@effect-twitch/auth/Token"
+import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as TokenStore from "@effect-twitch/auth/TokenStore"
-import type * as Token from "@effect-twitch/auth/Token"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -108,7 +108,10 @@ export interface Summary {
  */
 export const stored = (
   store: TokenStore.TokenStore.Service
-): Effect.Effect<Option.Option<{ readonly key: string; readonly token: Token.UserToken }>, TokenStore.TokenStoreError> =>
+): Effect.Effect<
+  Option.Option<{ readonly key: string; readonly token: Token.UserToken }>,
+  TokenStore.TokenStoreError
+> =>
   Effect.gen(function*() {
     const keys = yield* store.keys
     for (const key of keys) {
@@ -139,7 +142,10 @@ export const list = (
     if (!exists) return []
     const names = yield* fs.readDirectory(dir).pipe(
       Effect.mapError((error) =>
-        CliError.localResource("ConfigDirUnreadable", `cannot read the config directory ${JSON.stringify(dir)}: ${error.message}`)
+        CliError.localResource(
+          "ConfigDirUnreadable",
+          `cannot read the config directory ${JSON.stringify(dir)}: ${error.message}`
+        )
       )
     )
     const profiles = names

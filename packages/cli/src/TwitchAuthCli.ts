@@ -13,19 +13,18 @@
  *
  * @since 0.1.0
  */
+import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
+import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import type * as CliApp from "@effect/cli/CliApp"
 import type * as ValidationError from "@effect/cli/ValidationError"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as Option from "effect/Option"
 import type * as CliError from "./CliError.js"
-import * as Profiles from "./Profiles.js"
 import * as Commands from "./internal/commands.js"
 import * as Demo from "./internal/demo.js"
 import * as Environment from "./internal/environment.js"
@@ -33,6 +32,7 @@ import * as MockCommand from "./internal/mock.js"
 import * as CommonOptions from "./internal/options.js"
 import * as Output from "./internal/output.js"
 import * as Scopes from "./internal/scopes.js"
+import * as Profiles from "./Profiles.js"
 
 /**
  * The version `twitch-auth --version` prints.
@@ -74,19 +74,24 @@ const login = Command.make(
             timeout: Duration.seconds(Math.max(1, options.timeout))
           })
         ))
-).pipe(Command.withDescription("Authorize a user (authorization code flow, or --device) and store the token in the profile."))
+).pipe(
+  Command.withDescription("Authorize a user (authorization code flow, or --device) and store the token in the profile.")
+)
 
 const appToken = Command.make(
   "app-token",
   { ...CommonOptions.common, scopes: CommonOptions.scopes },
-  (options) => Effect.flatMap(Scopes.parse(options.scopes), (scopes) => Environment.run(options, Commands.appToken(scopes)))
+  (options) =>
+    Effect.flatMap(Scopes.parse(options.scopes), (scopes) => Environment.run(options, Commands.appToken(scopes)))
 ).pipe(Command.withDescription("Get an app access token (client credentials grant). It is printed, not stored."))
 
 const validate = Command.make(
   "validate",
   CommonOptions.common,
   (options) => Environment.run(options, Commands.validate)
-).pipe(Command.withDescription("Ask Twitch about the stored token: user, client, scopes, expiry. Exit 4 if it is not valid."))
+).pipe(
+  Command.withDescription("Ask Twitch about the stored token: user, client, scopes, expiry. Exit 4 if it is not valid.")
+)
 
 const refresh = Command.make(
   "refresh",
@@ -104,7 +109,11 @@ const whoami = Command.make(
   "whoami",
   CommonOptions.common,
   (options) => Environment.run(options, Commands.whoami)
-).pipe(Command.withDescription("Show the stored token's user (Helix GET /users; refreshes once if Twitch rejects the token)."))
+).pipe(
+  Command.withDescription(
+    "Show the stored token's user (Helix GET /users; refreshes once if Twitch rejects the token)."
+  )
+)
 
 const profiles = Command.make(
   "profiles",
@@ -165,7 +174,9 @@ const mock = Command.make(
     ),
     configDir: CommonOptions.common.configDir,
     stop: Options.boolean("stop").pipe(
-      Options.withDescription("Stop the mock registered in the config dir (the one --mock commands use), and wait until it has ended.")
+      Options.withDescription(
+        "Stop the mock registered in the config dir (the one --mock commands use), and wait until it has ended."
+      )
     ),
     background: Options.boolean("background").pipe(
       Options.withDescription(
@@ -173,7 +184,9 @@ const mock = Command.make(
       )
     ),
     idleTimeout: Options.integer("idle-timeout").pipe(
-      Options.withDescription("Stop after this many seconds without a request (default: never; 1800 with --background)."),
+      Options.withDescription(
+        "Stop after this many seconds without a request (default: never; 1800 with --background)."
+      ),
       Options.optional
     ),
     quirks: Options.text("quirk").pipe(

@@ -26,7 +26,9 @@ const json = process.argv.includes("--json")
 const report = (error: CliError.CliError): Effect.Effect<number> =>
   Effect.as(
     json
-      ? Console.error(JSON.stringify({ error: { reason: error.reason, message: error.text, exitCode: error.exitCode } }))
+      ? Console.error(
+        JSON.stringify({ error: { reason: error.reason, message: error.text, exitCode: error.exitCode } })
+      )
       : Console.error(`twitch-auth: ${error.text}`),
     error.exitCode
   )
@@ -49,7 +51,8 @@ const quietUsage = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E
   Effect.flatMap(Effect.console, (console) =>
     Console.withConsole(effect, {
       ...console,
-      error: (...args) => Effect.flatMap(FiberRef.get(Output.commandRunning), (running) => running ? console.error(...args) : Effect.void)
+      error: (...args) =>
+        Effect.flatMap(FiberRef.get(Output.commandRunning), (running) => running ? console.error(...args) : Effect.void)
     }))
 
 const main: Effect.Effect<number, never, NodeContext.NodeContext> = TwitchAuthCli.run(process.argv).pipe(

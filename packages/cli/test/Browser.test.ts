@@ -158,12 +158,18 @@ layer(MockLive, { excludeTestServices: true, timeout: 120_000 })("the consent pa
       const server = yield* MockTwitchServer.MockTwitchServer
       const site = yield* staticSite("<!DOCTYPE html><title>app</title><p>the application's redirect page</p>")
       const redirectUri = `${site}/implicit`
-      yield* FakeTwitch.FakeTwitch.pipe(Effect.flatMap((twitch) =>
-        twitch.registerClient({ ...confidential, redirectUris: [...confidential.redirectUris, redirectUri] })
-      ))
+      yield* FakeTwitch.FakeTwitch.pipe(
+        Effect.flatMap((twitch) =>
+          twitch.registerClient({ ...confidential, redirectUris: [...confidential.redirectUris, redirectUri] })
+        )
+      )
       const auth = yield* TwitchAuth.TwitchAuth.pipe(Effect.provide(
         TwitchAuth.layer.pipe(
-          Layer.provide(Layer.orDie(TwitchAuthConfig.layer({ clientId: confidential.clientId, redirectUri, authUrl: server.authUrl }))),
+          Layer.provide(
+            Layer.orDie(
+              TwitchAuthConfig.layer({ clientId: confidential.clientId, redirectUri, authUrl: server.authUrl })
+            )
+          ),
           Layer.provide(FetchHttpClient.layer)
         )
       ))

@@ -10,7 +10,10 @@ describe("CliError.fromTwitchError", () => {
     CliError.fromTwitchError(new TwitchAuthError.HelixUnauthorized({ reason, endpoint: "helix", twitchMessage }))
 
   it("issue 12 #1: a Helix 401 that is not about the token is a failure (exit 1), not 'log in again' (exit 4)", () => {
-    const refused = helix("Refused", "The ID in broadcaster_id must match the user ID found in the request's OAuth token.")
+    const refused = helix(
+      "Refused",
+      "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
+    )
     assert.strictEqual(refused.kind, "Failure")
     assert.strictEqual(refused.exitCode, 1)
     assert.include(refused.text, "refreshing the token would not help")

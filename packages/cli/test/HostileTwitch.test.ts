@@ -29,7 +29,10 @@ const forms = (secret: string): ReadonlyArray<string> => [
   new URLSearchParams({ s: secret }).toString().slice(2)
 ]
 
-type Handler = (request: { readonly path: string; readonly body: string; readonly authorization: string }, response: Http.ServerResponse) => void
+type Handler = (
+  request: { readonly path: string; readonly body: string; readonly authorization: string },
+  response: Http.ServerResponse
+) => void
 
 /** A server on 127.0.0.1 for the test's duration. */
 const hostile = (handler: Handler) =>

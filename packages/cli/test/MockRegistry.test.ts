@@ -77,7 +77,10 @@ describe("issue 12 #11: --mock commands share one mock across processes", () => 
     assert.strictEqual(started.length, 1, login.stderr())
     const pid = Number(started[0]?.[2])
     assert.include(login.stderr(), "twitch-auth mock --stop")
-    assert.match(login.stderr(), /stops .* by itself after 30 minutes without requests, or when that file is removed or replaced/s)
+    assert.match(
+      login.stderr(),
+      /stops .* by itself after 30 minutes without requests, or when that file is removed or replaced/s
+    )
     const page = await consentInBrowser(url)
     assert.strictEqual(page.status, 200)
     const loggedIn = await login.done
@@ -270,7 +273,9 @@ describe("twitch-auth mock quirks", () => {
     return JSON.parse(server.stdout().split("\n")[0] ?? "")
   }
 
-  const authorizeAnswer = async (settings: { authUrl: string; clientId: string; redirectUris: ReadonlyArray<string> }) => {
+  const authorizeAnswer = async (
+    settings: { authUrl: string; clientId: string; redirectUris: ReadonlyArray<string> }
+  ) => {
     const url = new URL(`${settings.authUrl}/authorize`)
     url.search = new URLSearchParams({
       client_id: settings.clientId,

@@ -48,28 +48,36 @@ describe("issue 12 #16: the README's snippets and commands", () => {
     for (const file of cited) assert.isTrue(Fs.existsSync(Path.join(root, file)), file)
   })
 
-  it("issue 12 #16: `pnpm -s twitch-auth … --json` prints one JSON document on stdout (pnpm's banner stays off it)", async () => {
-    const pnpm = (args: ReadonlyArray<string>) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const home = tempDir()
-        const child = ChildProcess.spawn("npx", ["-y", "pnpm@10", ...args], {
-          cwd: root,
-          // the real HOME: npx's cache of pnpm lives there; the profiles in a fresh directory
-          env: { ...baseEnv(home), HOME: process.env["HOME"] ?? home, TWITCH_AUTH_CONFIG_DIR: Path.join(home, "tokens") },
-          stdio: ["ignore", "pipe", "pipe"]
+  it(
+    "issue 12 #16: `pnpm -s twitch-auth … --json` prints one JSON document on stdout (pnpm's banner stays off it)",
+    async () => {
+      const pnpm = (args: ReadonlyArray<string>) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          const home = tempDir()
+          const child = ChildProcess.spawn("npx", ["-y", "pnpm@10", ...args], {
+            cwd: root,
+            // the real HOME: npx's cache of pnpm lives there; the profiles in a fresh directory
+            env: {
+              ...baseEnv(home),
+              HOME: process.env["HOME"] ?? home,
+              TWITCH_AUTH_CONFIG_DIR: Path.join(home, "tokens")
+            },
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let stdout = ""
+          let stderr = ""
+          child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+          child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+          child.on("close", (code) => resolve({ code, stdout, stderr }))
         })
-        let stdout = ""
-        let stderr = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        child.on("close", (code) => resolve({ code, stdout, stderr }))
-      })
-    const silent = await pnpm(["-s", "twitch-auth", "profiles", "--json"])
-    assert.strictEqual(silent.code, 0, silent.stderr)
-    assert.deepInclude(JSON.parse(silent.stdout), { profiles: [] })
-    // why the README writes -s: without it, pnpm's banner comes first on stdout
-    const loud = await pnpm(["twitch-auth", "profiles", "--json"])
-    assert.strictEqual(loud.code, 0, loud.stderr)
-    assert.throws(() => JSON.parse(loud.stdout))
-  }, 120_000)
+      const silent = await pnpm(["-s", "twitch-auth", "profiles", "--json"])
+      assert.strictEqual(silent.code, 0, silent.stderr)
+      assert.deepInclude(JSON.parse(silent.stdout), { profiles: [] })
+      // why the README writes -s: without it, pnpm's banner comes first on stdout
+      const loud = await pnpm(["twitch-auth", "profiles", "--json"])
+      assert.strictEqual(loud.code, 0, loud.stderr)
+      assert.throws(() => JSON.parse(loud.stdout))
+    },
+    120_000
+  )
 })

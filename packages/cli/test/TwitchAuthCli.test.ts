@@ -10,9 +10,9 @@ import * as Path from "node:path"
 import {
   baseEnv,
   confidential,
+  consentRedirect,
   errorLine,
   fileMode,
-  consentRedirect,
   followLikeABrowser,
   freePort,
   occupyPort,
@@ -92,7 +92,9 @@ const codeLoginTo = (env: Record<string, string>, redirectUri: string) =>
     return { page, result }
   })
 
-const readTokens = (file: string): Record<string, { accessToken: string; refreshToken: string; scopes: Array<string> }> =>
+const readTokens = (
+  file: string
+): Record<string, { accessToken: string; refreshToken: string; scopes: Array<string> }> =>
   JSON.parse(Fs.readFileSync(file, "utf8")).tokens
 
 layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (it) => {
@@ -273,7 +275,10 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const { page, result } = yield* codeLogin(env, [], "cancel")
       assert.strictEqual(result.code, 3)
       assert.strictEqual(page.status, 400)
-      assert.strictEqual(errorLine(result), "authorization was denied on Twitch's consent page (The user denied you access)")
+      assert.strictEqual(
+        errorLine(result),
+        "authorization was denied on Twitch's consent page (The user denied you access)"
+      )
       assert.isFalse(Fs.existsSync(tokenFile))
     }))
 
@@ -337,7 +342,9 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const location = yield* Effect.promise(() => consentRedirect(url))
       assert.match(location, /state=[0-9a-f]{32}/)
       const port = new URL(redirectUri).port
-      for (const host of [`rebind.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`, `localhost:${port}`]) {
+      for (
+        const host of [`rebind.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`, `localhost:${port}`]
+      ) {
         const page = yield* Effect.promise(() => rawGet(location, host))
         assert.strictEqual(page.status, 421, host)
       }
@@ -442,7 +449,11 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
       const { env } = yield* mockEnv
       const port = yield* Effect.promise(freePort)
       const result = yield* Effect.promise(() =>
-        run(["app-token"], { ...env, TWITCH_AUTH_URL: `http://127.0.0.1:${port}/oauth2`, TWITCH_REQUEST_TIMEOUT: "1 second" })
+        run(["app-token"], {
+          ...env,
+          TWITCH_AUTH_URL: `http://127.0.0.1:${port}/oauth2`,
+          TWITCH_REQUEST_TIMEOUT: "1 second"
+        })
       )
       assert.strictEqual(result.code, 5)
       assert.match(errorLine(result), /^POST \/oauth2\/token failed to reach Twitch/)
@@ -459,7 +470,9 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth against the mock", (
     Effect.gen(function*() {
       const { env } = yield* mockEnv
       const { TWITCH_CLIENT_SECRET: _, ...rest } = env
-      const result = yield* Effect.promise(() => run(["login", "--no-open"], { ...rest, TWITCH_CLIENT_ID: publicClient.clientId }))
+      const result = yield* Effect.promise(() =>
+        run(["login", "--no-open"], { ...rest, TWITCH_CLIENT_ID: publicClient.clientId })
+      )
       assert.strictEqual(result.code, 2)
       assert.match(errorLine(result), /login needs the client secret.*login --device/)
     }))
@@ -484,7 +497,9 @@ layer(Layer.empty)("twitch-auth on its own", (it) => {
     Effect.gen(function*() {
       const result = yield* Effect.promise(() => run(["--help"], baseEnv(tempDir())))
       assert.strictEqual(result.code, 0)
-      for (const command of ["login", "app-token", "validate", "refresh", "revoke", "whoami", "profiles", "mock", "demo"]) {
+      for (
+        const command of ["login", "app-token", "validate", "refresh", "revoke", "whoami", "profiles", "mock", "demo"]
+      ) {
         assert.include(result.stdout, `- ${command}`)
       }
     }))
@@ -587,32 +602,40 @@ layer(MockLive, { excludeTestServices: true })("twitch-auth refresh on a public 
     return { env: { ...rest, TWITCH_CLIENT_ID: publicClient.clientId }, tokenFile }
   })
 
-  it.effect("issue 11 #2: two concurrent `refresh` runs take turns; neither spends a refresh token twice nor deletes the profile", () =>
-    Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const { env, tokenFile } = yield* publicProfile
-      yield* twitch.resetCounters()
-      // The first refresh Twitch receives is held for 3 s: long enough for the second run to
-      // start and read the same (single-use) refresh token while the first one is in flight.
-      yield* twitch.failNext("token", { _tag: "Delay", duration: "3 seconds" })
-      const [a, b] = yield* Effect.promise(() => Promise.all([run(["refresh"], env), run(["refresh"], env)]))
-      assert.strictEqual(a.code, 0, a.stderr)
-      assert.strictEqual(b.code, 0, b.stderr)
-      const presented = (yield* twitch.requests("token")).map((r) => r.params["refresh_token"])
-      assert.strictEqual(presented.length, 2)
-      assert.strictEqual(new Set(presented).size, 2, "each refresh token was presented once")
-      const stored = readTokens(tokenFile)[user.userId]
-      assert.isTrue(yield* twitch.isRefreshTokenValid(stored?.refreshToken ?? ""))
-      assert.isTrue(yield* twitch.isAccessTokenValid(stored?.accessToken ?? ""))
-    }), 60_000)
+  it.effect(
+    "issue 11 #2: two concurrent `refresh` runs take turns; neither spends a refresh token twice nor deletes the profile",
+    () =>
+      Effect.gen(function*() {
+        const twitch = yield* FakeTwitch.FakeTwitch
+        const { env, tokenFile } = yield* publicProfile
+        yield* twitch.resetCounters()
+        // The first refresh Twitch receives is held for 3 s: long enough for the second run to
+        // start and read the same (single-use) refresh token while the first one is in flight.
+        yield* twitch.failNext("token", { _tag: "Delay", duration: "3 seconds" })
+        const [a, b] = yield* Effect.promise(() => Promise.all([run(["refresh"], env), run(["refresh"], env)]))
+        assert.strictEqual(a.code, 0, a.stderr)
+        assert.strictEqual(b.code, 0, b.stderr)
+        const presented = (yield* twitch.requests("token")).map((r) => r.params["refresh_token"])
+        assert.strictEqual(presented.length, 2)
+        assert.strictEqual(new Set(presented).size, 2, "each refresh token was presented once")
+        const stored = readTokens(tokenFile)[user.userId]
+        assert.isTrue(yield* twitch.isRefreshTokenValid(stored?.refreshToken ?? ""))
+        assert.isTrue(yield* twitch.isAccessTokenValid(stored?.accessToken ?? ""))
+      }),
+    60_000
+  )
 
-  it.effect("a refresh token Twitch rejects removes the profile only if it still holds that token", () =>
-    Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const { env, tokenFile } = yield* publicProfile
-      yield* twitch.disconnectUser(user.userId, publicClient.clientId)
-      const result = yield* Effect.promise(() => run(["refresh"], env))
-      assert.strictEqual(result.code, 4, result.stderr)
-      assert.isFalse(Fs.existsSync(tokenFile))
-    }), 60_000)
+  it.effect(
+    "a refresh token Twitch rejects removes the profile only if it still holds that token",
+    () =>
+      Effect.gen(function*() {
+        const twitch = yield* FakeTwitch.FakeTwitch
+        const { env, tokenFile } = yield* publicProfile
+        yield* twitch.disconnectUser(user.userId, publicClient.clientId)
+        const result = yield* Effect.promise(() => run(["refresh"], env))
+        assert.strictEqual(result.code, 4, result.stderr)
+        assert.isFalse(Fs.existsSync(tokenFile))
+      }),
+    60_000
+  )
 })

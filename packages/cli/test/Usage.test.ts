@@ -46,7 +46,10 @@ describe("issue 12 #15: a bad command line under --json", () => {
     const result = await run(["app-token", "--mock", "--json"], env)
     assert.strictEqual(result.code, 2, result.stderr)
     const document = JSON.parse(result.stderr.trim())
-    assert.match(document.error.message, /^invalid configuration: TWITCH_REQUEST_TIMEOUT must be a duration such as "10 seconds".*got "banana"/)
+    assert.match(
+      document.error.message,
+      /^invalid configuration: TWITCH_REQUEST_TIMEOUT must be a duration such as "10 seconds".*got "banana"/
+    )
     assert.notInclude(result.stderr, "Started a mock")
     assert.isFalse(Fs.existsSync(Path.join(configDir, ".twitch-auth-mock.json")))
   })
@@ -61,64 +64,68 @@ describe("issue 12 #15: a bad command line under --json", () => {
 
 layer(MockTwitchServer.layerTest, { excludeTestServices: true })("issue 12 #15: exit codes a script sees", (it) => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  it.effect(`issue 12 #15: ${signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal} while login waits for the browser: exit 130, the callback closed, nothing stored`, () =>
-    Effect.gen(function*() {
-      const twitch = yield* FakeTwitch.FakeTwitch
-      const server = yield* MockTwitchServer.MockTwitchServer
-      const home = tempDir()
-      const configDir = Path.join(home, "tokens")
-      const port = 20_000 + Math.floor(Math.random() * 20_000)
-      const redirectUri = `http://127.0.0.1:${port}/callback`
-      yield* twitch.registerClient({ ...confidential, redirectUris: [redirectUri] })
-      const env = {
-        ...baseEnv(home),
-        TWITCH_AUTH_URL: server.authUrl,
-        TWITCH_CLIENT_ID: confidential.clientId,
-        TWITCH_CLIENT_SECRET: confidential.clientSecret,
-        TWITCH_AUTH_CONFIG_DIR: configDir
-      }
-      const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
-      yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
-      cli.child.kill(signal)
-      const result = yield* Effect.promise(() => cli.done)
-      assert.strictEqual(result.code, 130, result.stderr)
-      assert.isFalse(Fs.existsSync(Path.join(configDir, "default.json")))
-      const after = yield* Effect.promise(() => rawGet(redirectUri).then(() => "answered", () => "refused"))
-      assert.strictEqual(after, "refused")
-    }))
+    it.effect(`issue 12 #15: ${signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal} while login waits for the browser: exit 130, the callback closed, nothing stored`, () =>
+      Effect.gen(function*() {
+        const twitch = yield* FakeTwitch.FakeTwitch
+        const server = yield* MockTwitchServer.MockTwitchServer
+        const home = tempDir()
+        const configDir = Path.join(home, "tokens")
+        const port = 20_000 + Math.floor(Math.random() * 20_000)
+        const redirectUri = `http://127.0.0.1:${port}/callback`
+        yield* twitch.registerClient({ ...confidential, redirectUris: [redirectUri] })
+        const env = {
+          ...baseEnv(home),
+          TWITCH_AUTH_URL: server.authUrl,
+          TWITCH_CLIENT_ID: confidential.clientId,
+          TWITCH_CLIENT_SECRET: confidential.clientSecret,
+          TWITCH_AUTH_CONFIG_DIR: configDir
+        }
+        const cli = start(["login", "--no-open", "--redirect-uri", redirectUri], env)
+        yield* Effect.promise(() => cli.waitForStderr(/Waiting for Twitch to redirect/))
+        cli.child.kill(signal)
+        const result = yield* Effect.promise(() => cli.done)
+        assert.strictEqual(result.code, 130, result.stderr)
+        assert.isFalse(Fs.existsSync(Path.join(configDir, "default.json")))
+        const after = yield* Effect.promise(() => rawGet(redirectUri).then(() => "answered", () => "refused"))
+        assert.strictEqual(after, "refused")
+      }))
   }
 
-  it.effect("issue 12 #15: examples/quickstart.ts exits 1 after saying Twitch rejected the credentials, 0 when it succeeds", () =>
-    Effect.gen(function*() {
-      const server = yield* MockTwitchServer.MockTwitchServer
-      const quickstart = (secret: string) =>
-        Effect.promise(() =>
-          new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", "examples/quickstart.ts"], {
-              cwd: root,
-              env: {
-                ...baseEnv(tempDir()),
-                TWITCH_AUTH_URL: server.authUrl,
-                TWITCH_CLIENT_ID: confidential.clientId,
-                TWITCH_CLIENT_SECRET: secret
-              },
-              stdio: ["ignore", "pipe", "pipe"]
+  it.effect(
+    "issue 12 #15: examples/quickstart.ts exits 1 after saying Twitch rejected the credentials, 0 when it succeeds",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* MockTwitchServer.MockTwitchServer
+        const quickstart = (secret: string) =>
+          Effect.promise(() =>
+            new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+              const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", "examples/quickstart.ts"], {
+                cwd: root,
+                env: {
+                  ...baseEnv(tempDir()),
+                  TWITCH_AUTH_URL: server.authUrl,
+                  TWITCH_CLIENT_ID: confidential.clientId,
+                  TWITCH_CLIENT_SECRET: secret
+                },
+                stdio: ["ignore", "pipe", "pipe"]
+              })
+              let stdout = ""
+              let stderr = ""
+              child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+              child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+              child.on("close", (code) => resolve({ code, stdout, stderr }))
             })
-            let stdout = ""
-            let stderr = ""
-            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-            child.on("close", (code) => resolve({ code, stdout, stderr }))
-          })
-        )
-      const rejected = yield* quickstart("not-the-secret")
-      assert.strictEqual(rejected.code, 1, rejected.stderr)
-      assert.strictEqual(rejected.stdout, "")
-      assert.strictEqual(rejected.stderr.trim().split("\n").length, 1, rejected.stderr)
-      assert.match(rejected.stderr, /client/i)
-      assert.notInclude(rejected.stderr, "not-the-secret")
-      const accepted = yield* quickstart(confidential.clientSecret)
-      assert.strictEqual(accepted.code, 0, accepted.stderr)
-      assert.include(accepted.stdout, `app token for ${confidential.clientId}`)
-    }), { timeout: 60_000 })
+          )
+        const rejected = yield* quickstart("not-the-secret")
+        assert.strictEqual(rejected.code, 1, rejected.stderr)
+        assert.strictEqual(rejected.stdout, "")
+        assert.strictEqual(rejected.stderr.trim().split("\n").length, 1, rejected.stderr)
+        assert.match(rejected.stderr, /client/i)
+        assert.notInclude(rejected.stderr, "not-the-secret")
+        const accepted = yield* quickstart(confidential.clientSecret)
+        assert.strictEqual(accepted.code, 0, accepted.stderr)
+        assert.include(accepted.stdout, `app token for ${confidential.clientId}`)
+      }),
+    { timeout: 60_000 }
+  )
 })

@@ -74,12 +74,21 @@ describe("the README's CLI walkthrough", () => {
     cleanup.push(() => mock.child.kill("SIGKILL"))
     await new Promise<void>((resolve, reject) => {
       const check = () =>
-        mock.stdout().includes("Ctrl-C") ? resolve() : mock.child.exitCode !== null ? reject(new Error(mock.stderr())) : setTimeout(check, 20)
+        mock.stdout().includes("Ctrl-C")
+          ? resolve()
+          : mock.child.exitCode !== null
+          ? reject(new Error(mock.stderr()))
+          : setTimeout(check, 20)
       check()
     })
     const printed = mock.stdout()
     const exports = Object.fromEntries([...printed.matchAll(/^\s*export (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]))
-    assert.includeMembers(Object.keys(exports), ["TWITCH_AUTH_URL", "TWITCH_HELIX_URL", "TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET"])
+    assert.includeMembers(Object.keys(exports), [
+      "TWITCH_AUTH_URL",
+      "TWITCH_HELIX_URL",
+      "TWITCH_CLIENT_ID",
+      "TWITCH_CLIENT_SECRET"
+    ])
     const approve = /curl -X POST '([^']+)'/.exec(printed)?.[1]
     assert.isDefined(approve)
 

@@ -36,7 +36,9 @@ export interface Running {
 }
 
 /** A clean environment: no TWITCH_* from the machine running the tests, a fresh HOME. */
-export const baseEnv = (home: string): { readonly PATH: string; readonly HOME: string; readonly XDG_CONFIG_HOME: string } => ({
+export const baseEnv = (
+  home: string
+): { readonly PATH: string; readonly HOME: string; readonly XDG_CONFIG_HOME: string } => ({
   PATH: process.env["PATH"] ?? "",
   HOME: home,
   XDG_CONFIG_HOME: Path.join(home, ".config")
@@ -85,8 +87,7 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string>):
   }
 }
 
-export const run = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Result> =>
-  start(args, env).done
+export const run = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Result> => start(args, env).done
 
 export const tempDir = (): string => Fs.mkdtempSync(Path.join(Os.tmpdir(), "twitch-auth-test-"))
 
@@ -118,7 +119,10 @@ export const occupyPort = (): Promise<{ readonly port: number; readonly close: (
  * Where the mock sends the browser for the authorize URL once the user clicks `decision` on
  * its consent page (or at once, with the `autoConsent` quirk): the redirect, not followed.
  */
-export const consentRedirect = (authorizeUrl: string, decision: "authorize" | "cancel" = "authorize"): Promise<string> =>
+export const consentRedirect = (
+  authorizeUrl: string,
+  decision: "authorize" | "cancel" = "authorize"
+): Promise<string> =>
   Effect.runPromise(MockTwitchServer.consent(authorizeUrl, decision).pipe(Effect.provide(FetchHttpClient.layer)))
 
 /**

@@ -55,45 +55,52 @@ const quirksFrom = (env: Readonly<Record<string, string | undefined>>, args: Rea
     return { ...fromEnv, ...fromFlags }
   })
 
-const banner = (quirks: Partial<FakeTwitch.FakeTwitch.Quirks>) => Effect.gen(function*() {
-  const { authUrl, helixUrl, url } = yield* MockTwitchServer.MockTwitchServer
-  const [confidential, publicClient] = FakeTwitch.defaultSeed.clients
-  const [user] = FakeTwitch.defaultSeed.users
-  const curl = `curl -X POST '${authUrl}/token?client_id=${confidential.clientId}` +
-    `&client_secret=${confidential.clientSecret}&grant_type=client_credentials'`
-  yield* Console.log(
-    [
-      `Mock id.twitch.tv and api.twitch.tv/helix listening on ${url}`,
-      `  auth base URL:        ${authUrl}   (also under ${url}/auth)`,
-      `  Helix base URL:       ${helixUrl}   (GET /users, GET /moderation/moderators)`,
-      `  confidential client:  ${confidential.clientId}`,
-      `  client secret (fake): ${confidential.clientSecret}`,
-      `  public client:        ${publicClient.clientId}`,
-      `  redirect URIs:        ${confidential.redirectUris.join(", ")}`,
-      `  user:                 ${user.login} (${user.userId}), the account the consent page signs in as`,
-      `  quirks:               ${
-        Object.entries({ ...FakeTwitch.defaultQuirks, ...quirks }).map(([k, v]) => `${k}=${String(v)}`).join(", ")
-      }`,
-      ``,
-      `Try:`,
-      `  ${curl}`,
-      `  curl -H 'Authorization: Bearer <access_token>' -H 'Client-Id: ${confidential.clientId}' '${helixUrl}/users?login=${user.login}'`,
-      ``,
-      `Ctrl-C to stop.`
-    ].join("\n")
-  )
-})
+const banner = (quirks: Partial<FakeTwitch.FakeTwitch.Quirks>) =>
+  Effect.gen(function*() {
+    const { authUrl, helixUrl, url } = yield* MockTwitchServer.MockTwitchServer
+    const [confidential, publicClient] = FakeTwitch.defaultSeed.clients
+    const [user] = FakeTwitch.defaultSeed.users
+    const curl = `curl -X POST '${authUrl}/token?client_id=${confidential.clientId}` +
+      `&client_secret=${confidential.clientSecret}&grant_type=client_credentials'`
+    yield* Console.log(
+      [
+        `Mock id.twitch.tv and api.twitch.tv/helix listening on ${url}`,
+        `  auth base URL:        ${authUrl}   (also under ${url}/auth)`,
+        `  Helix base URL:       ${helixUrl}   (GET /users, GET /moderation/moderators)`,
+        `  confidential client:  ${confidential.clientId}`,
+        `  client secret (fake): ${confidential.clientSecret}`,
+        `  public client:        ${publicClient.clientId}`,
+        `  redirect URIs:        ${confidential.redirectUris.join(", ")}`,
+        `  user:                 ${user.login} (${user.userId}), the account the consent page signs in as`,
+        `  quirks:               ${
+          Object.entries({ ...FakeTwitch.defaultQuirks, ...quirks }).map(([k, v]) => `${k}=${String(v)}`).join(", ")
+        }`,
+        ``,
+        `Try:`,
+        `  ${curl}`,
+        `  curl -H 'Authorization: Bearer <access_token>' -H 'Client-Id: ${confidential.clientId}' '${helixUrl}/users?login=${user.login}'`,
+        ``,
+        `Ctrl-C to stop.`
+      ].join("\n")
+    )
+  })
 
 const main = Effect.gen(function*() {
   const port = yield* parsePort(process.env["PORT"])
   const quirks = yield* quirksFrom(process.env, process.argv.slice(2))
   const server = MockTwitchServer.layer({ port, host: "127.0.0.1" }).pipe(
     Layer.provideMerge(FakeTwitch.layer(quirks)),
-    Layer.mapError((error) => `Cannot listen on 127.0.0.1:${port} (is the port taken? set PORT): ${String(error.cause)}`)
+    Layer.mapError((error) =>
+      `Cannot listen on 127.0.0.1:${port} (is the port taken? set PORT): ${String(error.cause)}`
+    )
   )
   yield* Layer.launch(Layer.effectDiscard(banner(quirks)).pipe(Layer.provideMerge(server)))
 }).pipe(
-  Effect.catchAll((message) => Console.error(message).pipe(Effect.zipRight(Effect.sync(() => { process.exitCode = 1 }))))
+  Effect.catchAll((message) =>
+    Console.error(message).pipe(Effect.zipRight(Effect.sync(() => {
+      process.exitCode = 1
+    })))
+  )
 )
 
 NodeRuntime.runMain(main, { disableErrorReporting: false })

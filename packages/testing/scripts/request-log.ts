@@ -24,7 +24,9 @@ const main = Effect.gen(function*() {
     const kept = (yield* twitch.requests("validate")).length
     const calls = yield* twitch.calls("validate")
     yield* Console.log(
-      `requests ${round * batch}–${(round + 1) * batch}: ${micros.toFixed(0)} µs/request; log keeps ${kept}, calls ${calls}`
+      `requests ${round * batch}–${(round + 1) * batch}: ${
+        micros.toFixed(0)
+      } µs/request; log keeps ${kept}, calls ${calls}`
     )
   }
 })

@@ -409,7 +409,11 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
     ) =>
       Effect.gen(function*() {
         yield* Effect.sync(() =>
-          log.record(endpoint, request, endpoint === "token" ? State.grantLabel(request.params["grant_type"]) : undefined)
+          log.record(
+            endpoint,
+            request,
+            endpoint === "token" ? State.grantLabel(request.params["grant_type"]) : undefined
+          )
         )
         const fault = yield* Ref.modify(ref, (state) => Faults.takeFault(state, endpoint))
         let run = transition
@@ -433,7 +437,9 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
         }
         const ctx: State.Ctx = { now: yield* now, fresh, lifetimes, issuer: request.baseUrl ?? defaultIssuer }
         const reply = yield* Ref.modify(ref, (state) => run(state, ctx))
-        return Oidc.isNeedsIdToken(reply) ? reply.respond(yield* signer.sign(reply.claims, reply.key, reply.kid)) : reply
+        return Oidc.isNeedsIdToken(reply)
+          ? reply.respond(yield* signer.sign(reply.claims, reply.key, reply.kid))
+          : reply
       })
 
     const setupError = (message: string) => new FakeTwitchSetupError({ message: `FakeTwitch: ${message}` })
@@ -457,7 +463,9 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
             onLeft: (reason) => [Option.some(reason), state],
             onRight: (next) => [Option.none(), next]
           }))
-        if (Option.isSome(refused)) return yield* Effect.fail(setupError(`${refused.value} (${userCode})`))
+        if (Option.isSome(refused)) {
+          return yield* Effect.fail(setupError(`${refused.value} (${userCode})`))
+        }
       })
 
     const service: FakeTwitch.Service = {
@@ -530,18 +538,28 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
           const current = yield* Ref.get(ref)
           const client = yield* requireClient(current, clientId)
           yield* requireUser(current, userId)
-          const fresh: State.Fresh = { ...noFresh, accessToken: yield* freshId(30), refreshToken: yield* freshRefreshToken }
+          const fresh: State.Fresh = {
+            ...noFresh,
+            accessToken: yield* freshId(30),
+            refreshToken: yield* freshRefreshToken
+          }
           const ctx: State.Ctx = { now: yield* now, fresh, lifetimes, issuer: defaultIssuer }
           yield* Ref.update(ref, (state) => Grants.mintUserToken(state, ctx, client, userId, scopes))
-          return { accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresIn: lifetimes.userTokenMs / 1000 }
+          return {
+            accessToken: fresh.accessToken,
+            refreshToken: fresh.refreshToken,
+            expiresIn: lifetimes.userTokenMs / 1000
+          }
         }),
       expireAccessToken: (accessToken) =>
         Effect.flatMap(now, (at) =>
           Ref.update(ref, (state) =>
             State.updateAccessToken(state, accessToken, (r) => ({ ...r, expiresAt: Math.min(r.expiresAt, at) })))),
       revokeAccessToken: (accessToken) =>
-        Ref.update(ref, (state) => State.updateAccessToken(state, accessToken, (r) => ({ ...r, revoked: true }))),
-      disconnectUser: (userId, clientId) => Ref.update(ref, (state) => State.disconnectUser(state, userId, clientId)),
+        Ref.update(ref, (state) =>
+          State.updateAccessToken(state, accessToken, (r) => ({ ...r, revoked: true }))),
+      disconnectUser: (userId, clientId) =>
+        Ref.update(ref, (state) => State.disconnectUser(state, userId, clientId)),
       isAccessTokenValid: (accessToken) =>
         Effect.zipWith(Ref.get(ref), now, (state, at) => State.isAccessTokenValid(state, accessToken, at)),
       isRefreshTokenValid: (refreshToken) =>
@@ -551,7 +569,8 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
       requests: (endpoint) => Effect.sync(() => log.entries(endpoint)),
       lastRequest: (endpoint) => Effect.sync(() => Option.fromNullable(log.last(endpoint))),
       resetCounters: () => Effect.sync(() => log.reset()),
-      failNext: (endpoint, fault, times = 1) => Ref.update(ref, (state) => Faults.addFault(state, endpoint, fault, times))
+      failNext: (endpoint, fault, times = 1) =>
+        Ref.update(ref, (state) => Faults.addFault(state, endpoint, fault, times))
     }
     return service
   })
@@ -562,4 +581,5 @@ export const make = (options: FakeTwitch.Options = {}): Effect.Effect<FakeTwitch
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: FakeTwitch.Options = {}): Layer.Layer<FakeTwitch> => Layer.effect(FakeTwitch, make(options))
+export const layer = (options: FakeTwitch.Options = {}): Layer.Layer<FakeTwitch> =>
+  Layer.effect(FakeTwitch, make(options))

@@ -88,7 +88,13 @@ const encodeBody = (
   })()
   return Effect.mapError(
     encoded,
-    (cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause, description: "cannot read the request body" })
+    (cause) =>
+      new HttpClientError.RequestError({
+        request,
+        reason: "Encode",
+        cause,
+        description: "cannot read the request body"
+      })
   )
 }
 

@@ -12,6 +12,8 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -20,8 +22,6 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -250,7 +250,10 @@ export const consent = (
     const form = Consent.readForm(html)
     const button = form?.buttons.find(([name, value]) => name === Consent.decisionField && value === decision)
     if (form === undefined || button === undefined) {
-      return yield* new ConsentError({ status: page.status, message: `no consent form with a "${decision}" button on the page` })
+      return yield* new ConsentError({
+        status: page.status,
+        message: `no consent form with a "${decision}" button on the page`
+      })
     }
     const action = new URL(form.action, authorizeUrl).toString()
     const answer = yield* executeOnce(

@@ -15,13 +15,13 @@
  *
  * @since 0.1.0
  */
-import type * as TwitchScope from "@effect-twitch/auth/TwitchScope"
 import * as Token from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchAuthConfig from "@effect-twitch/auth/TwitchAuthConfig"
 import type * as TwitchCredentials from "@effect-twitch/auth/TwitchCredentials"
 import * as TwitchHttpClient from "@effect-twitch/auth/TwitchHttpClient"
+import type * as TwitchScope from "@effect-twitch/auth/TwitchScope"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as DateTime from "effect/DateTime"
@@ -140,7 +140,11 @@ const resolveClient = (client: Options["client"]): {
  * @since 0.1.0
  * @category models
  */
-export type Provided = TwitchAuth.TwitchAuth | TwitchAuthConfig.TwitchAuthConfig | FakeTwitch.FakeTwitch | HttpClient.HttpClient
+export type Provided =
+  | TwitchAuth.TwitchAuth
+  | TwitchAuthConfig.TwitchAuthConfig
+  | FakeTwitch.FakeTwitch
+  | HttpClient.HttpClient
 
 /**
  * The test Layer: the real `TwitchAuth` over a fresh in-memory Twitch. Everything runs in the
@@ -289,7 +293,9 @@ export const layerSession = (
  * @since 0.1.0
  * @category seeding
  */
-export const seedUser = (user: FakeTwitch.FakeTwitch.UserInput): Effect.Effect<FakeTwitch.FakeTwitch.User, never, FakeTwitch.FakeTwitch> =>
+export const seedUser = (
+  user: FakeTwitch.FakeTwitch.UserInput
+): Effect.Effect<FakeTwitch.FakeTwitch.User, never, FakeTwitch.FakeTwitch> =>
   Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.registerUser(user))
 
 /**
@@ -406,7 +412,10 @@ export const revokeAccessToken = (token: AccessTokenLike): Effect.Effect<void, n
 export const disconnectUser = (
   options: { readonly userId?: string | undefined; readonly clientId?: string | undefined } = {}
 ): Effect.Effect<void, never, FakeTwitch.FakeTwitch> =>
-  Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) => twitch.disconnectUser(options.userId ?? defaultUser.userId, options.clientId))
+  Effect.flatMap(
+    FakeTwitch.FakeTwitch,
+    (twitch) => twitch.disconnectUser(options.userId ?? defaultUser.userId, options.clientId)
+  )
 
 // ---------------------------------------------------------------------------------------------
 // faults

@@ -43,7 +43,10 @@ const hiddenFields = (html: string): Array<readonly [string, string]> =>
   ])
 
 const decode = (text: string) =>
-  text.replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&")
+  text.replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(
+    /&amp;/g,
+    "&"
+  )
 
 const postForm = (url: string, fields: ReadonlyArray<readonly [string, string]>) =>
   send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(fields)))
@@ -63,7 +66,12 @@ const getWithHost = (url: string, host: string) =>
     request.on("error", (error) => resume(Effect.die(error)))
   })
 
-const codeRequest = { redirect_uri: callback, response_type: "code", scope: "chat:read moderator:read:chatters", state: "s-1" }
+const codeRequest = {
+  redirect_uri: callback,
+  response_type: "code",
+  scope: "chat:read moderator:read:chatters",
+  state: "s-1"
+}
 
 layer(TestLayer)("the mock's consent page", (it) => {
   it.effect("issue 12 #10: GET /oauth2/authorize shows the app, the user, the scopes with what they allow, Authorize and Cancel", () =>
@@ -114,7 +122,12 @@ layer(TestLayer)("the mock's consent page", (it) => {
         "http://localhost:3000/callback?error=access_denied&error_description=The+user+denied+you+access&state=s-1"
       )
       // the implicit flow's Cancel is in the query string too; its Authorize in the fragment
-      const implicit = yield* authorizeUrl({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s-2" })
+      const implicit = yield* authorizeUrl({
+        redirect_uri: callback,
+        response_type: "token",
+        scope: "chat:read",
+        state: "s-2"
+      })
       assert.strictEqual(
         yield* MockTwitchServer.consent(implicit, "cancel"),
         "http://localhost:3000/callback?error=access_denied&error_description=The+user+denied+you+access&state=s-2"
@@ -149,7 +162,9 @@ layer(TestLayer)("the mock's consent page", (it) => {
       const url = yield* authorizeUrl(codeRequest)
       const action = new URL("/oauth2/authorize", url).toString()
       const forbidden = { status: 403, message: "invalid consent token" }
-      const refused = (answer: { readonly status: number; readonly text: string; readonly headers: Record<string, string> }) => {
+      const refused = (
+        answer: { readonly status: number; readonly text: string; readonly headers: Record<string, string> }
+      ) => {
         assert.deepStrictEqual([answer.status, json(answer.text)], [403, forbidden])
         assert.isUndefined(answer.headers["location"])
       }
@@ -159,12 +174,21 @@ layer(TestLayer)("the mock's consent page", (it) => {
       refused(yield* postForm(action, [...original, ["consent_token", "0".repeat(30)], ["decision", "authorize"]]))
       // a real page's token, with a parameter changed (another redirect URI, more scopes)
       const fields = hiddenFields((yield* send(HttpClientRequest.get(url))).text)
-      const altered = fields.map(([name, value]) => [name, name === "scope" ? `${value} channel:manage:moderators` : value] as const)
+      const altered = fields.map(([name, value]) =>
+        [name, name === "scope" ? `${value} channel:manage:moderators` : value] as const
+      )
       refused(yield* postForm(action, [...altered, ["decision", "authorize"]]))
       // a token is bound to the page it came with: another page's token does not carry this one's request
-      const other = hiddenFields((yield* send(HttpClientRequest.get(yield* authorizeUrl({ ...codeRequest, state: "s-9" })))).text)
+      const other = hiddenFields(
+        (yield* send(HttpClientRequest.get(yield* authorizeUrl({ ...codeRequest, state: "s-9" })))).text
+      )
       const otherToken = other.find(([name]) => name === "consent_token")?.[1] ?? ""
-      refused(yield* postForm(action, [...fields.filter(([n]) => n !== "consent_token"), ["consent_token", otherToken], ["decision", "authorize"]]))
+      refused(
+        yield* postForm(action, [...fields.filter(([n]) => n !== "consent_token"), ["consent_token", otherToken], [
+          "decision",
+          "authorize"
+        ]])
+      )
       // a bad decision is refused without spending the token; the real click then works, once
       const bad = yield* postForm(action, [...fields, ["decision", "maybe"]])
       assert.deepStrictEqual([bad.status, json(bad.text)], [400, { status: 400, message: "invalid decision" }])
@@ -241,7 +265,10 @@ layer(TestLayer)("the mock's consent page", (it) => {
       const port = new URL(url).port
       for (const host of [`rebind.example:${port}`, `evil.127.0.0.1.nip.io:${port}`]) {
         const answer = yield* getWithHost(url, host)
-        assert.deepStrictEqual([answer.status, json(answer.body)], [421, { status: 421, message: "Misdirected Request" }], host)
+        assert.deepStrictEqual([answer.status, json(answer.body)], [421, {
+          status: 421,
+          message: "Misdirected Request"
+        }], host)
       }
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
         const answer = yield* getWithHost(url, host)

@@ -10,7 +10,12 @@ describe("authorize", () => {
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make({ autoConsent: true })
       const response = yield* twitch.authorize(
-        authorize({ redirect_uri: callback, response_type: "code", scope: "channel:manage:polls channel:read:polls", state: "c3ab8aa6" })
+        authorize({
+          redirect_uri: callback,
+          response_type: "code",
+          scope: "channel:manage:polls channel:read:polls",
+          state: "c3ab8aa6"
+        })
       )
       assert.strictEqual(response.status, 302)
       const location = response.headers["location"] ?? ""
@@ -32,9 +37,14 @@ describe("authorize", () => {
   it.effect("implicit flow: token in the fragment", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make({ autoConsent: true })
-      const response = yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s" }))
+      const response = yield* twitch.authorize(
+        authorize({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s" })
+      )
       const location = response.headers["location"] ?? ""
-      assert.match(location, /^http:\/\/localhost:3000\/callback#access_token=[a-z0-9]{30}&scope=chat%3Aread&state=s&token_type=bearer$/)
+      assert.match(
+        location,
+        /^http:\/\/localhost:3000\/callback#access_token=[a-z0-9]{30}&scope=chat%3Aread&state=s&token_type=bearer$/
+      )
       const token = new URLSearchParams(new URL(location).hash.slice(1)).get("access_token") ?? ""
       assert.strictEqual(Object(body(yield* twitch.validate(bearer(token)))).login, "twitchdev")
     }))
@@ -42,13 +52,17 @@ describe("authorize", () => {
   it.effect("redirect mismatch goes to the first registered URI", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make({ autoConsent: true })
-      const withState = yield* twitch.authorize(authorize({ redirect_uri: "http://evil.example/cb", response_type: "code", state: "s1" }))
+      const withState = yield* twitch.authorize(
+        authorize({ redirect_uri: "http://evil.example/cb", response_type: "code", state: "s1" })
+      )
       assert.strictEqual(withState.status, 302)
       assert.strictEqual(
         withState.headers["location"],
         "http://localhost:3000/callback?error=redirect_mismatch&error_description=Parameter+redirect_uri+does+not+match+registered+URI&state=s1"
       )
-      const withoutState = yield* twitch.authorize(authorize({ redirect_uri: "http://evil.example/cb", response_type: "code" }))
+      const withoutState = yield* twitch.authorize(
+        authorize({ redirect_uri: "http://evil.example/cb", response_type: "code" })
+      )
       assert.strictEqual(
         withoutState.headers["location"],
         "http://localhost:3000/callback?error=redirect_mismatch&error_description=Parameter+redirect_uri+does+not+match+registered+URI"
@@ -75,7 +89,8 @@ describe("authorize", () => {
       yield* twitch.registerUser({ userId: "42", login: "Other" })
       yield* twitch.setConsentingUser("42")
       const response = yield* twitch.authorize(authorize({ redirect_uri: callback, response_type: "token" }))
-      const token = new URLSearchParams(new URL(response.headers["location"] ?? "").hash.slice(1)).get("access_token") ?? ""
+      const token =
+        new URLSearchParams(new URL(response.headers["location"] ?? "").hash.slice(1)).get("access_token") ?? ""
       const json = Object(body(yield* twitch.validate(bearer(token))))
       assert.strictEqual(json.user_id, "42")
       assert.strictEqual(json.login, "other")
@@ -84,7 +99,11 @@ describe("authorize", () => {
   it.effect("errors that cannot redirect are JSON", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make({ autoConsent: true })
-      expectError(yield* twitch.authorize(get({ redirect_uri: callback, response_type: "code" })), 400, "missing client_id")
+      expectError(
+        yield* twitch.authorize(get({ redirect_uri: callback, response_type: "code" })),
+        400,
+        "missing client_id"
+      )
       expectError(
         yield* twitch.authorize(get({ client_id: "nosuchclient", redirect_uri: callback, response_type: "code" })),
         400,

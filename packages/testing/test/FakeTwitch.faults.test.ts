@@ -95,7 +95,12 @@ describe("new faults", () => {
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
       yield* twitch.failNext("token", { _tag: "Raw", body: "" })
-      yield* twitch.failNext("token", { _tag: "Raw", status: 418, headers: { "content-type": "text/csv", "x-a": "b" }, body: "a,b" })
+      yield* twitch.failNext("token", {
+        _tag: "Raw",
+        status: 418,
+        headers: { "content-type": "text/csv", "x-a": "b" },
+        body: "a,b"
+      })
       assert.deepStrictEqual(yield* twitch.token(post(clientCredentials)), { status: 200, headers: {}, body: "" })
       assert.deepStrictEqual(yield* twitch.token(post(clientCredentials)), {
         status: 418,

@@ -14,13 +14,19 @@ const callback = "http://localhost:3000/callback"
 const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
 
 const post = (params: Record<string, string>, bodyParams?: Record<string, string>): FakeTwitch.FakeTwitch.WireRequest =>
-  bodyParams === undefined ? { method: "POST", headers: {}, params } : { method: "POST", headers: {}, params, bodyParams }
-const get = (params: Record<string, string>, headers: Record<string, string> = {}): FakeTwitch.FakeTwitch.WireRequest => ({
+  bodyParams === undefined
+    ? { method: "POST", headers: {}, params }
+    : { method: "POST", headers: {}, params, bodyParams }
+const get = (
+  params: Record<string, string>,
+  headers: Record<string, string> = {}
+): FakeTwitch.FakeTwitch.WireRequest => ({
   method: "GET",
   headers,
   params
 })
-const json = (response: FakeTwitch.FakeTwitch.WireResponse): Record<string, unknown> => Object(JSON.parse(response.body))
+const json = (response: FakeTwitch.FakeTwitch.WireResponse): Record<string, unknown> =>
+  Object(JSON.parse(response.body))
 const expectError = (response: FakeTwitch.FakeTwitch.WireResponse, status: number, message: string) => {
   assert.strictEqual(response.status, status)
   assert.deepStrictEqual(JSON.parse(response.body), { status, message })
@@ -156,7 +162,12 @@ describe("FakeTwitch device code flow", () => {
       const { deviceCode, userCode } = yield* startDevice(twitch, confidential.clientId)
       yield* twitch.approveDevice(userCode, user.userId)
       const wrong = yield* twitch.token(
-        post({ client_id: confidential.clientId, client_secret: "wrong", device_code: deviceCode, grant_type: deviceGrant })
+        post({
+          client_id: confidential.clientId,
+          client_secret: "wrong",
+          device_code: deviceCode,
+          grant_type: deviceGrant
+        })
       )
       expectError(wrong, 403, "invalid client secret")
       expectError(yield* poll(twitch, deviceCode, publicClient.clientId), 400, "invalid device code")
@@ -194,7 +205,11 @@ describe("FakeTwitch device code flow", () => {
       expectError(yield* twitch.activate(post({ user_code: "NOPE1234" })), 400, "invalid user code")
       const third = yield* startDevice(twitch, publicClient.clientId)
       expectError(yield* twitch.activate(post({ user_code: third.userCode, user_id: "999" })), 400, "invalid user")
-      expectError(yield* twitch.activate(post({ user_code: third.userCode, decision: "maybe" })), 400, "invalid decision")
+      expectError(
+        yield* twitch.activate(post({ user_code: third.userCode, decision: "maybe" })),
+        400,
+        "invalid decision"
+      )
       expectError(yield* twitch.activate(post({})), 400, "missing user_code")
     }))
 })
@@ -264,23 +279,29 @@ describe("FakeTwitch OpenID Connect", () => {
   it.effect("implicit: token in the fragment; token id_token adds a signed ID token; id_token needs openid", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make({ autoConsent: true })
-      const plain = new URL((yield* twitch.authorize(authorize({ response_type: "token", scope: "chat:read", state: "s" })))
-        .headers["location"] ?? "")
+      const plain = new URL(
+        (yield* twitch.authorize(authorize({ response_type: "token", scope: "chat:read", state: "s" })))
+          .headers["location"] ?? ""
+      )
       const fragment = new URLSearchParams(plain.hash.slice(1))
       assert.deepStrictEqual(Array.from(fragment.keys()), ["access_token", "scope", "state", "token_type"])
       assert.strictEqual(fragment.get("token_type"), "bearer")
 
-      const oidc = new URL((yield* twitch.authorize(
-        authorize({ response_type: "token id_token", scope: "openid", nonce: "abc", state: "s" })
-      )).headers["location"] ?? "")
+      const oidc = new URL(
+        (yield* twitch.authorize(
+          authorize({ response_type: "token id_token", scope: "openid", nonce: "abc", state: "s" })
+        )).headers["location"] ?? ""
+      )
       const params = new URLSearchParams(oidc.hash.slice(1))
       const idToken = params.get("id_token") ?? ""
       assert.isString(params.get("access_token"))
       const verified = yield* verifyWith(json(yield* twitch.keys(get({}))), idToken)
       assert.strictEqual(Option.getOrThrow(verified)["nonce"], "abc")
 
-      const only = new URL((yield* twitch.authorize(authorize({ response_type: "id_token", scope: "openid" })))
-        .headers["location"] ?? "")
+      const only = new URL(
+        (yield* twitch.authorize(authorize({ response_type: "id_token", scope: "openid" })))
+          .headers["location"] ?? ""
+      )
       const onlyParams = new URLSearchParams(only.hash.slice(1))
       assert.isNull(onlyParams.get("access_token"))
       assert.isString(onlyParams.get("id_token"))
@@ -300,11 +321,14 @@ describe("FakeTwitch OpenID Connect", () => {
       assert.strictEqual(payload["aud"], "someone-else")
       assert.isFalse("nonce" in payload)
       // used up: the next one is good again
-      const again = (yield* twitch.authorize(authorize({ response_type: "id_token", scope: "openid" }))).headers["location"]
+      const again =
+        (yield* twitch.authorize(authorize({ response_type: "id_token", scope: "openid" }))).headers["location"]
       const second = new URLSearchParams(new URL(again ?? "").hash.slice(1)).get("id_token") ?? ""
       assert.strictEqual(Option.getOrThrow(yield* verifyWith(keys, second))["aud"], confidential.clientId)
 
-      const foreign = yield* twitch.mintIdToken({ clientId: confidential.clientId, userId: user.userId }, { key: "foreign" })
+      const foreign = yield* twitch.mintIdToken({ clientId: confidential.clientId, userId: user.userId }, {
+        key: "foreign"
+      })
       assert.isTrue(Option.isNone(yield* verifyWith(keys, foreign)))
       const good = yield* twitch.mintIdToken({ clientId: confidential.clientId, userId: user.userId, nonce: "n" })
       assert.strictEqual(Option.getOrThrow(yield* verifyWith(keys, good))["nonce"], "n")

@@ -59,7 +59,11 @@ const setup = (scopes: ReadonlyArray<string> = [], options: FakeTwitch.FakeTwitc
     const app = yield* twitch.token({
       method: "POST",
       headers: {},
-      params: { client_id: confidential.clientId, client_secret: confidential.clientSecret, grant_type: "client_credentials" }
+      params: {
+        client_id: confidential.clientId,
+        client_secret: confidential.clientSecret,
+        grant_type: "client_credentials"
+      }
     })
     const appToken: string = Object(body(app))["access_token"]
     return { twitch, userToken: userToken.accessToken, appToken }
@@ -83,7 +87,9 @@ describe("helix authentication", () => {
         for (const prefix of ["bearer", "BEARER", "BeArEr"]) {
           expectHelixError(
             yield* twitch.helix(
-              helixRequest("/users", { authorization: `${prefix} ${token}`, "client-id": confidential.clientId }, { id: user.userId })
+              helixRequest("/users", { authorization: `${prefix} ${token}`, "client-id": confidential.clientId }, {
+                id: user.userId
+              })
             ),
             401,
             "OAuth token is missing"
@@ -91,22 +97,35 @@ describe("helix authentication", () => {
         }
       }
       // /oauth2/userinfo documents the same `Authorization: Bearer` header (guess: the refusal's wording)
-      const oidc = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["openid"] })
+      const oidc = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: ["openid"]
+      })
       const userinfo = (prefix: string) =>
         twitch.userinfo({ method: "GET", headers: { authorization: `${prefix} ${oidc.accessToken}` }, params: {} })
       assert.strictEqual((yield* userinfo("Bearer")).status, 200)
       const lowercase = yield* userinfo("bearer")
-      assert.deepStrictEqual([lowercase.status, body(lowercase)], [401, { status: 401, message: "missing authorization token" }])
+      assert.deepStrictEqual([lowercase.status, body(lowercase)], [401, {
+        status: 401,
+        message: "missing authorization token"
+      }])
     }))
 
   it.effect("an OAuth prefix or no Authorization header: OAuth token is missing", () =>
     Effect.gen(function*() {
       const { twitch, userToken } = yield* setup()
       // The same token that /validate accepts with `OAuth`.
-      const validated = yield* twitch.validate({ method: "GET", headers: { authorization: `OAuth ${userToken}` }, params: {} })
+      const validated = yield* twitch.validate({
+        method: "GET",
+        headers: { authorization: `OAuth ${userToken}` },
+        params: {}
+      })
       assert.strictEqual(validated.status, 200)
       expectHelixError(
-        yield* twitch.helix(helixRequest("/users", { authorization: `OAuth ${userToken}`, "client-id": confidential.clientId })),
+        yield* twitch.helix(
+          helixRequest("/users", { authorization: `OAuth ${userToken}`, "client-id": confidential.clientId })
+        ),
         401,
         "OAuth token is missing"
       )
@@ -157,7 +176,11 @@ describe("helix authentication", () => {
       yield* twitch.revokeAccessToken(revoked.accessToken)
       expectHelixError(yield* users(revoked.accessToken), 401, "Invalid OAuth token")
 
-      const disconnected = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const disconnected = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: []
+      })
       yield* twitch.disconnectUser(user.userId)
       expectHelixError(yield* users(disconnected.accessToken), 401, "Invalid OAuth token")
     }))
@@ -204,7 +227,11 @@ describe("helix GET /users", () => {
         ["12345", "other_user", "Other_user"],
         ["141981764", "twitchdev", "Twitchdev"]
       ])
-      assert.deepStrictEqual(yield* users({ id: "141981764", login: "twitchdev" }), [["141981764", "twitchdev", "Twitchdev"]])
+      assert.deepStrictEqual(yield* users({ id: "141981764", login: "twitchdev" }), [[
+        "141981764",
+        "twitchdev",
+        "Twitchdev"
+      ]])
       assert.deepStrictEqual(yield* users({ id: "999", login: "nobody" }), [])
       assert.deepStrictEqual(yield* users({ id: "999", login: "twitchdev" }), [["141981764", "twitchdev", "Twitchdev"]])
     }))
@@ -271,12 +298,16 @@ describe("helix GET /moderation/moderators", () => {
       })
       const mismatch = "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
       expectHelixError(
-        yield* twitch.helix(helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: other.userId })),
+        yield* twitch.helix(
+          helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: other.userId })
+        ),
         401,
         mismatch
       )
       assert.strictEqual(
-        (yield* twitch.helix(helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: user.userId })))
+        (yield* twitch.helix(
+          helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: user.userId })
+        ))
           .status,
         200
       )
@@ -296,7 +327,11 @@ describe("helix GET /moderation/moderators", () => {
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
       for (const scope of ["moderation:read", "channel:manage:moderators"]) {
-        const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [scope] })
+        const { accessToken } = yield* twitch.issueUserToken({
+          clientId: confidential.clientId,
+          userId: user.userId,
+          scopes: [scope]
+        })
         const response = yield* twitch.helix(
           helixRequest("/moderation/moderators", auth(accessToken), { broadcaster_id: user.userId })
         )
@@ -348,7 +383,11 @@ describe("helix rate limits", () => {
       const limited = yield* users
       expectHelixError(limited, 429, "Too Many Requests")
       assert.deepStrictEqual(
-        [limited.headers["ratelimit-limit"], limited.headers["ratelimit-remaining"], limited.headers["ratelimit-reset"]],
+        [
+          limited.headers["ratelimit-limit"],
+          limited.headers["ratelimit-remaining"],
+          limited.headers["ratelimit-reset"]
+        ],
         ["2", "0", "60"]
       )
       // another client's bucket is untouched (its answer is a mismatch, with a full bucket)
@@ -357,14 +396,21 @@ describe("helix rate limits", () => {
       yield* TestClock.adjust(Duration.seconds(30))
       const refilled = yield* users
       assert.strictEqual(refilled.status, 200)
-      assert.deepStrictEqual([refilled.headers["ratelimit-remaining"], refilled.headers["ratelimit-reset"]], ["1", "120"])
+      assert.deepStrictEqual([refilled.headers["ratelimit-remaining"], refilled.headers["ratelimit-reset"]], [
+        "1",
+        "120"
+      ])
     }))
 
   it.effect("issue 12 #8: user tokens draw from a bucket per client and user, app tokens from the client's", () =>
     Effect.gen(function*() {
       const { appToken, twitch, userToken } = yield* setup([], { helixRateLimit: 2 })
       const other = yield* twitch.registerUser({ login: "otheruser" })
-      const otherToken = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: other.userId, scopes: [] })
+      const otherToken = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: other.userId,
+        scopes: []
+      })
       const remaining = (token: string) =>
         Effect.map(twitch.helix(helixRequest("/users", auth(token), { id: user.userId })), (r) => [
           r.status,
@@ -392,7 +438,11 @@ describe("helix rate limits", () => {
       const limited = yield* twitch.helix(helixRequest("/users", auth(userToken)))
       expectHelixError(limited, 429, "Too Many Requests")
       assert.deepStrictEqual(
-        [limited.headers["ratelimit-limit"], limited.headers["ratelimit-remaining"], limited.headers["ratelimit-reset"]],
+        [
+          limited.headers["ratelimit-limit"],
+          limited.headers["ratelimit-remaining"],
+          limited.headers["ratelimit-reset"]
+        ],
         ["800", "0", "530"]
       )
       const next = yield* twitch.helix(helixRequest("/users", auth(userToken)))
@@ -413,7 +463,11 @@ describe("helix rate limits", () => {
       assert.throws(() => JSON.parse(malformed.body))
       // a helix fault does not leak to the token endpoint
       yield* twitch.failNext("helix", { _tag: "ServerError", status: 502 })
-      const token = yield* twitch.validate({ method: "GET", headers: { authorization: `OAuth ${userToken}` }, params: {} })
+      const token = yield* twitch.validate({
+        method: "GET",
+        headers: { authorization: `OAuth ${userToken}` },
+        params: {}
+      })
       assert.strictEqual(token.status, 200)
       expectHelixError(yield* twitch.helix(helixRequest("/users", auth(userToken))), 502, "Bad Gateway")
     }))

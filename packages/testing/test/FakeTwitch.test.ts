@@ -2,7 +2,17 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { FakeTwitch } from "../src/index.js"
 import { Ring } from "../src/internal/requestLog.js"
-import { bearer, callback, clientCredentials, confidential, expectError, get, post, publicClient, user } from "./fakeTwitchSupport.js"
+import {
+  bearer,
+  callback,
+  clientCredentials,
+  confidential,
+  expectError,
+  get,
+  post,
+  publicClient,
+  user
+} from "./fakeTwitchSupport.js"
 
 describe("FakeTwitch seed", () => {
   it("defaultSeed has the documented shapes", () => {

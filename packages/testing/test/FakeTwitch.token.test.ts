@@ -1,7 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, TestClock } from "effect"
 import { FakeTwitch } from "../src/index.js"
-import { bearer, body, callback, clientCredentials, confidential, expectError, get, post, publicClient, refreshParams, user } from "./fakeTwitchSupport.js"
+import {
+  bearer,
+  body,
+  callback,
+  clientCredentials,
+  confidential,
+  expectError,
+  get,
+  post,
+  publicClient,
+  refreshParams,
+  user
+} from "./fakeTwitchSupport.js"
 
 describe("client_credentials", () => {
   it.effect("issues an app token that validates without identity", () =>
@@ -47,7 +59,9 @@ describe("client_credentials", () => {
         "missing client secret"
       )
       expectError(
-        yield* twitch.token(post({ client_id: publicClient.clientId, client_secret: "x", grant_type: "client_credentials" })),
+        yield* twitch.token(
+          post({ client_id: publicClient.clientId, client_secret: "x", grant_type: "client_credentials" })
+        ),
         403,
         "invalid client secret"
       )
@@ -56,7 +70,11 @@ describe("client_credentials", () => {
   it.effect("unsupported and device grants", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
-      expectError(yield* twitch.token(post({ ...clientCredentials, grant_type: "password" })), 400, "unsupported grant type")
+      expectError(
+        yield* twitch.token(post({ ...clientCredentials, grant_type: "password" })),
+        400,
+        "unsupported grant type"
+      )
       expectError(
         yield* twitch.token(post({ client_id: confidential.clientId })),
         400,
@@ -64,7 +82,11 @@ describe("client_credentials", () => {
       )
       expectError(
         yield* twitch.token(
-          post({ client_id: publicClient.clientId, device_code: "x", grant_type: "urn:ietf:params:oauth:grant-type:device_code" })
+          post({
+            client_id: publicClient.clientId,
+            device_code: "x",
+            grant_type: "urn:ietf:params:oauth:grant-type:device_code"
+          })
         ),
         400,
         "invalid device code"
@@ -175,7 +197,9 @@ describe("authorization_code", () => {
         "Parameter redirect_uri does not match registered URI"
       )
       expectError(
-        yield* twitch.token(post({ client_id: confidential.clientId, code, grant_type: "authorization_code", redirect_uri: callback })),
+        yield* twitch.token(
+          post({ client_id: confidential.clientId, code, grant_type: "authorization_code", redirect_uri: callback })
+        ),
         400,
         "missing client secret"
       )
@@ -220,9 +244,15 @@ describe("refresh_token", () => {
   it.effect("confidential: no secret, wrong secret, missing token, unknown token", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
-      const { refreshToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+      const { refreshToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: ["chat:read"]
+      })
       expectError(
-        yield* twitch.token(post({ client_id: confidential.clientId, grant_type: "refresh_token", refresh_token: refreshToken })),
+        yield* twitch.token(
+          post({ client_id: confidential.clientId, grant_type: "refresh_token", refresh_token: refreshToken })
+        ),
         400,
         "missing client secret"
       )
@@ -232,7 +262,13 @@ describe("refresh_token", () => {
         "invalid client secret"
       )
       expectError(
-        yield* twitch.token(post({ client_id: confidential.clientId, client_secret: confidential.clientSecret, grant_type: "refresh_token" })),
+        yield* twitch.token(
+          post({
+            client_id: confidential.clientId,
+            client_secret: confidential.clientSecret,
+            grant_type: "refresh_token"
+          })
+        ),
         400,
         "missing refresh token"
       )
@@ -247,7 +283,11 @@ describe("refresh_token", () => {
   it.effect("issue 12 #5: confidential: refresh rotates the refresh token by default; the old one is refused", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
-      const issued = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+      const issued = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: ["chat:read"]
+      })
       const response = yield* twitch.token(post(refreshParams(confidential, issued.refreshToken)))
       assert.strictEqual(response.status, 200)
       const json = Object(body(response))
@@ -257,7 +297,11 @@ describe("refresh_token", () => {
       assert.isFalse(yield* twitch.isRefreshTokenValid(issued.refreshToken))
       assert.isTrue(yield* twitch.isRefreshTokenValid(json.refresh_token))
       // code that ignores the returned refresh token fails, as Twitch's docs allow it to
-      expectError(yield* twitch.token(post(refreshParams(confidential, issued.refreshToken))), 400, "Invalid refresh token")
+      expectError(
+        yield* twitch.token(post(refreshParams(confidential, issued.refreshToken))),
+        400,
+        "Invalid refresh token"
+      )
       // the access token it replaced stays alive until it expires
       assert.strictEqual((yield* twitch.validate(bearer(issued.accessToken))).status, 200)
       // the new one works, and rotates again; confidential refresh tokens do not expire
@@ -270,7 +314,11 @@ describe("refresh_token", () => {
   it.effect("confidential, rotateRefreshTokens off: refresh keeps the refresh token valid and the old access token alive", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make({ rotateRefreshTokens: false })
-      const issued = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+      const issued = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: ["chat:read"]
+      })
       const response = yield* twitch.token(post(refreshParams(confidential, issued.refreshToken)))
       assert.strictEqual(response.status, 200)
       const json = Object(body(response))
@@ -384,6 +432,9 @@ describe("scopes", () => {
       )
       const ok = ["chat:read", "moderator:manage:shield_mode", "openid"].join(" ")
       assert.strictEqual((yield* twitch.token(post({ ...clientCredentials, scope: ok }))).status, 200)
-      assert.strictEqual((yield* twitch.device(post({ client_id: clientCredentials.client_id, scopes: ok }))).status, 200)
+      assert.strictEqual(
+        (yield* twitch.device(post({ client_id: clientCredentials.client_id, scopes: ok }))).status,
+        200
+      )
     }))
 })

@@ -1,7 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, TestClock } from "effect"
 import { FakeTwitch } from "../src/index.js"
-import { bearer, body, clientCredentials, confidential, expectError, get, post, publicClient, refreshParams, user } from "./fakeTwitchSupport.js"
+import {
+  bearer,
+  body,
+  clientCredentials,
+  confidential,
+  expectError,
+  get,
+  post,
+  publicClient,
+  refreshParams,
+  user
+} from "./fakeTwitchSupport.js"
 
 describe("validate", () => {
   it.effect("expiry follows the Clock", () =>
@@ -37,7 +48,11 @@ describe("validate", () => {
   it.effect("headers: OAuth and Bearer as documented, other spellings refused; missing and unknown", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
-      const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: []
+      })
       for (const prefix of ["OAuth", "Bearer"]) {
         const response = yield* twitch.validate(get({}, { authorization: `${prefix} ${accessToken}` }))
         assert.strictEqual(response.status, 200, prefix)
@@ -53,7 +68,11 @@ describe("validate", () => {
       expectError(yield* twitch.validate(get({})), 401, "missing authorization token")
       expectError(yield* twitch.validate(get({}, { authorization: "OAuth " })), 401, "missing authorization token")
       expectError(yield* twitch.validate(bearer("nosuchtoken")), 401, "invalid access token")
-      assert.strictEqual((yield* twitch.validate({ method: "POST", headers: { authorization: `OAuth ${accessToken}` }, params: {} })).status, 404)
+      assert.strictEqual(
+        (yield* twitch.validate({ method: "POST", headers: { authorization: `OAuth ${accessToken}` }, params: {} }))
+          .status,
+        404
+      )
     }))
 
   it.effect("issue 12 #3: a scope-less user token validates with scopes null, an app token with []", () =>
@@ -74,7 +93,11 @@ describe("validate", () => {
         expires_in: 5011271
       })
       // a user token with scopes lists them
-      const scoped = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: ["chat:read"] })
+      const scoped = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: ["chat:read"]
+      })
       assert.deepStrictEqual(Object(body(yield* twitch.validate(bearer(scoped.accessToken)))).scopes, ["chat:read"])
       // the quirk: `[]` for both
       yield* twitch.setQuirks({ emptyScopes: "empty" })
@@ -105,7 +128,11 @@ describe("revoke", () => {
   it.effect("revokes once, then Invalid token", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
-      const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: []
+      })
       const revoked = yield* twitch.revoke(post({ client_id: confidential.clientId, token: accessToken }))
       assert.deepStrictEqual(revoked, { status: 200, headers: {}, body: "" })
       expectError(yield* twitch.validate(bearer(accessToken)), 401, "invalid access token")
@@ -119,13 +146,25 @@ describe("revoke", () => {
   it.effect("errors", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.make()
-      const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
-      expectError(yield* twitch.revoke(post({ client_id: "nosuchclient", token: accessToken })), 404, "client does not exist")
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: []
+      })
+      expectError(
+        yield* twitch.revoke(post({ client_id: "nosuchclient", token: accessToken })),
+        404,
+        "client does not exist"
+      )
       expectError(yield* twitch.revoke(post({ client_id: confidential.clientId })), 400, "missing oauth token")
       expectError(yield* twitch.revoke(post({ token: accessToken })), 400, "missing client id")
       expectError(yield* twitch.revoke(post({ client_id: confidential.clientId, token: "nope" })), 400, "Invalid token")
       // another client's token
-      expectError(yield* twitch.revoke(post({ client_id: publicClient.clientId, token: accessToken })), 400, "Invalid token")
+      expectError(
+        yield* twitch.revoke(post({ client_id: publicClient.clientId, token: accessToken })),
+        400,
+        "Invalid token"
+      )
       assert.isTrue(yield* twitch.isAccessTokenValid(accessToken))
     }))
 })
@@ -140,7 +179,11 @@ describe("disconnectUser", () => {
       yield* twitch.disconnectUser(user.userId)
       expectError(yield* twitch.validate(bearer(mine.accessToken)), 401, "invalid access token")
       assert.isFalse(yield* twitch.isRefreshTokenValid(mine.refreshToken))
-      expectError(yield* twitch.token(post(refreshParams(confidential, mine.refreshToken))), 400, "Invalid refresh token")
+      expectError(
+        yield* twitch.token(post(refreshParams(confidential, mine.refreshToken))),
+        400,
+        "Invalid refresh token"
+      )
       assert.strictEqual((yield* twitch.validate(bearer(theirs.accessToken))).status, 200)
       assert.isTrue(yield* twitch.isRefreshTokenValid(theirs.refreshToken))
     }))

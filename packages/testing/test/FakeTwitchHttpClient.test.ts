@@ -88,7 +88,11 @@ describe("FakeTwitchHttpClient", () => {
   it.effect("a Delay fault on helix too", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
-      const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: []
+      })
       yield* twitch.failNext("any", { _tag: "Delay", duration: "3 seconds" })
       const fiber = yield* Effect.fork(
         send(
@@ -107,7 +111,11 @@ describe("FakeTwitchHttpClient", () => {
   it.effect("token expiry and Helix rate-limit times follow the TestClock", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
-      const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: user.userId,
+        scopes: []
+      })
       const validate = send(
         HttpClientRequest.get("https://id.twitch.tv/oauth2/validate").pipe(
           HttpClientRequest.setHeader("Authorization", `OAuth ${accessToken}`)
@@ -143,7 +151,9 @@ describe("FakeTwitchHttpClient", () => {
   it.effect("reads urlencoded bodies given as a stream or as raw URLSearchParams", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
-      const encoded = new TextEncoder().encode(new URLSearchParams({ ...clientCredentials, client_secret: "wrong" }).toString())
+      const encoded = new TextEncoder().encode(
+        new URLSearchParams({ ...clientCredentials, client_secret: "wrong" }).toString()
+      )
       const streamed = yield* send(
         HttpClientRequest.post("https://id.twitch.tv/oauth2/token").pipe(
           HttpClientRequest.bodyStream(Stream.fromChunk(Chunk.make(encoded.slice(0, 10), encoded.slice(10))), {
@@ -151,7 +161,10 @@ describe("FakeTwitchHttpClient", () => {
           })
         )
       )
-      assert.deepStrictEqual([streamed.status, json(streamed.text)], [403, { status: 403, message: "invalid client secret" }])
+      assert.deepStrictEqual([streamed.status, json(streamed.text)], [403, {
+        status: 403,
+        message: "invalid client secret"
+      }])
       assert.strictEqual(Option.getOrUndefined(yield* twitch.lastRequest("token"))?.params["client_secret"], "wrong")
 
       const raw = yield* send(
@@ -165,7 +178,9 @@ describe("FakeTwitchHttpClient", () => {
   it.effect("a non-form body carries no params; a bad multipart body is a 400", () =>
     Effect.gen(function*() {
       const asJson = yield* send(
-        HttpClientRequest.post("https://id.twitch.tv/oauth2/token").pipe(HttpClientRequest.bodyUnsafeJson(clientCredentials))
+        HttpClientRequest.post("https://id.twitch.tv/oauth2/token").pipe(
+          HttpClientRequest.bodyUnsafeJson(clientCredentials)
+        )
       )
       assert.deepStrictEqual([asJson.status, json(asJson.text)], [400, { status: 400, message: "missing client id" }])
       const broken = yield* send(
@@ -173,7 +188,10 @@ describe("FakeTwitchHttpClient", () => {
           HttpClientRequest.bodyText("not multipart at all", "multipart/form-data; boundary=xyz")
         )
       )
-      assert.deepStrictEqual([broken.status, json(broken.text)], [400, { status: 400, message: "malformed request body" }])
+      assert.deepStrictEqual([broken.status, json(broken.text)], [400, {
+        status: 400,
+        message: "malformed request body"
+      }])
     }).pipe(Effect.provide(FakeTwitchHttpClient.layerTest)))
 
   it.effect("a status no HTTP response can carry fails as a RequestError", () =>

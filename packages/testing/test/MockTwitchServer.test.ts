@@ -123,16 +123,26 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       assert.strictEqual(token.status, 200)
       const accessToken = String(json(token.text)["access_token"])
       const validated = yield* send(
-        HttpClientRequest.get(yield* urlOf("/auth/validate")).pipe(HttpClientRequest.setHeader("Authorization", `Bearer ${accessToken}`))
+        HttpClientRequest.get(yield* urlOf("/auth/validate")).pipe(
+          HttpClientRequest.setHeader("Authorization", `Bearer ${accessToken}`)
+        )
       )
       assert.strictEqual(validated.status, 200)
-      assert.deepStrictEqual(json(validated.text), { client_id: confidential.clientId, scopes: [], expires_in: 5011271 })
+      assert.deepStrictEqual(json(validated.text), {
+        client_id: confidential.clientId,
+        scopes: [],
+        expires_in: 5011271
+      })
     }))
 
   it.effect("validate and revoke over HTTP", () =>
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
-      const { accessToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: "141981764", scopes: ["chat:read"] })
+      const { accessToken } = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: "141981764",
+        scopes: ["chat:read"]
+      })
       const validate = Effect.flatMap(urlOf("/oauth2/validate"), (url) =>
         send(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("Authorization", `OAuth ${accessToken}`))))
       const ok = yield* validate
@@ -170,7 +180,10 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       assert.strictEqual(page.status, 200)
       assert.include(page.text, "<button type=\"submit\" name=\"decision\" value=\"authorize\">Authorize</button>")
       const location = yield* MockTwitchServer.consent(url.toString(), "authorize")
-      assert.match(location, /^http:\/\/localhost:3000\/callback\?code=[a-z0-9]{30}&scope=chat%3Aread\+chat%3Aedit&state=xyz$/)
+      assert.match(
+        location,
+        /^http:\/\/localhost:3000\/callback\?code=[a-z0-9]{30}&scope=chat%3Aread\+chat%3Aedit&state=xyz$/
+      )
       const code = new URL(location).searchParams.get("code") ?? ""
       const token = yield* send(
         HttpClientRequest.post(yield* urlOf("/oauth2/token")).pipe(
@@ -191,9 +204,17 @@ layer(TestLayer)("MockTwitchServer", (it) => {
     Effect.gen(function*() {
       const url = yield* urlOf("/oauth2/authorize")
       const authorize = (params: Record<string, string>) =>
-        send(HttpClientRequest.get(url).pipe(HttpClientRequest.setUrlParams({ client_id: confidential.clientId, ...params })))
+        send(
+          HttpClientRequest.get(url).pipe(
+            HttpClientRequest.setUrlParams({ client_id: confidential.clientId, ...params })
+          )
+        )
 
-      const mismatch = yield* authorize({ redirect_uri: "http://localhost:9999/cb", response_type: "code", state: "s1" })
+      const mismatch = yield* authorize({
+        redirect_uri: "http://localhost:9999/cb",
+        response_type: "code",
+        state: "s1"
+      })
       assert.strictEqual(mismatch.status, 302)
       assert.strictEqual(
         mismatch.headers["location"],
@@ -202,23 +223,36 @@ layer(TestLayer)("MockTwitchServer", (it) => {
 
       const consented = (params: Record<string, string>, decision: "authorize" | "cancel") => {
         const target = new URL(url)
-        for (const [name, value] of Object.entries({ client_id: confidential.clientId, ...params })) target.searchParams.set(name, value)
+        for (const [name, value] of Object.entries({ client_id: confidential.clientId, ...params })) {
+          target.searchParams.set(name, value)
+        }
         return MockTwitchServer.consent(target.toString(), decision)
       }
-      const denied = yield* consented({ redirect_uri: "http://localhost:3000/other", response_type: "code", state: "s2" }, "cancel")
+      const denied = yield* consented({
+        redirect_uri: "http://localhost:3000/other",
+        response_type: "code",
+        state: "s2"
+      }, "cancel")
       assert.strictEqual(
         denied,
         "http://localhost:3000/other?error=access_denied&error_description=The+user+denied+you+access&state=s2"
       )
 
-      const implicit = yield* consented({ redirect_uri: callback, response_type: "token", scope: "chat:read", state: "s3" }, "authorize")
+      const implicit = yield* consented({
+        redirect_uri: callback,
+        response_type: "token",
+        scope: "chat:read",
+        state: "s3"
+      }, "authorize")
       assert.match(
         implicit,
         /^http:\/\/localhost:3000\/callback#access_token=[a-z0-9]{30}&scope=chat%3Aread&state=s3&token_type=bearer$/
       )
 
       const unknown = yield* send(
-        HttpClientRequest.get(url).pipe(HttpClientRequest.setUrlParams({ client_id: "nosuchclient", redirect_uri: callback, response_type: "code" }))
+        HttpClientRequest.get(url).pipe(
+          HttpClientRequest.setUrlParams({ client_id: "nosuchclient", redirect_uri: callback, response_type: "code" })
+        )
       )
       assert.strictEqual(unknown.status, 400)
       assert.deepStrictEqual(json(unknown.text), { status: 400, message: "invalid client" })
@@ -228,7 +262,11 @@ layer(TestLayer)("MockTwitchServer", (it) => {
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
       const url = yield* urlOf("/oauth2/token")
-      const confidentialToken = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: "141981764", scopes: [] })
+      const confidentialToken = yield* twitch.issueUserToken({
+        clientId: confidential.clientId,
+        userId: "141981764",
+        scopes: []
+      })
       const rt = confidentialToken.refreshToken
       for (const c of ["%", "/", "=", "+", "&"]) assert.include(rt, c)
 
@@ -262,8 +300,16 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       assert.strictEqual(encodedQuery.status, 200)
 
       // public client: rotation over HTTP, the spent token is rejected
-      const publicToken = yield* twitch.issueUserToken({ clientId: publicClient.clientId, userId: "141981764", scopes: [] })
-      const publicParams = { grant_type: "refresh_token", client_id: publicClient.clientId, refresh_token: publicToken.refreshToken }
+      const publicToken = yield* twitch.issueUserToken({
+        clientId: publicClient.clientId,
+        userId: "141981764",
+        scopes: []
+      })
+      const publicParams = {
+        grant_type: "refresh_token",
+        client_id: publicClient.clientId,
+        refresh_token: publicToken.refreshToken
+      }
       const rotated = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(publicParams)))
       assert.strictEqual(rotated.status, 200)
       const next = String(json(rotated.text)["refresh_token"])
@@ -290,7 +336,10 @@ layer(TestLayer)("MockTwitchServer", (it) => {
       assert.strictEqual(limited.headers["ratelimit-remaining"], "0")
       assert.match(limited.headers["ratelimit-reset"] ?? "", /^\d+$/)
       const unavailable = yield* send(request)
-      assert.deepStrictEqual([unavailable.status, json(unavailable.text)], [503, { status: 503, message: "Service Unavailable" }])
+      assert.deepStrictEqual([unavailable.status, json(unavailable.text)], [503, {
+        status: 503,
+        message: "Service Unavailable"
+      }])
       const malformed = yield* send(request)
       assert.deepStrictEqual([malformed.status, malformed.text], [200, "<html>"])
       assert.strictEqual((yield* send(request)).status, 200)

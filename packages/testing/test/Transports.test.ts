@@ -24,7 +24,10 @@ const socket: Layer.Layer<Services, unknown> = Layer.mergeAll(
 ).pipe(
   (services) =>
     Layer.provideMerge(
-      Layer.effect(Bases, Effect.map(MockTwitchServer.MockTwitchServer, ({ authUrl, helixUrl }) => ({ authUrl, helixUrl }))),
+      Layer.effect(
+        Bases,
+        Effect.map(MockTwitchServer.MockTwitchServer, ({ authUrl, helixUrl }) => ({ authUrl, helixUrl }))
+      ),
       services
     )
 )
@@ -60,12 +63,19 @@ const helixGet = (
 ) =>
   Effect.gen(function*() {
     let request = HttpClientRequest.get(yield* helix(path)).pipe(HttpClientRequest.setUrlParams(params))
-    if (headers.authorization !== undefined) request = HttpClientRequest.setHeader(request, "Authorization", headers.authorization)
-    if (headers.clientId !== undefined) request = HttpClientRequest.setHeader(request, "Client-Id", headers.clientId)
+    if (headers.authorization !== undefined) {
+      request = HttpClientRequest.setHeader(request, "Authorization", headers.authorization)
+    }
+    if (headers.clientId !== undefined) {
+      request = HttpClientRequest.setHeader(request, "Client-Id", headers.clientId)
+    }
     return yield* send(request)
   })
 
-const bearer = (token: string, clientId: string = confidential.clientId) => ({ authorization: `Bearer ${token}`, clientId })
+const bearer = (token: string, clientId: string = confidential.clientId) => ({
+  authorization: `Bearer ${token}`,
+  clientId
+})
 
 const expectHelixError = (
   response: { readonly status: number; readonly headers: Record<string, string>; readonly text: string },
@@ -80,8 +90,12 @@ const expectHelixError = (
 }
 
 const userToken = (scopes: ReadonlyArray<string> = []) =>
-  Effect.flatMap(FakeTwitch.FakeTwitch, (twitch) =>
-    Effect.map(twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes }), (t) => t.accessToken))
+  Effect.flatMap(
+    FakeTwitch.FakeTwitch,
+    (twitch) =>
+      Effect.map(twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes }), (t) =>
+        t.accessToken)
+  )
 
 const transports: ReadonlyArray<readonly [string, Layer.Layer<Services, unknown>]> = [
   ["socket (MockTwitchServer)", socket],
@@ -94,7 +108,10 @@ for (const [name, transport] of transports) {
       Effect.gen(function*() {
         const token = yield* userToken()
         for (const prefix of ["Bearer"]) {
-          const response = yield* helixGet("/users", { authorization: `${prefix} ${token}`, clientId: confidential.clientId })
+          const response = yield* helixGet("/users", {
+            authorization: `${prefix} ${token}`,
+            clientId: confidential.clientId
+          })
           assert.strictEqual(response.status, 200)
           assert.include(response.headers["content-type"], "application/json")
           assert.deepStrictEqual(json(response.text), {
@@ -158,7 +175,12 @@ for (const [name, transport] of transports) {
           "Unauthorized",
           missingToken
         )
-        expectHelixError(yield* helixGet("/users", { clientId: confidential.clientId }), 401, "Unauthorized", missingToken)
+        expectHelixError(
+          yield* helixGet("/users", { clientId: confidential.clientId }),
+          401,
+          "Unauthorized",
+          missingToken
+        )
         expectHelixError(
           yield* helixGet("/users", { authorization: `Bearer ${token}` }),
           401,
@@ -266,7 +288,10 @@ for (const [name, transport] of transports) {
         assert.strictEqual((yield* helixGet("/users", bearer(next), { login: "twitchdev" })).status, 200)
         assert.strictEqual((yield* twitch.calls("helix")) - before, 2)
         const recorded = (yield* twitch.requests("helix")).slice(-2)
-        assert.deepStrictEqual(recorded.map((r) => r.headers["authorization"]), [`Bearer ${first.accessToken}`, `Bearer ${next}`])
+        assert.deepStrictEqual(recorded.map((r) => r.headers["authorization"]), [
+          `Bearer ${first.accessToken}`,
+          `Bearer ${next}`
+        ])
         const last = yield* twitch.lastRequest("helix")
         assert.isTrue(Option.isSome(last))
         if (Option.isSome(last)) {
@@ -297,7 +322,9 @@ for (const [name, transport] of transports) {
           )
         )
         assert.deepStrictEqual([bad.status, json(bad.text)], [403, { status: 403, message: "invalid client secret" }])
-        const fromQuery = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.setUrlParams(clientCredentials)))
+        const fromQuery = yield* send(
+          HttpClientRequest.post(url).pipe(HttpClientRequest.setUrlParams(clientCredentials))
+        )
         assert.strictEqual(fromQuery.status, 200)
       }))
 
@@ -324,7 +351,11 @@ for (const [name, transport] of transports) {
       Effect.gen(function*() {
         const twitch = yield* FakeTwitch.FakeTwitch
         const url = yield* auth("/token")
-        const { refreshToken } = yield* twitch.issueUserToken({ clientId: confidential.clientId, userId: user.userId, scopes: [] })
+        const { refreshToken } = yield* twitch.issueUserToken({
+          clientId: confidential.clientId,
+          userId: user.userId,
+          scopes: []
+        })
         for (const c of ["%", "/", "=", "+", "&"]) assert.include(refreshToken, c)
         const params = {
           grant_type: "refresh_token",
@@ -337,7 +368,10 @@ for (const [name, transport] of transports) {
         const unencoded = yield* send(
           HttpClientRequest.post(url).pipe(HttpClientRequest.bodyText(raw, "application/x-www-form-urlencoded"))
         )
-        assert.deepStrictEqual([unencoded.status, json(unencoded.text)], [400, { status: 400, message: "Invalid refresh token" }])
+        assert.deepStrictEqual([unencoded.status, json(unencoded.text)], [400, {
+          status: 400,
+          message: "Invalid refresh token"
+        }])
         const encoded = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(params)))
         assert.strictEqual(encoded.status, 200)
         assert.notStrictEqual(json(encoded.text)["refresh_token"], refreshToken)
@@ -361,7 +395,10 @@ for (const [name, transport] of transports) {
         // scopes Twitch documents pass, including the three-part ones
         const known = yield* send(
           HttpClientRequest.post(yield* auth("/device")).pipe(
-            HttpClientRequest.bodyUrlParams({ client_id: publicClient.clientId, scopes: "chat:read moderator:manage:shield_mode" })
+            HttpClientRequest.bodyUrlParams({
+              client_id: publicClient.clientId,
+              scopes: "chat:read moderator:manage:shield_mode"
+            })
           )
         )
         assert.strictEqual(known.status, 200)
@@ -371,7 +408,9 @@ for (const [name, transport] of transports) {
       Effect.gen(function*() {
         const token = yield* userToken(["chat:read"])
         const ok = yield* send(
-          HttpClientRequest.get(yield* auth("/validate")).pipe(HttpClientRequest.setHeader("Authorization", `OAuth ${token}`))
+          HttpClientRequest.get(yield* auth("/validate")).pipe(
+            HttpClientRequest.setHeader("Authorization", `OAuth ${token}`)
+          )
         )
         assert.strictEqual(ok.status, 200)
         assert.deepStrictEqual(json(ok.text), {
@@ -388,7 +427,10 @@ for (const [name, transport] of transports) {
         )
         assert.strictEqual(alias.status, 200)
         const missing = yield* send(HttpClientRequest.get(yield* auth("/validate")))
-        assert.deepStrictEqual([missing.status, json(missing.text)], [401, { status: 401, message: "missing authorization token" }])
+        assert.deepStrictEqual([missing.status, json(missing.text)], [401, {
+          status: 401,
+          message: "missing authorization token"
+        }])
       }))
 
     it.effect("oauth: authorize answers the consent page; its form answers a 302 that is not followed", () =>

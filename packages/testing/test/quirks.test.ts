@@ -37,7 +37,11 @@ describe("FakeTwitch.parseQuirks", () => {
 
   it("issue 12 #9: every quirk in defaultQuirks can be set to each of its values", () => {
     for (const [name, value] of Object.entries(FakeTwitch.defaultQuirks)) {
-      assert.deepStrictEqual(FakeTwitch.parseQuirks([`${name}=${String(value)}`]), Either.right({ [name]: value }), name)
+      assert.deepStrictEqual(
+        FakeTwitch.parseQuirks([`${name}=${String(value)}`]),
+        Either.right({ [name]: value }),
+        name
+      )
       assert.include(FakeTwitch.describeQuirks(), `${name}=`)
     }
   })
@@ -71,7 +75,10 @@ describe("FakeTwitch.parseQuirks", () => {
       Either.right({ includeErrorField: true })
     )
     assert.deepStrictEqual(FakeTwitch.parseQuirksEnv({}), Either.right({}))
-    assert.match(left(FakeTwitch.parseQuirksEnv({ TWITCH_MOCK_QUIRKS: "x=1" })), /^TWITCH_MOCK_QUIRKS: unknown quirk "x"/)
+    assert.match(
+      left(FakeTwitch.parseQuirksEnv({ TWITCH_MOCK_QUIRKS: "x=1" })),
+      /^TWITCH_MOCK_QUIRKS: unknown quirk "x"/
+    )
   })
 })
 
@@ -125,67 +132,81 @@ const postForm = (url: string, params: Record<string, string>) =>
   })
 
 describe("pnpm mock quirks", () => {
-  it.live("issue 12 #9: --quirk flags and TWITCH_MOCK_QUIRKS set the quirks of the running mock", () =>
-    Effect.gen(function*() {
-      const mock = startMock(["--quirk", "rotateRefreshTokens=false", "--quirk=refreshFailureStatus=401"], {
-        TWITCH_MOCK_QUIRKS: "includeErrorField=true,refreshFailureStatus=400"
-      })
-      const base = yield* listening(mock)
-      assert.isDefined(base, mock.output())
-      yield* Effect.ensuring(
-        Effect.gen(function*() {
-          assert.include(mock.output(), "includeErrorField=true")
-          assert.include(mock.output(), "rotateRefreshTokens=false")
-          const grant = yield* postForm(`${base}/oauth2/device`, { client_id: confidential.clientId, scopes: "chat:read" })
-          assert.strictEqual(grant.status, 200)
-          yield* postForm(`${base}/oauth2/activate`, { user_code: grant.json.user_code, user_id: user.userId })
-          const token = yield* postForm(`${base}/oauth2/token`, {
-            client_id: confidential.clientId,
-            client_secret: confidential.clientSecret,
-            device_code: grant.json.device_code,
-            grant_type: "urn:ietf:params:oauth:grant-type:device_code"
-          })
-          assert.strictEqual(token.status, 200)
-          const refresh = {
-            client_id: confidential.clientId,
-            client_secret: confidential.clientSecret,
-            grant_type: "refresh_token",
-            refresh_token: token.json.refresh_token
-          }
-          // rotateRefreshTokens=false (flag): the same refresh token comes back and still works
-          const first = yield* postForm(`${base}/oauth2/token`, refresh)
-          assert.strictEqual(first.json.refresh_token, token.json.refresh_token)
-          assert.strictEqual((yield* postForm(`${base}/oauth2/token`, refresh)).status, 200)
-          // refreshFailureStatus=401 (the flag wins over the environment) and includeErrorField (environment)
-          const refused = yield* postForm(`${base}/oauth2/token`, { ...refresh, refresh_token: "nosuchtoken" })
-          assert.deepStrictEqual([refused.status, refused.json], [
-            401,
-            { error: "Unauthorized", status: 401, message: "Invalid refresh token" }
-          ])
-        }),
-        stop(mock)
-      )
-    }), 60_000)
-
-  it.live("issue 12 #9: a bad quirk stops the mock with a message naming it and the valid ones", () =>
-    Effect.gen(function*() {
-      /** The exit code, or `"listening"` if the mock started anyway (it is then stopped). */
-      const outcome = (mock: Mock) =>
-        Effect.ensuring(
-          Effect.flatMap(listening(mock), (base) =>
-            base === undefined
-              ? Effect.promise(() => mock.exited)
-              : Effect.succeed<number | null | "listening">("listening")),
+  it.live(
+    "issue 12 #9: --quirk flags and TWITCH_MOCK_QUIRKS set the quirks of the running mock",
+    () =>
+      Effect.gen(function*() {
+        const mock = startMock(["--quirk", "rotateRefreshTokens=false", "--quirk=refreshFailureStatus=401"], {
+          TWITCH_MOCK_QUIRKS: "includeErrorField=true,refreshFailureStatus=400"
+        })
+        const base = yield* listening(mock)
+        assert.isDefined(base, mock.output())
+        yield* Effect.ensuring(
+          Effect.gen(function*() {
+            assert.include(mock.output(), "includeErrorField=true")
+            assert.include(mock.output(), "rotateRefreshTokens=false")
+            const grant = yield* postForm(`${base}/oauth2/device`, {
+              client_id: confidential.clientId,
+              scopes: "chat:read"
+            })
+            assert.strictEqual(grant.status, 200)
+            yield* postForm(`${base}/oauth2/activate`, { user_code: grant.json.user_code, user_id: user.userId })
+            const token = yield* postForm(`${base}/oauth2/token`, {
+              client_id: confidential.clientId,
+              client_secret: confidential.clientSecret,
+              device_code: grant.json.device_code,
+              grant_type: "urn:ietf:params:oauth:grant-type:device_code"
+            })
+            assert.strictEqual(token.status, 200)
+            const refresh = {
+              client_id: confidential.clientId,
+              client_secret: confidential.clientSecret,
+              grant_type: "refresh_token",
+              refresh_token: token.json.refresh_token
+            }
+            // rotateRefreshTokens=false (flag): the same refresh token comes back and still works
+            const first = yield* postForm(`${base}/oauth2/token`, refresh)
+            assert.strictEqual(first.json.refresh_token, token.json.refresh_token)
+            assert.strictEqual((yield* postForm(`${base}/oauth2/token`, refresh)).status, 200)
+            // refreshFailureStatus=401 (the flag wins over the environment) and includeErrorField (environment)
+            const refused = yield* postForm(`${base}/oauth2/token`, { ...refresh, refresh_token: "nosuchtoken" })
+            assert.deepStrictEqual([refused.status, refused.json], [
+              401,
+              { error: "Unauthorized", status: 401, message: "Invalid refresh token" }
+            ])
+          }),
           stop(mock)
         )
-      const flag = startMock(["--quirk", "rotate=false"], {})
-      assert.strictEqual(yield* outcome(flag), 1, flag.output())
-      assert.include(flag.output(), "--quirk: unknown quirk \"rotate\"; valid quirks: includeErrorField=false|true")
-      const env = startMock([], { TWITCH_MOCK_QUIRKS: "emptyScopes=nil" })
-      assert.strictEqual(yield* outcome(env), 1, env.output())
-      assert.include(env.output(), "TWITCH_MOCK_QUIRKS: quirk \"emptyScopes\" cannot be \"nil\": expected twitch or empty or null")
-      const stray = startMock(["--verbose"], {})
-      assert.strictEqual(yield* outcome(stray), 1, stray.output())
-      assert.include(stray.output(), "unknown argument \"--verbose\"")
-    }), 60_000)
+      }),
+    60_000
+  )
+
+  it.live(
+    "issue 12 #9: a bad quirk stops the mock with a message naming it and the valid ones",
+    () =>
+      Effect.gen(function*() {
+        /** The exit code, or `"listening"` if the mock started anyway (it is then stopped). */
+        const outcome = (mock: Mock) =>
+          Effect.ensuring(
+            Effect.flatMap(listening(mock), (base) =>
+              base === undefined
+                ? Effect.promise(() => mock.exited)
+                : Effect.succeed<number | null | "listening">("listening")),
+            stop(mock)
+          )
+        const flag = startMock(["--quirk", "rotate=false"], {})
+        assert.strictEqual(yield* outcome(flag), 1, flag.output())
+        assert.include(flag.output(), "--quirk: unknown quirk \"rotate\"; valid quirks: includeErrorField=false|true")
+        const env = startMock([], { TWITCH_MOCK_QUIRKS: "emptyScopes=nil" })
+        assert.strictEqual(yield* outcome(env), 1, env.output())
+        assert.include(
+          env.output(),
+          "TWITCH_MOCK_QUIRKS: quirk \"emptyScopes\" cannot be \"nil\": expected twitch or empty or null"
+        )
+        const stray = startMock(["--verbose"], {})
+        assert.strictEqual(yield* outcome(stray), 1, stray.output())
+        assert.include(stray.output(), "unknown argument \"--verbose\"")
+      }),
+    60_000
+  )
 })

@@ -90,7 +90,9 @@ describe("issue 13 #1: transitions are plain functions of the state and the requ
 
   it("revoke: the token is marked revoked in the next state only", () => {
     const minted = Grants.mintUserToken(initial(), ctxAt(start, 1), confidential, user.userId, [])
-    const [reply, next] = Grants.revokeTransition(request("POST", { client_id: confidential.clientId, token: "access1" }))(
+    const [reply, next] = Grants.revokeTransition(
+      request("POST", { client_id: confidential.clientId, token: "access1" })
+    )(
       minted,
       ctxAt(start)
     )

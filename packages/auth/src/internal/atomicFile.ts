@@ -59,7 +59,8 @@ export const make = (
           Effect.fail(
             new FileFailure({
               reason: "Insecure",
-              detail: "the token file is a symbolic link; replace it with a regular file (it is neither read nor written through a link)"
+              detail:
+                "the token file is a symbolic link; replace it with a regular file (it is neither read nor written through a link)"
             })
           )
       })
@@ -74,8 +75,12 @@ export const make = (
         const fixed = yield* Effect.isSuccess(fs.chmod(file, 0o600))
         yield* Effect.logWarning(
           fixed
-            ? `token store ${JSON.stringify(file)}: the file had mode 0${was} (others could read it); narrowed it to 0600`
-            : `token store ${JSON.stringify(file)}: the file has mode 0${was} (others can read it) and could not be narrowed to 0600`
+            ? `token store ${
+              JSON.stringify(file)
+            }: the file had mode 0${was} (others could read it); narrowed it to 0600`
+            : `token store ${
+              JSON.stringify(file)
+            }: the file has mode 0${was} (others can read it) and could not be narrowed to 0600`
         )
       }
       const dir = yield* Effect.option(fs.stat(directory))
@@ -102,10 +107,11 @@ export const make = (
     )
 
     /** Flushes the directory, so that the rename survives a power loss (where the platform can). */
-    const syncDirectory = Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (handle) => handle.sync)).pipe(
-      Effect.ignore,
-      Effect.catchAllDefect(() => Effect.void)
-    )
+    const syncDirectory = Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (handle) => handle.sync))
+      .pipe(
+        Effect.ignore,
+        Effect.catchAllDefect(() => Effect.void)
+      )
 
     const remove: Effect.Effect<void, FileFailure> = fs.remove(file).pipe(
       Effect.catchIf(isNotFound, () => Effect.void),
@@ -132,14 +138,16 @@ export const make = (
               Effect.fail(new FileFailure({ reason: "Io", detail: "could not close the temporary file" }))
             )
           )
-          yield* fs.chmod(temporary, 0o600).pipe(Effect.mapError(ioFailure("could not restrict the temporary file to mode 0600")))
+          yield* fs.chmod(temporary, 0o600).pipe(
+            Effect.mapError(ioFailure("could not restrict the temporary file to mode 0600"))
+          )
           // rename replaces a symbolic link at `file` rather than writing through it; read refuses one first
-          yield* fs.rename(temporary, file).pipe(Effect.mapError(ioFailure("could not replace the file with the temporary file")))
+          yield* fs.rename(temporary, file).pipe(
+            Effect.mapError(ioFailure("could not replace the file with the temporary file"))
+          )
         })
         yield* replace.pipe(
-          Effect.onError(() =>
-            Effect.whenEffect(Effect.ignore(fs.remove(temporary)), Ref.get(created))
-          )
+          Effect.onError(() => Effect.whenEffect(Effect.ignore(fs.remove(temporary)), Ref.get(created)))
         )
         yield* syncDirectory
       })

@@ -18,10 +18,13 @@ export interface Changes<A> {
 export const make = <A>(current: Effect.Effect<A>): Effect.Effect<Changes<A>> =>
   Effect.map(SynchronizedRef.make(Option.none<PubSub.PubSub<A>>()), (hub) => ({
     publish: (value) =>
-      Effect.flatMap(SynchronizedRef.get(hub), Option.match({
-        onNone: () => Effect.void,
-        onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, value))
-      })),
+      Effect.flatMap(
+        SynchronizedRef.get(hub),
+        Option.match({
+          onNone: () => Effect.void,
+          onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, value))
+        })
+      ),
     changes: Stream.unwrapScoped(Effect.gen(function*() {
       const pubsub = yield* SynchronizedRef.modifyEffect(hub, (held) =>
         Option.match(held, {

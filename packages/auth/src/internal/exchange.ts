@@ -51,7 +51,11 @@ export const redactRequest = (request: HttpClientRequest.HttpClientRequest): Htt
   const authorization = request.headers["authorization"]
   if (authorization === undefined) return request
   const scheme = schemes.exec(authorization)
-  return HttpClientRequest.setHeader(request, "authorization", scheme === null ? "<redacted>" : `${scheme[0]}<redacted>`)
+  return HttpClientRequest.setHeader(
+    request,
+    "authorization",
+    scheme === null ? "<redacted>" : `${scheme[0]}<redacted>`
+  )
 }
 
 const decoder = new TextDecoder()
@@ -166,7 +170,9 @@ export const readBody = (
       () => Effect.succeed({ chunks: Chunk.empty<Uint8Array>(), size: 0 })
     ),
     Effect.flatMap((read) =>
-      read.size > maxBytes ? Effect.fail(new BodyTooLarge({ maxBytes })) : Effect.succeed(concat(read.chunks, read.size))
+      read.size > maxBytes
+        ? Effect.fail(new BodyTooLarge({ maxBytes }))
+        : Effect.succeed(concat(read.chunks, read.size))
     )
   )
 }

@@ -142,7 +142,9 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
       yield* Effect.ignore(fs.remove(moved))
       if (!restored) {
         yield* Effect.logWarning(
-          `token store lock ${JSON.stringify(path)}: a lock that changed while being checked could not be put back (another process took the name)`
+          `token store lock ${
+            JSON.stringify(path)
+          }: a lock that changed while being checked could not be put back (another process took the name)`
         )
       }
       return false

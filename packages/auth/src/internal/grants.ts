@@ -10,8 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Token from "./tokenWire.js"
 import { type Endpoint, MalformedResponse } from "../TwitchAuthError.js"
+import * as Token from "./tokenWire.js"
 import * as Wire from "./wire.js"
 
 /** `POST /oauth2/token`: every grant. */
@@ -108,16 +108,20 @@ export const readUserToken = (response: HttpClientResponse.HttpClientResponse): 
   { readonly token: Token.UserToken; readonly idToken: Option.Option<Redacted.Redacted<string>> },
   MalformedResponse
 > =>
-  Effect.flatMap(Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse), (wire) =>
-    Effect.flatMap(DateTime.now, (now) =>
-      Either.match(Token.userTokenFromWire(wire, now), {
-        onLeft: (detail) => Effect.fail(new MalformedResponse({ endpoint: tokenEndpoint, status: response.status, detail })),
-        onRight: (token) =>
-          Effect.succeed({
-            token,
-            idToken: Option.map(Option.filter(Option.fromNullable(wire.id_token), (s) => s.length > 0), Redacted.make)
-          })
-      })))
+  Effect.flatMap(
+    Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse),
+    (wire) =>
+      Effect.flatMap(DateTime.now, (now) =>
+        Either.match(Token.userTokenFromWire(wire, now), {
+          onLeft: (detail) =>
+            Effect.fail(new MalformedResponse({ endpoint: tokenEndpoint, status: response.status, detail })),
+          onRight: (token) =>
+            Effect.succeed({
+              token,
+              idToken: Option.map(Option.filter(Option.fromNullable(wire.id_token), (s) => s.length > 0), Redacted.make)
+            })
+        }))
+  )
 
 /** A token grant's 200 body as a user token. */
 export const readToken = (response: HttpClientResponse.HttpClientResponse) =>
@@ -129,7 +133,11 @@ export const readAppToken = (response: HttpClientResponse.HttpClientResponse) =>
 
 /** `/oauth2/validate`'s 200 body. */
 export const readTokenInfo = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.zipWith(Wire.decodeBody(validateEndpoint, response, Token.ValidateResponse), DateTime.now, Token.tokenInfoFromWire)
+  Effect.zipWith(
+    Wire.decodeBody(validateEndpoint, response, Token.ValidateResponse),
+    DateTime.now,
+    Token.tokenInfoFromWire
+  )
 
 /** `/oauth2/revoke`'s 200, which has no body. */
 export const readRevoked = (response: HttpClientResponse.HttpClientResponse) => Wire.emptyBody(revokeEndpoint, response)

@@ -23,7 +23,10 @@ export const make = Effect.map(
   ): Effect.Effect<A, E | E2, R> =>
     Effect.acquireUseRelease(
       Ref.modify(ref, (entries) => {
-        const entry = Option.getOrElse(HashMap.get(entries, key), () => ({ semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }))
+        const entry = Option.getOrElse(
+          HashMap.get(entries, key),
+          () => ({ semaphore: Effect.unsafeMakeSemaphore(1), users: 0 })
+        )
         return [entry.semaphore, HashMap.set(entries, key, { ...entry, users: entry.users + 1 })] as const
       }),
       (semaphore) =>
@@ -38,7 +41,9 @@ export const make = Effect.map(
           Option.match(HashMap.get(entries, key), {
             onNone: () => entries,
             onSome: (entry) =>
-              entry.users <= 1 ? HashMap.remove(entries, key) : HashMap.set(entries, key, { ...entry, users: entry.users - 1 })
+              entry.users <= 1
+                ? HashMap.remove(entries, key)
+                : HashMap.set(entries, key, { ...entry, users: entry.users - 1 })
           }))
     )
 )

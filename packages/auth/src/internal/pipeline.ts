@@ -162,27 +162,31 @@ export const authClient = (
  * `MalformedResponse`. `secrets` are what the request carries (the client secret is always
  * added): they are scrubbed from every error's text.
  */
-export const makeSend = (client: HttpClient.HttpClient.With<HttpClientError.HttpClientError>, config: TwitchAuthConfig.Service) =>
-<A, E>(
-  endpoint: Endpoint,
-  request: HttpClientRequest.HttpClientRequest,
-  onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
-  classify: (failure: Wire.Failure) => E,
-  secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
-): Effect.Effect<A, E | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse> => {
-  const all = Option.match(config.clientSecret, { onNone: () => secrets, onSome: (secret) => [...secrets, secret] })
-  return client.execute(request).pipe(
-    Effect.mapError((error) => Wire.exchangeError(endpoint, error, all)),
-    Effect.flatMap((response): Effect.Effect<
-      A,
-      E | UnexpectedResponse | RateLimited | TwitchUnavailable | MalformedResponse
-    > =>
-      response.status >= 200 && response.status < 300
-        ? onSuccess(response)
-        : failWith(endpoint, response, classify, all)
+export const makeSend =
+  (client: HttpClient.HttpClient.With<HttpClientError.HttpClientError>, config: TwitchAuthConfig.Service) =>
+  <A, E>(
+    endpoint: Endpoint,
+    request: HttpClientRequest.HttpClientRequest,
+    onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
+    classify: (failure: Wire.Failure) => E,
+    secrets: ReadonlyArray<Redacted.Redacted<string> | string> = []
+  ): Effect.Effect<
+    A,
+    E | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
+  > => {
+    const all = Option.match(config.clientSecret, { onNone: () => secrets, onSome: (secret) => [...secrets, secret] })
+    return client.execute(request).pipe(
+      Effect.mapError((error) => Wire.exchangeError(endpoint, error, all)),
+      Effect.flatMap((response): Effect.Effect<
+        A,
+        E | UnexpectedResponse | RateLimited | TwitchUnavailable | MalformedResponse
+      > =>
+        response.status >= 200 && response.status < 300
+          ? onSuccess(response)
+          : failWith(endpoint, response, classify, all)
+      )
     )
-  )
-}
+  }
 
 /** A transient answer carried through the retry as a failure, and given back when retries run out. */
 class TransientAnswer extends Data.TaggedError("TransientAnswer")<{
@@ -208,8 +212,11 @@ export const retryTransient = (
 <E, R>(
   attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> => {
-  const checked = Effect.flatMap(attempt, (response) =>
-    isTransientStatus(response.status) ? Effect.fail(new TransientAnswer({ response })) : Effect.succeed(response))
+  const checked = Effect.flatMap(
+    attempt,
+    (response) =>
+      isTransientStatus(response.status) ? Effect.fail(new TransientAnswer({ response })) : Effect.succeed(response)
+  )
   const retriable = (error: E | TransientAnswer): boolean =>
     isTransientAnswer(error)
       ? canRetry(error.response.request)

@@ -115,7 +115,10 @@ export const client: Table<InvalidClient, unknown> = [
     }],
     error: (refusal) => new InvalidClient({ reason: "UnknownClient", ...where(refusal) })
   },
-  { said: [{ is: "invalid client secret" }], error: (refusal) => new InvalidClient({ reason: "WrongSecret", ...where(refusal) }) }
+  {
+    said: [{ is: "invalid client secret" }],
+    error: (refusal) => new InvalidClient({ reason: "WrongSecret", ...where(refusal) })
+  }
 ]
 
 /** Twitch saying that the operation needs the secret, which was not sent. */
@@ -128,7 +131,10 @@ export const secret: Table<MissingClientSecret, Context> = [
 
 /** `invalid scope` (and Twitch's `invalid scope requested: …`) of a grant that names scopes. */
 const invalidScope: Table<InvalidScope, unknown> = [
-  { said: [{ startsWith: "invalid scope" }], error: (refusal) => new InvalidScope({ twitchMessage: refusal.twitchMessage }) }
+  {
+    said: [{ startsWith: "invalid scope" }],
+    error: (refusal) => new InvalidScope({ twitchMessage: refusal.twitchMessage })
+  }
 ]
 
 /** `POST /oauth2/token`, `grant_type=authorization_code`. */

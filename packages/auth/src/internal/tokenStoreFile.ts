@@ -58,7 +58,8 @@ export const decode = (text: string): Either.Either<ReadonlyMap<string, UserToke
             json.version !== currentVersion
             ? {
               reason: "UnsupportedVersion",
-              detail: `the file is format version ${json.version}, and this version of the library reads only version ${currentVersion}`
+              detail:
+                `the file is format version ${json.version}, and this version of the library reads only version ${currentVersion}`
             }
             : { reason: "Corrupted", detail: describeParseError(error) }
       }))

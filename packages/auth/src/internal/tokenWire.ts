@@ -37,7 +37,9 @@ const SpaceSeparatedScopes = Schema.transform(Schema.String, Schema.Array(Schema
  * twitchdev/issues#407), the form OAuth 2.0 itself uses (RFC 6749 §5.1). Either way it
  * decodes to the list of scopes.
  */
-export const WireScopes = Schema.optional(Schema.NullOr(Schema.Union(Schema.Array(Schema.String), SpaceSeparatedScopes)))
+export const WireScopes = Schema.optional(
+  Schema.NullOr(Schema.Union(Schema.Array(Schema.String), SpaceSeparatedScopes))
+)
 
 /**
  * The 200 body of `POST /oauth2/token`, for every grant. `refresh_token` and `scope` are

@@ -16,9 +16,9 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Token from "./tokenWire.js"
 import { type Endpoint, MalformedResponse, TransportError } from "../TwitchAuthError.js"
 import * as Exchange from "./exchange.js"
+import * as Token from "./tokenWire.js"
 
 /**
  * The most of an id.twitch.tv answer that is read: 64 KiB. Twitch's answers are a few
@@ -87,7 +87,7 @@ export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<str
   const variants = new Set<string>()
   for (const secret of secrets) {
     const value = Redacted.isRedacted(secret) ? Redacted.value(secret) : secret
-    if (value.length >= minSecretLength) for (const variant of variantsOf(value)) variants.add(variant)
+    if (value.length >= minSecretLength) { for (const variant of variantsOf(value)) variants.add(variant) }
   }
   if (variants.size === 0) return text
   const pattern = Array.from(variants).sort((a, b) => b.length - a.length).map(escapeRegExp).join("|")
@@ -130,8 +130,9 @@ const describePath = (path: ReadonlyArray<PropertyKey>, root: string): string =>
 
 const pathOf = (path: ParseResult.Path): ReadonlyArray<PropertyKey> => (isNonEmpty(path) ? path : [path])
 
-const issuesOf = (issues: ParseResult.SingleOrNonEmpty<ParseResult.ParseIssue>): ReadonlyArray<ParseResult.ParseIssue> =>
-  isNonEmpty(issues) ? issues : [issues]
+const issuesOf = (
+  issues: ParseResult.SingleOrNonEmpty<ParseResult.ParseIssue>
+): ReadonlyArray<ParseResult.ParseIssue> => isNonEmpty(issues) ? issues : [issues]
 
 const isNonEmpty = <A>(value: ParseResult.SingleOrNonEmpty<A>): value is readonly [A, ...Array<A>] =>
   Array.isArray(value)

@@ -14,10 +14,10 @@
  *
  * It stops when the login's scope closes.
  */
+import * as AuthorizationCode from "@effect-twitch/auth/AuthorizationCode"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as AuthorizationCode from "@effect-twitch/auth/AuthorizationCode"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -64,7 +64,9 @@ export const parseRedirectUri = (uri: string): Either.Either<RedirectTarget, Cli
   try {
     url = new URL(uri)
   } catch {
-    return Either.left(CliError.usage("InvalidRedirectUri", `invalid redirect URI ${JSON.stringify(uri)}: not an absolute URL`))
+    return Either.left(
+      CliError.usage("InvalidRedirectUri", `invalid redirect URI ${JSON.stringify(uri)}: not an absolute URL`)
+    )
   }
   const hostname = asLoopback(url.hostname)
   if (url.protocol !== "http:" || Option.isNone(hostname)) {
@@ -100,7 +102,8 @@ const decide = (
   expected: { readonly state: string; readonly redirectUri: string }
 ): Option.Option<Either.Either<Authorized, CliError.CliError>> =>
   Either.match(AuthorizationCode.parseCallback(params, expected), {
-    onLeft: (error) => error._tag === "StateMismatch" ? Option.none() : Option.some(Either.left(CliError.fromTwitchError(error))),
+    onLeft: (error) =>
+      error._tag === "StateMismatch" ? Option.none() : Option.some(Either.left(CliError.fromTwitchError(error))),
     onRight: (callback) => Option.some(Either.right({ code: Redacted.value(callback.code), scopes: callback.scopes }))
   })
 
@@ -135,7 +138,9 @@ export const start = (redirectUri: string): Effect.Effect<CallbackServer, CliErr
         Effect.map(Option.some),
         Effect.catchAll(({ error, mapped }) => {
           const code = errnoCode(error.cause)
-          return code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT" ? Effect.succeed(Option.none()) : Effect.fail(mapped)
+          return code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT"
+            ? Effect.succeed(Option.none())
+            : Effect.fail(mapped)
         })
       )
       : Option.none()
@@ -158,7 +163,10 @@ export const start = (redirectUri: string): Effect.Effect<CallbackServer, CliErr
         return page("Already done", "twitch-auth already received a redirect; you can close this tab.", 410)
       }
       const state = yield* Ref.get(expected)
-      const decision = Option.flatMap(state, (state) => decide(requested.searchParams, { state, redirectUri: url.toString() }))
+      const decision = Option.flatMap(
+        state,
+        (state) => decide(requested.searchParams, { state, redirectUri: url.toString() })
+      )
       if (Option.isNone(decision)) {
         return page(
           "Not this login",

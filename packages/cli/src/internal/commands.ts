@@ -3,16 +3,16 @@
  * `revoke`, `whoami`. Each runs in {@link Env}: the resolved configuration, `TwitchAuth`,
  * the profile's token store and the output.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as TwitchScope from "@effect-twitch/auth/TwitchScope"
+import * as DeviceFlow from "@effect-twitch/auth/DeviceFlow"
 import * as Token from "@effect-twitch/auth/Token"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchCredentials from "@effect-twitch/auth/TwitchCredentials"
 import * as TwitchHttpClient from "@effect-twitch/auth/TwitchHttpClient"
+import * as TwitchScope from "@effect-twitch/auth/TwitchScope"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
-import * as DeviceFlow from "@effect-twitch/auth/DeviceFlow"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -270,7 +270,10 @@ const refreshLocked = (key: string) =>
       // removed by another process between our read and the lock
       const entry = yield* requireStored
       return yield* Effect.fail(
-        CliError.failure("ProfileChanged", `the token of user ${key} was removed meanwhile; the profile now holds user ${entry.key}: run refresh again`)
+        CliError.failure(
+          "ProfileChanged",
+          `the token of user ${key} was removed meanwhile; the profile now holds user ${entry.key}: run refresh again`
+        )
       )
     }
     const spent = current.value
@@ -288,7 +291,9 @@ const refreshLocked = (key: string) =>
     if (Option.isNone(refreshed)) {
       const now = yield* store.get(key)
       if (Option.isSome(now)) return { adopted: true, key, token: now.value }
-      return yield* Effect.fail(CliError.failure("ProfileChanged", "the profile changed while refreshing; run refresh again"))
+      return yield* Effect.fail(
+        CliError.failure("ProfileChanged", "the profile changed while refreshing; run refresh again")
+      )
     }
     const token = refreshed.value
     if (yield* store.compareAndSet(key, Option.some(spent), token)) return { adopted: false, key, token }
@@ -296,7 +301,9 @@ const refreshLocked = (key: string) =>
     const now = yield* store.get(key)
     if (Option.isNone(now)) {
       if (yield* store.compareAndSet(key, Option.none(), token)) return { adopted: false, key, token }
-      return yield* Effect.fail(CliError.failure("ProfileChanged", "the profile changed while refreshing; run refresh again"))
+      return yield* Effect.fail(
+        CliError.failure("ProfileChanged", "the profile changed while refreshing; run refresh again")
+      )
     }
     return { adopted: !TokenStore.sameToken(now.value, token), key, token: now.value }
   })
@@ -437,7 +444,9 @@ export const loginWithDevice = (options: DeviceLoginOptions) =>
         SlowDown: ({ interval }) =>
           Effect.zipRight(
             clearLine,
-            out.info(`Twitch asked to poll less often: every ${Output.humanDuration(Duration.toMillis(interval))} from now on`)
+            out.info(
+              `Twitch asked to poll less often: every ${Output.humanDuration(Duration.toMillis(interval))} from now on`
+            )
           ),
         Authorized: () => Effect.void
       })),
@@ -446,7 +455,10 @@ export const loginWithDevice = (options: DeviceLoginOptions) =>
       Effect.timeoutFail({
         duration: Duration.millis(Math.max(0, left) + 10_000),
         onTimeout: () =>
-          CliError.authorizationFailed("DeviceCodeExpired", "the device code expired before it was approved; run login --device again")
+          CliError.authorizationFailed(
+            "DeviceCodeExpired",
+            "the device code expired before it was approved; run login --device again"
+          )
       }),
       Effect.ensuring(Effect.zipRight(Fiber.interrupt(progress), clearLine))
     )
@@ -472,9 +484,7 @@ const countdown = (expiresAt: DateTime.Utc, polls: Ref.Ref<number>) =>
       const asked = yield* Ref.get(polls)
       const status = `waiting for approval (${asked} ${asked === 1 ? "poll" : "polls"})… code expires in ${left}`
       if (tty) {
-        yield* Effect.sync(() =>
-          process.stderr.write(`\r\x1b[2K${frames[tick % frames.length] ?? ""} ${status}`)
-        )
+        yield* Effect.sync(() => process.stderr.write(`\r\x1b[2K${frames[tick % frames.length] ?? ""} ${status}`))
         yield* Effect.sleep("1 second")
       } else {
         yield* Effect.sync(() => process.stderr.write(`${status}\n`))

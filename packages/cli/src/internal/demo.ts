@@ -4,11 +4,6 @@
  * `revoke`…) with a temporary profile; a simulated browser and a simulated clock stand in
  * for the person and for the hours. Nothing leaves this machine; tokens are never printed.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Path from "@effect/platform/Path"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchAuthConfig from "@effect-twitch/auth/TwitchAuthConfig"
@@ -18,6 +13,11 @@ import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
 import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as FakeTwitchHttpClient from "@effect-twitch/testing/FakeTwitchHttpClient"
 import * as MockTwitchServer from "@effect-twitch/testing/MockTwitchServer"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
@@ -32,12 +32,11 @@ import * as TestContext from "effect/TestContext"
 import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
 import * as Commands from "./commands.js"
-import { Cli, type EmbeddedMock, embeddedHandle, resolveConfig, startMock } from "./environment.js"
+import { Cli, embeddedHandle, type EmbeddedMock, resolveConfig, startMock } from "./environment.js"
 import * as Output from "./output.js"
 
 const say = (line: string) => Console.log(line)
-const step = (n: number, title: string, command: string) =>
-  Console.log(`\n${n}. ${title}\n   $ ${command}\n`)
+const step = (n: number, title: string, command: string) => Console.log(`\n${n}. ${title}\n   $ ${command}\n`)
 const note = (line: string) => Console.log(`   ${line}`)
 
 /**
@@ -57,10 +56,13 @@ const Users = Schema.Struct({ data: Schema.Array(Schema.Struct({ id: Schema.Stri
 
 const profileToken = Effect.flatMap(TokenStore.TokenStore, Profiles.stored)
 
-const storedEntry = Effect.flatMap(profileToken, Option.match({
-  onNone: () => Effect.fail(CliError.failure("DemoNoToken", "the demo's login stored no token")),
-  onSome: Effect.succeed
-}))
+const storedEntry = Effect.flatMap(
+  profileToken,
+  Option.match({
+    onNone: () => Effect.fail(CliError.failure("DemoNoToken", "the demo's login stored no token")),
+    onSome: Effect.succeed
+  })
+)
 
 /** Step 3: a Helix call whose token Twitch has just dropped: 401, one refresh, the retry. */
 const helixRecovers = (mock: EmbeddedMock) =>
@@ -77,11 +79,15 @@ const helixRecovers = (mock: EmbeddedMock) =>
     const users = yield* helix.get("/users").pipe(Effect.flatMap(HttpClientResponse.schemaBodyJson(Users)))
     const helixCalls = (yield* mock.twitch.calls("helix")) - helixBefore
     const refreshes = (yield* mock.twitch.calls("token")) - tokenBefore
-    yield* note(`GET /helix/users → 401 Invalid OAuth token → refresh → retry → 200: ${users.data.map((u) => u.login).join(", ")}`)
+    yield* note(
+      `GET /helix/users → 401 Invalid OAuth token → refresh → retry → 200: ${users.data.map((u) => u.login).join(", ")}`
+    )
     yield* note(`Helix saw ${helixCalls} requests, id.twitch.tv ${refreshes} refresh; the new token is in the profile`)
     const after = yield* storedEntry
     yield* note(
-      `stored token replaced: ${Redacted.value(after.token.accessToken) !== Redacted.value(entry.token.accessToken) ? "yes" : "no"}`
+      `stored token replaced: ${
+        Redacted.value(after.token.accessToken) !== Redacted.value(entry.token.accessToken) ? "yes" : "no"
+      }`
     )
   })
 
@@ -151,7 +157,9 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
     // polls every second, so that the simulated approval is seen at once
     const mock = yield* startMock({ port: 0, fake: { deviceIntervalSeconds: 1 } })
     const dir = yield* fs.makeTempDirectoryScoped({ prefix: "twitch-auth-demo-" }).pipe(
-      Effect.mapError((error) => CliError.localResource("TempDir", `cannot create a temporary directory: ${error.message}`))
+      Effect.mapError((error) =>
+        CliError.localResource("TempDir", `cannot create a temporary directory: ${error.message}`)
+      )
     )
     const profile: Profiles.Profile = { name: "demo", configDir: dir, path: path.join(dir, "demo.json") }
     const config = yield* resolveConfig(
@@ -196,7 +204,11 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
       const leaked = secret !== "" && text.includes(secret)
       yield* note(`token file: ${profile.path}, mode ${mode}, client secret inside: ${leaked ? "YES" : "no"}`)
 
-      yield* step(2, "Log in with the device code flow (the approval is simulated)", "twitch-auth login --device --scope chat:read --scope user:read:email --mock")
+      yield* step(
+        2,
+        "Log in with the device code flow (the approval is simulated)",
+        "twitch-auth login --device --scope chat:read --scope user:read:email --mock"
+      )
       yield* Commands.loginWithDevice({
         scopes: ["chat:read", "user:read:email"],
         onCode: (authorization) =>
@@ -212,17 +224,32 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
       yield* step(4, "A Helix call that hits 401 and recovers through one refresh", "twitch-auth whoami --mock")
       yield* Effect.scoped(helixRecovers(mock))
 
-      yield* step(5, "The hourly validation Twitch requires, on a simulated clock", "(TwitchSession, in any long-running app)")
+      yield* step(
+        5,
+        "The hourly validation Twitch requires, on a simulated clock",
+        "(TwitchSession, in any long-running app)"
+      )
       yield* hourlyValidation(mock, config)
 
       yield* step(6, "Revoke it", "twitch-auth revoke --mock")
       const revoked = yield* storedEntry
       yield* Commands.revoke
       const entry = yield* profileToken
-      yield* note(`profile file left: ${(yield* fs.exists(profile.path).pipe(Effect.orDie)) ? "yes" : "no"}, token in it: ${Option.isSome(entry) ? "yes" : "no"}`)
+      yield* note(
+        `profile file left: ${(yield* fs.exists(profile.path).pipe(Effect.orDie)) ? "yes" : "no"}, token in it: ${
+          Option.isSome(entry) ? "yes" : "no"
+        }`
+      )
 
-      yield* step(7, "The revoked token, validated: a typed error, one line, exit code 4", "twitch-auth validate --mock")
-      const outcome = yield* Effect.flatMap(TwitchAuth.TwitchAuth, (auth) => auth.validateToken(revoked.token.accessToken)).pipe(
+      yield* step(
+        7,
+        "The revoked token, validated: a typed error, one line, exit code 4",
+        "twitch-auth validate --mock"
+      )
+      const outcome = yield* Effect.flatMap(
+        TwitchAuth.TwitchAuth,
+        (auth) => auth.validateToken(revoked.token.accessToken)
+      ).pipe(
         Effect.mapError(CliError.fromTwitchError),
         Effect.flip,
         Effect.map((error) => `twitch-auth: ${error.text}   (exit ${error.exitCode})`),
@@ -233,6 +260,10 @@ export const run: Effect.Effect<void, CliError.CliError, FileSystem.FileSystem |
 
     yield* program.pipe(Effect.provide(env))
     const elapsed = (yield* Clock.currentTimeMillis) - started
-    yield* say(`\nDone in ${(elapsed / 1000).toFixed(1)} s. Try it yourself: twitch-auth mock, then twitch-auth login (see --help).`)
+    yield* say(
+      `\nDone in ${
+        (elapsed / 1000).toFixed(1)
+      } s. Try it yourself: twitch-auth mock, then twitch-auth login (see --help).`
+    )
   })
 ).pipe(Effect.mapError(CliError.fromTwitchError))

@@ -3,38 +3,38 @@
  * embedded mock's seeded client with `--mock`), `TwitchAuth` over `fetch`, the profile's
  * file `TokenStore`, and the output.
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpServerError from "@effect/platform/HttpServerError"
-import type * as Path from "@effect/platform/Path"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchAuth from "@effect-twitch/auth/TwitchAuth"
 import * as TwitchAuthConfig from "@effect-twitch/auth/TwitchAuthConfig"
 import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as MockTwitchServer from "@effect-twitch/testing/MockTwitchServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
-import * as Ref from "effect/Ref"
-import * as Schema from "effect/Schema"
-import * as Http from "node:http"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
 import * as CliError from "../CliError.js"
 import * as Profiles from "../Profiles.js"
-import type { Common } from "./options.js"
 import * as MockRegistry from "./mockRegistry.js"
+import type { Common } from "./options.js"
 import * as Output from "./output.js"
 
 /** A mock Twitch served by this process (`mock`, `demo`). */
@@ -80,7 +80,11 @@ export interface MockControl {
 /** The path prefix of a `twitch-auth mock`'s control routes (not Twitch's). */
 export const controlPrefix = "/_twitch-auth/"
 
-const controlApp = (control: MockControl, twitch: FakeTwitch.FakeTwitch.Service, request: HttpServerRequest.HttpServerRequest) =>
+const controlApp = (
+  control: MockControl,
+  twitch: FakeTwitch.FakeTwitch.Service,
+  request: HttpServerRequest.HttpServerRequest
+) =>
   Effect.gen(function*() {
     if (request.headers["authorization"] !== `Bearer ${control.secret}`) {
       return HttpServerResponse.unsafeJson({ status: 401, message: "unauthorized" }, { status: 401 })
@@ -96,7 +100,9 @@ const controlApp = (control: MockControl, twitch: FakeTwitch.FakeTwitch.Service,
         Effect.flatMap(request.json, Schema.decodeUnknown(Schema.Struct({ uris: Schema.Array(Schema.String) }))),
         () => undefined
       )
-      if (body === undefined) return HttpServerResponse.unsafeJson({ status: 400, message: "expected {\"uris\": [...]}" }, { status: 400 })
+      if (body === undefined) {
+        return HttpServerResponse.unsafeJson({ status: 400, message: "expected {\"uris\": [...]}" }, { status: 400 })
+      }
       yield* registerRedirectUris({ twitch }, body.uris)
       return HttpServerResponse.empty({ status: 204 })
     }
@@ -113,16 +119,20 @@ export const errnoCode = (cause: unknown): string | undefined =>
   Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? cause.code : undefined
 
 /** `ServeError` → one line: the port is taken, or another reason to not listen. */
-export const listenError =
-  (what: string, port: number, host: string = "127.0.0.1") => (error: HttpServerError.ServeError): CliError.CliError => {
-    const code = errnoCode(error.cause)
-    return code === "EADDRINUSE"
-      ? CliError.localResource("PortInUse", `port ${port} on ${host} is in use: cannot start ${what}`)
-      : CliError.localResource(
-        "CannotListen",
-        `cannot start ${what} on ${host.includes(":") ? `[${host}]` : host}:${port}${code === undefined ? "" : ` (${code})`}`
-      )
-  }
+export const listenError = (what: string, port: number, host: string = "127.0.0.1") =>
+(
+  error: HttpServerError.ServeError
+): CliError.CliError => {
+  const code = errnoCode(error.cause)
+  return code === "EADDRINUSE"
+    ? CliError.localResource("PortInUse", `port ${port} on ${host} is in use: cannot start ${what}`)
+    : CliError.localResource(
+      "CannotListen",
+      `cannot start ${what} on ${host.includes(":") ? `[${host}]` : host}:${port}${
+        code === undefined ? "" : ` (${code})`
+      }`
+    )
+}
 
 /**
  * Starts a seeded FakeTwitch behind the mock server on 127.0.0.1:`port` (0: any free port),
@@ -160,14 +170,19 @@ export const startMock = (options: {
   })
 
 /** Adds redirect URIs to the mock's seeded clients (the CLI's own callback, say). */
-export const registerRedirectUris = (mock: { readonly twitch: FakeTwitch.FakeTwitch.Service }, uris: ReadonlyArray<string>): Effect.Effect<void> =>
-  uris.length === 0 ? Effect.void : Effect.forEach(FakeTwitch.defaultSeed.clients, (client) =>
-    mock.twitch.registerClient({
-      clientId: client.clientId,
-      ...("clientSecret" in client ? { clientSecret: client.clientSecret } : {}),
-      type: client.type,
-      redirectUris: Array.from(new Set([...client.redirectUris, ...uris]))
-    }), { discard: true })
+export const registerRedirectUris = (
+  mock: { readonly twitch: FakeTwitch.FakeTwitch.Service },
+  uris: ReadonlyArray<string>
+): Effect.Effect<void> =>
+  uris.length === 0 ?
+    Effect.void :
+    Effect.forEach(FakeTwitch.defaultSeed.clients, (client) =>
+      mock.twitch.registerClient({
+        clientId: client.clientId,
+        ...("clientSecret" in client ? { clientSecret: client.clientSecret } : {}),
+        type: client.type,
+        redirectUris: Array.from(new Set([...client.redirectUris, ...uris]))
+      }), { discard: true })
 
 /** The running command's surroundings. */
 export interface CommandContext {
@@ -247,7 +262,9 @@ export const resolveConfig = (
             )
           )
         }
-        const secret = Option.isSome(common.clientSecret) ? common.clientSecret : yield* envSecret("TWITCH_CLIENT_SECRET")
+        const secret = Option.isSome(common.clientSecret)
+          ? common.clientSecret
+          : yield* envSecret("TWITCH_CLIENT_SECRET")
         const authUrl = Option.isSome(common.authUrl) ? common.authUrl : yield* env("TWITCH_AUTH_URL")
         const helixUrl = Option.isSome(common.helixUrl)
           ? common.helixUrl

@@ -4,9 +4,9 @@
  * client) at it. It registers itself in the config dir, so that `--mock` commands use it
  * (see `mockRegistry.ts`). The credentials printed are the mock's seed: fakes, not secrets.
  */
+import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
-import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
@@ -34,7 +34,9 @@ export interface MockOptions {
 }
 
 /** The quirks `TWITCH_MOCK_QUIRKS` sets, overridden by the `--quirk` flags; a bad one is a usage error naming it. */
-const quirksOf = (flags: ReadonlyArray<string>): Effect.Effect<Partial<FakeTwitch.FakeTwitch.Quirks>, CliError.CliError> =>
+const quirksOf = (
+  flags: ReadonlyArray<string>
+): Effect.Effect<Partial<FakeTwitch.FakeTwitch.Quirks>, CliError.CliError> =>
   Effect.gen(function*() {
     const invalid = (message: string) => CliError.usage("InvalidQuirk", message)
     const fromEnvironment = yield* Effect.mapError(FakeTwitch.parseQuirksEnv(process.env), invalid)
@@ -74,19 +76,28 @@ const freePort: Effect.Effect<number> = Effect.async((resume) => {
   })
 })
 
-export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliError, FileSystem.FileSystem | Path.Path> =>
+export const serve = (
+  options: MockOptions
+): Effect.Effect<void, CliError.CliError, FileSystem.FileSystem | Path.Path> =>
   Effect.scoped(Effect.gen(function*() {
     const configDir = yield* Profiles.configDir(options.configDir)
     if (options.stop) return yield* MockRegistry.stop(configDir, Output.make({ json: options.json, showToken: false }))
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-      return yield* Effect.fail(CliError.usage("InvalidPort", `--port must be between 0 and 65535, got ${options.port}`))
+      return yield* Effect.fail(
+        CliError.usage("InvalidPort", `--port must be between 0 and 65535, got ${options.port}`)
+      )
     }
     const idleTimeout = Option.orElse(
       options.idleTimeout,
       () => options.background ? Option.some(MockRegistry.defaultIdleTimeoutSeconds) : Option.none()
     )
     if (Option.isSome(idleTimeout) && !(idleTimeout.value > 0)) {
-      return yield* Effect.fail(CliError.usage("InvalidIdleTimeout", `--idle-timeout must be a positive number of seconds, got ${idleTimeout.value}`))
+      return yield* Effect.fail(
+        CliError.usage(
+          "InvalidIdleTimeout",
+          `--idle-timeout must be a positive number of seconds, got ${idleTimeout.value}`
+        )
+      )
     }
     const quirks = yield* quirksOf(options.quirks)
     const control = {
@@ -158,7 +169,9 @@ export const serve = (options: MockOptions): Effect.Effect<void, CliError.CliErr
           `  redirect URIs:  ${redirectUris.join(", ")}`,
           `  public client:  ${mockPublicClient.clientId} (no secret)`,
           `  user:           ${user.login} (${user.userId}), the account the consent page signs in as`,
-          `  quirks:         ${quirksText === "" ? "none (answers as Twitch does; see --help for --quirk)" : quirksText}`,
+          `  quirks:         ${
+            quirksText === "" ? "none (answers as Twitch does; see --help for --quirk)" : quirksText
+          }`,
           "",
           `Ctrl-C (or \`twitch-auth mock --stop\`) to stop${
             Option.isSome(idleTimeout) ? `; stops by itself after ${idleTimeout.value}s without requests` : ""

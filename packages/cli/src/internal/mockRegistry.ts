@@ -49,7 +49,9 @@ const RegistrationJson = Schema.parseJson(Registration)
 export const randomId = (): string => crypto.randomUUID().replaceAll("-", "")
 
 /** The registration in `configDir`, if there is one that decodes. */
-export const read = (configDir: string): Effect.Effect<Option.Option<Registration>, never, FileSystem.FileSystem | Path.Path> =>
+export const read = (
+  configDir: string
+): Effect.Effect<Option.Option<Registration>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -72,20 +74,32 @@ export const write = (
     yield* fs.rename(temporary, file).pipe(Effect.onError(() => Effect.ignore(fs.remove(temporary))))
   }).pipe(
     Effect.mapError((error) =>
-      CliError.localResource("MockUnregistered", `cannot register the mock in ${JSON.stringify(configDir)}: ${error.message}`)
+      CliError.localResource(
+        "MockUnregistered",
+        `cannot register the mock in ${JSON.stringify(configDir)}: ${error.message}`
+      )
     )
   )
 
 /** Removes the registration if it is still run `id`'s (another mock may have replaced it). */
-export const removeIfOwn = (configDir: string, id: string): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path> =>
+export const removeIfOwn = (
+  configDir: string,
+  id: string
+): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const current = yield* read(configDir)
-    if (Option.isSome(current) && current.value.id === id) yield* Effect.ignore(fs.remove(path.join(configDir, fileName)))
+    if (Option.isSome(current) && current.value.id === id) {
+      yield* Effect.ignore(fs.remove(path.join(configDir, fileName)))
+    }
   })
 
-const control = (registration: Registration, route: string, init: { readonly method: string; readonly body?: string }) =>
+const control = (
+  registration: Registration,
+  route: string,
+  init: { readonly method: string; readonly body?: string }
+) =>
   Effect.tryPromise({
     try: (signal) =>
       fetch(`${registration.url}${controlPrefix}${route}`, {
@@ -184,7 +198,10 @@ export const connect = (
     const deadline = started + 2 * startTimeoutMillis + 10_000
     yield* fs.makeDirectory(configDir, { recursive: true, mode: 0o700 }).pipe(
       Effect.mapError((error) =>
-        CliError.localResource("ConfigDirUnwritable", `cannot create the config directory ${JSON.stringify(configDir)}: ${error.message}`)
+        CliError.localResource(
+          "ConfigDirUnwritable",
+          `cannot create the config directory ${JSON.stringify(configDir)}: ${error.message}`
+        )
       )
     )
     while ((yield* Clock.currentTimeMillis) < deadline) {
@@ -193,7 +210,8 @@ export const connect = (
       const mine = `${JSON.stringify({ pid: process.pid, id: randomId() })}\n`
       const locked = yield* fs.writeFileString(lockFile, mine, { flag: "wx", mode: 0o600 }).pipe(
         Effect.as(true),
-        Effect.catchIf((error) => error._tag === "SystemError" && error.reason === "AlreadyExists", () => Effect.succeed(false)),
+        Effect.catchIf((error) => error._tag === "SystemError" && error.reason === "AlreadyExists", () =>
+          Effect.succeed(false)),
         Effect.mapError((error) =>
           CliError.localResource("MockLock", `cannot create ${JSON.stringify(lockFile)}: ${error.message}`)
         )
@@ -203,10 +221,14 @@ export const connect = (
         const held = yield* Effect.option(fs.readFileString(lockFile))
         const info = yield* Effect.option(fs.stat(lockFile))
         const now = yield* Clock.currentTimeMillis
-        const age = Option.match(Option.flatMap(info, (i) => i.mtime), {
-          onNone: () => 0,
-          onSome: (mtime) => now - mtime.getTime()
-        })
+        const age = Option.match(
+          Option.flatMap(info, (i) =>
+            i.mtime),
+          {
+            onNone: () => 0,
+            onSome: (mtime) => now - mtime.getTime()
+          }
+        )
         if (Option.isSome(held) && lockStale(held.value, age)) {
           const again = yield* Effect.option(fs.readFileString(lockFile))
           if (Option.isSome(again) && again.value === held.value) yield* Effect.ignore(fs.remove(lockFile))
@@ -223,9 +245,12 @@ export const connect = (
       )
     }
     return yield* Effect.fail(
-      CliError.localResource("MockDidNotStart", `no mock Twitch answered in ${configDir} within ${
-        Math.round((2 * startTimeoutMillis + 10_000) / 1000)
-      }s; run \`twitch-auth mock\` to see why`)
+      CliError.localResource(
+        "MockDidNotStart",
+        `no mock Twitch answered in ${configDir} within ${
+          Math.round((2 * startTimeoutMillis + 10_000) / 1000)
+        }s; run \`twitch-auth mock\` to see why`
+      )
     )
   })
 
@@ -268,7 +293,10 @@ const startBackground = (configDir: string, out: Output.Output) =>
     }
     if (child.pid !== undefined) yield* Effect.sync(() => child.kill())
     return yield* Effect.fail(
-      CliError.localResource("MockDidNotStart", "the background mock Twitch did not answer within 20s; run `twitch-auth mock` to see why")
+      CliError.localResource(
+        "MockDidNotStart",
+        "the background mock Twitch did not answer within 20s; run `twitch-auth mock` to see why"
+      )
     )
   })
 
@@ -297,7 +325,10 @@ export const stop = (
     while (isAlive(mock.pid) && (yield* Clock.currentTimeMillis) < deadline) yield* Effect.sleep("20 millis")
     if (isAlive(mock.pid)) {
       return yield* Effect.fail(
-        CliError.failure("MockDidNotStop", `the mock at ${mock.url} (pid ${mock.pid}) was asked to stop but still runs after 15s`)
+        CliError.failure(
+          "MockDidNotStop",
+          `the mock at ${mock.url} (pid ${mock.pid}) was asked to stop but still runs after 15s`
+        )
       )
     }
     yield* removeIfOwn(configDir, mock.id)

@@ -30,7 +30,9 @@ export const common = {
     Options.withDescription("Print access and refresh tokens (hidden otherwise). The client secret is never printed.")
   ),
   profile: Options.text("profile").pipe(
-    Options.withDescription("Profile whose token to use (env TWITCH_AUTH_PROFILE; default: default, or mock with --mock)."),
+    Options.withDescription(
+      "Profile whose token to use (env TWITCH_AUTH_PROFILE; default: default, or mock with --mock)."
+    ),
     Options.optional
   ),
   configDir: Options.text("config-dir").pipe(
@@ -59,7 +61,9 @@ export const common = {
     Options.optional
   ),
   authUrl: Options.text("auth-url").pipe(
-    Options.withDescription("Base URL of the OAuth endpoints (env TWITCH_AUTH_URL; default https://id.twitch.tv/oauth2)."),
+    Options.withDescription(
+      "Base URL of the OAuth endpoints (env TWITCH_AUTH_URL; default https://id.twitch.tv/oauth2)."
+    ),
     Options.optional
   ),
   helixUrl: Options.text("helix-url").pipe(

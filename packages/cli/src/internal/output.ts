@@ -4,9 +4,9 @@
  * appear only with `--show-token`; a client secret never.
  */
 import * as Console from "effect/Console"
-import * as FiberRef from "effect/FiberRef"
 import * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 
@@ -32,8 +32,7 @@ export const make = (options: {
   json: options.json,
   showToken: options.showToken,
   info: (line) => (options.progress === "stdout" ? Console.log(line) : Console.error(line)),
-  result: (human, data) =>
-    options.json ? Console.log(JSON.stringify(data, null, 2)) : Console.log(human.join("\n")),
+  result: (human, data) => options.json ? Console.log(JSON.stringify(data, null, 2)) : Console.log(human.join("\n")),
   secret: (value) => (options.showToken ? Redacted.value(value) : undefined),
   secretText: (value) => (options.showToken ? Redacted.value(value) : "(hidden; --show-token to print it)")
 })

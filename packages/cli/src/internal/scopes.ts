@@ -45,7 +45,9 @@ export const parse = (values: ReadonlyArray<string>): Effect.Effect<ReadonlyArra
     CliError.usage(
       "UnknownScope",
       `unknown scope ${JSON.stringify(first)}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}` +
-        `${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ""}: see https://dev.twitch.tv/docs/authentication/scopes/`
+        `${
+          unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ""
+        }: see https://dev.twitch.tv/docs/authentication/scopes/`
     )
   )
 }

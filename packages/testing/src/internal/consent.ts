@@ -16,8 +16,7 @@ export const decisionField = "decision"
 export type Decision = "authorize" | "cancel"
 
 /** Whether a submitted `decision` is one of the page's buttons. */
-export const isDecision = (value: string | undefined): value is Decision =>
-  value === "authorize" || value === "cancel"
+export const isDecision = (value: string | undefined): value is Decision => value === "authorize" || value === "cancel"
 
 /**
  * What each scope lets the application do, in the words of the page (paraphrasing
@@ -171,7 +170,9 @@ export const page = (input: Page): Wire.Response => {
 <h1>Authorize application</h1>
 <p>The application <strong id="client">${escapeHtml(input.client.clientId)}</strong> (${input.client.type} client)
 wants to access your account.</p>
-<p>Signed in as <strong id="user">${escapeHtml(input.user.login)}</strong> (user id ${escapeHtml(input.user.userId)}).</p>
+<p>Signed in as <strong id="user">${escapeHtml(input.user.login)}</strong> (user id ${
+    escapeHtml(input.user.userId)
+  }).</p>
 ${scopes}
 <form method="post" action="${escapeHtml(input.action)}">
 ${inputs.join("\n")}

@@ -5,13 +5,24 @@
 import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
-import type * as Model from "./model.js"
 import * as Consent from "./consent.js"
-import { isKnownScope } from "./scopes.js"
-import * as Wire from "./wire.js"
-import { type Ctx, type DeviceCodeRecord, type DeviceDecision, fail, notFound, type OidcRequest, param, type Reply, type State, type Transition } from "./state.js"
-import { idTokenClaims, parseOidcRequest, withIdToken } from "./oidc.js"
 import { invalidScope, invalidScopeMessage } from "./grants.js"
+import type * as Model from "./model.js"
+import { idTokenClaims, parseOidcRequest, withIdToken } from "./oidc.js"
+import { isKnownScope } from "./scopes.js"
+import {
+  type Ctx,
+  type DeviceCodeRecord,
+  type DeviceDecision,
+  fail,
+  notFound,
+  type OidcRequest,
+  param,
+  type Reply,
+  type State,
+  type Transition
+} from "./state.js"
+import * as Wire from "./wire.js"
 
 /**
  * The parameters a consent page was shown for, canonically (names sorted; the page's own
@@ -53,7 +64,9 @@ const validateAuthorize = (
   const stateParam: ReadonlyArray<readonly [string, string]> = state_ === undefined ? [] : [["state", state_]]
   if (!client.value.redirectUris.includes(redirectUri)) {
     const first = client.value.redirectUris[0]
-    if (first === undefined) return Either.left(fail(state, 400, "Parameter redirect_uri does not match registered URI"))
+    if (first === undefined) {
+      return Either.left(fail(state, 400, "Parameter redirect_uri does not match registered URI"))
+    }
     return Either.left([
       Wire.redirect(Wire.withQuery(first, [
         ["error", "redirect_mismatch"],
@@ -100,7 +113,12 @@ const deniedRedirect = (authorize: AuthorizeRequest): Model.WireResponse =>
   ]))
 
 /** The user consented: a code in the query, or the implicit grant's fragment. */
-const consentGranted = (state: State, ctx: Ctx, authorize: AuthorizeRequest, userId: string): readonly [Reply, State] => {
+const consentGranted = (
+  state: State,
+  ctx: Ctx,
+  authorize: AuthorizeRequest,
+  userId: string
+): readonly [Reply, State] => {
   const { kinds, oidc, redirectUri, scopes, stateParam } = authorize
   const clientId = authorize.client.clientId
   if (state.denyNext) return [deniedRedirect(authorize), { ...state, denyNext: false }]
@@ -211,7 +229,6 @@ export const authorizeTransition: (request: Model.WireRequest) => Transition = (
   return consentGranted(answered, ctx, authorize, record.value.userId)
 }
 
-
 /**
  * `POST /oauth2/device`: `client_id` and `scopes` (plural) from the body; `scopes` in the
  * query string is ignored, like id.twitch.tv does (a scope-less authorization).
@@ -300,7 +317,11 @@ export const activateTransition: (request: Model.WireRequest) => Transition = (r
   })
 }
 
-export const deviceCodeStatus = (state: State, now: number, userCode: string): Option.Option<Model.DeviceCodeStatus> => {
+export const deviceCodeStatus = (
+  state: State,
+  now: number,
+  userCode: string
+): Option.Option<Model.DeviceCodeStatus> => {
   const wanted = userCode.trim().toUpperCase()
   for (const record of HashMap.values(state.deviceCodes)) {
     if (record.userCode !== wanted) continue

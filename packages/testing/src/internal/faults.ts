@@ -3,10 +3,10 @@
  * and on Helix.
  */
 import * as Option from "effect/Option"
-import type * as Model from "./model.js"
-import * as Wire from "./wire.js"
-import type { State, Transition } from "./state.js"
 import { chargeHelix, helixError, rateLimitHeaders, withHeaders } from "./helix.js"
+import type * as Model from "./model.js"
+import type { State, Transition } from "./state.js"
+import * as Wire from "./wire.js"
 
 export type AnswerFault = Exclude<Model.Fault, { readonly _tag: "Delay" | "Hang" }>
 

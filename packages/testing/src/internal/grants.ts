@@ -5,10 +5,24 @@
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type * as Model from "./model.js"
-import { isKnownScope } from "./scopes.js"
-import * as Wire from "./wire.js"
-import { accessTokenAlive, type AccessTokenRecord, type Ctx, type DeviceCodeRecord, fail, noOidc, notFound, param, refreshTokenAlive, type Reply, secondsLeft, type State, type Transition } from "./state.js"
 import { idTokenClaims, withIdToken } from "./oidc.js"
+import { isKnownScope } from "./scopes.js"
+import {
+  accessTokenAlive,
+  type AccessTokenRecord,
+  type Ctx,
+  type DeviceCodeRecord,
+  fail,
+  noOidc,
+  notFound,
+  param,
+  refreshTokenAlive,
+  type Reply,
+  secondsLeft,
+  type State,
+  type Transition
+} from "./state.js"
+import * as Wire from "./wire.js"
 
 /**
  * Checks the client secret for grants that need one. A public client has no secret, so it
@@ -85,7 +99,13 @@ const userTokenBody = (
 ) =>
   scopes.length === 0
     ? { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, token_type: "bearer" }
-    : { access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken, scope: scopes, token_type: "bearer" }
+    : {
+      access_token: accessToken,
+      expires_in: expiresIn,
+      refresh_token: refreshToken,
+      scope: scopes,
+      token_type: "bearer"
+    }
 
 const grantAuthorizationCode = (
   state: State,
@@ -185,7 +205,8 @@ const grantDeviceCode = (
  * Twitch refuses it with 400 `invalid scope requested: '<scope>'`: the wording comes from a
  * third-party client's notes (nicklaw5/helix; low confidence), Twitch does not document it.
  */
-export const invalidScope = (scopes: ReadonlyArray<string>): string | undefined => scopes.find((scope) => !isKnownScope(scope))
+export const invalidScope = (scopes: ReadonlyArray<string>): string | undefined =>
+  scopes.find((scope) => !isKnownScope(scope))
 
 export const invalidScopeMessage = (scope: string): string => `invalid scope requested: '${scope}'`
 

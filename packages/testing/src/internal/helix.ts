@@ -4,8 +4,19 @@
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type * as Model from "./model.js"
+import {
+  accessTokenAlive,
+  type AccessTokenRecord,
+  type Ctx,
+  displayName,
+  header,
+  helixBearerPattern,
+  type HelixBucket,
+  param,
+  type State,
+  type Transition
+} from "./state.js"
 import * as Wire from "./wire.js"
-import { accessTokenAlive, displayName, helixBearerPattern, type AccessTokenRecord, type Ctx, header, type HelixBucket, param, type State, type Transition } from "./state.js"
 
 const helixWindowMs = 60_000
 

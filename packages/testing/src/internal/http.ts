@@ -23,17 +23,19 @@ export type Route =
   | { readonly _tag: "OAuth"; readonly endpoint: OAuthEndpoint; readonly prefix: string }
   | { readonly _tag: "Helix"; readonly path: string }
 
-const oauthEndpoints: ReadonlyMap<string, OAuthEndpoint> = new Map([
-  ["authorize", "authorize"],
-  ["token", "token"],
-  ["validate", "validate"],
-  ["revoke", "revoke"],
-  ["device", "device"],
-  ["activate", "activate"],
-  ["keys", "keys"],
-  ["userinfo", "userinfo"],
-  [".well-known/openid-configuration", "discovery"]
-] as const)
+const oauthEndpoints: ReadonlyMap<string, OAuthEndpoint> = new Map(
+  [
+    ["authorize", "authorize"],
+    ["token", "token"],
+    ["validate", "validate"],
+    ["revoke", "revoke"],
+    ["device", "device"],
+    ["activate", "activate"],
+    ["keys", "keys"],
+    ["userinfo", "userinfo"],
+    [".well-known/openid-configuration", "discovery"]
+  ] as const
+)
 
 /**
  * `/oauth2/{authorize,token,validate,revoke,device,activate,keys,userinfo}`,
@@ -151,10 +153,13 @@ export const withCors = (wire: WireResponse): WireResponse => ({
  * anti-forgery token).
  */
 export const handle = (twitch: Service, incoming: Incoming): Effect.Effect<WireResponse> =>
-  Effect.map(answer(twitch, incoming), (wire) =>
-    Option.exists(route(incoming.url.pathname), (r) => r._tag === "OAuth" && r.endpoint === "authorize")
-      ? wire
-      : withCors(wire))
+  Effect.map(
+    answer(twitch, incoming),
+    (wire) =>
+      Option.exists(route(incoming.url.pathname), (r) => r._tag === "OAuth" && r.endpoint === "authorize")
+        ? wire
+        : withCors(wire)
+  )
 
 const answer = (twitch: Service, incoming: Incoming): Effect.Effect<WireResponse> =>
   Option.match(route(incoming.url.pathname), {

@@ -7,8 +7,22 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import type * as Model from "./model.js"
+import {
+  accessTokenAlive,
+  type Ctx,
+  displayName,
+  fail,
+  header,
+  helixBearerPattern,
+  type NeedsIdToken,
+  noOidc,
+  notFound,
+  type OidcRequest,
+  type Reply,
+  type State,
+  type Transition
+} from "./state.js"
 import * as Wire from "./wire.js"
-import { accessTokenAlive, type Ctx, displayName, fail, header, helixBearerPattern, type NeedsIdToken, noOidc, notFound, type OidcRequest, type Reply, type State, type Transition } from "./state.js"
 
 /** The public half of the signing key, as `/oauth2/keys` serves it. */
 export interface PublicJwk {
@@ -110,7 +124,9 @@ const requestedClaims = (
   for (const name of requested) {
     if (name === "email" && canEmail) out["email"] = `${user.login}@example.com`
     if (name === "email_verified" && canEmail) out["email_verified"] = true
-    if (name === "picture") out["picture"] = `https://static-cdn.jtvnw.net/jtv_user_pictures/${user.userId}-profile_image-300x300.png`
+    if (name === "picture") {
+      out["picture"] = `https://static-cdn.jtvnw.net/jtv_user_pictures/${user.userId}-profile_image-300x300.png`
+    }
     if (name === "updated_at") out["updated_at"] = userUpdatedAt
   }
   return out
@@ -153,7 +169,13 @@ export const withIdToken = (
 ): readonly [Reply, State] => {
   const overrides = state.idTokenOverrides
   return [
-    { _tag: "NeedsIdToken", claims: { ...claims, ...overrides?.claims }, key: overrides?.key ?? "twitch", kid: overrides?.kid, respond },
+    {
+      _tag: "NeedsIdToken",
+      claims: { ...claims, ...overrides?.claims },
+      key: overrides?.key ?? "twitch",
+      kid: overrides?.kid,
+      respond
+    },
     { ...state, idTokenOverrides: undefined }
   ]
 }

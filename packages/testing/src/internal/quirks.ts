@@ -74,7 +74,10 @@ export const splitQuirkList = (list: string): ReadonlyArray<string> =>
   list.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 
 /** `defaults` with every quirk `overrides` sets (an `undefined` leaves the default). */
-export const withQuirks = <Q extends { readonly [P in keyof Q]: QuirkValue }>(defaults: Q, overrides: Partial<Q>): Q => {
+export const withQuirks = <Q extends { readonly [P in keyof Q]: QuirkValue }>(
+  defaults: Q,
+  overrides: Partial<Q>
+): Q => {
   const out: Q = { ...defaults }
   for (const name of Object.keys(defaults)) {
     if (!isKeyOf(defaults, name)) continue

@@ -175,7 +175,8 @@ export const secondsLeft = (expiresAt: number, now: number): number => Math.max(
 export const refreshTokenAlive = (record: RefreshTokenRecord, now: number): boolean =>
   !record.dead && (record.expiresAt === undefined || now < record.expiresAt)
 
-export const accessTokenAlive = (record: AccessTokenRecord, now: number): boolean => !record.revoked && now < record.expiresAt
+export const accessTokenAlive = (record: AccessTokenRecord, now: number): boolean =>
+  !record.revoked && now < record.expiresAt
 
 export const fail = (state: State, status: number, message: string): readonly [Model.WireResponse, State] => [
   Wire.error(status, message, state.quirks.includeErrorField),
@@ -220,7 +221,9 @@ export const lifetimesOf = (options: Model.Options, defaults: Model.Defaults): L
 /** A new fake's state: the seed's clients and users (logins lowercased), its first user consenting. */
 export const initialState = (seed: Model.Seed, quirks: Model.Quirks): State => ({
   clients: HashMap.fromIterable(seed.clients.map((c) => [c.clientId, c] as const)),
-  users: HashMap.fromIterable(seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)),
+  users: HashMap.fromIterable(
+    seed.users.map((u) => [u.userId, { userId: u.userId, login: u.login.toLowerCase() }] as const)
+  ),
   codes: HashMap.empty(),
   accessTokens: HashMap.empty(),
   refreshTokens: HashMap.empty(),

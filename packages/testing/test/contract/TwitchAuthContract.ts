@@ -23,12 +23,12 @@
  * moves the clock.
  */
 import { describe } from "@effect/vitest"
-import { type Adapter, testWith } from "./support.js"
-import { authorizationCodeCases } from "./authorizationCode.js"
-import { tokenCases } from "./tokens.js"
 import { appAndDeviceCases } from "./appAndDevice.js"
-import { transientCases } from "./transient.js"
+import { authorizationCodeCases } from "./authorizationCode.js"
 import { sessionCases } from "./session.js"
+import { type Adapter, testWith } from "./support.js"
+import { tokenCases } from "./tokens.js"
+import { transientCases } from "./transient.js"
 
 export type { Adapter } from "./support.js"
 

@@ -9,7 +9,18 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { FakeTwitch, TwitchAuthTest } from "../../src/index.js"
-import { appTtl, asPublicClient, authAs, confidential, millisBetween, redacted, type Test, unknownClient, user, wrongSecret } from "./support.js"
+import {
+  appTtl,
+  asPublicClient,
+  authAs,
+  confidential,
+  millisBetween,
+  redacted,
+  type Test,
+  unknownClient,
+  user,
+  wrongSecret
+} from "./support.js"
 
 /** The contract's cases for appToken and the device code flow. */
 export const appAndDeviceCases = (test: Test) => {

@@ -32,7 +32,10 @@ export const authorizationCodeCases = (test: Test) => {
         const token = yield* auth.exchangeCode(code)
         assert.instanceOf(token, Token.UserToken)
         assert.deepStrictEqual(token.scopes, ["chat:read", "chat:edit"])
-        assert.strictEqual(millisBetween(token.obtainedAt, Option.getOrThrow(token.expiresAt)), Duration.toMillis(userTtl))
+        assert.strictEqual(
+          millisBetween(token.obtainedAt, Option.getOrThrow(token.expiresAt)),
+          Duration.toMillis(userTtl)
+        )
         assert.isTrue(yield* TwitchAuthTest.isAccessTokenValid(token))
         assert.isTrue(yield* TwitchAuthTest.isRefreshTokenValid(token))
 
@@ -65,7 +68,9 @@ export const authorizationCodeCases = (test: Test) => {
         assert.deepStrictEqual(first.scopes, [])
         const again = yield* Effect.flip(auth.exchangeCode(code))
         assert.strictEqual(again._tag, "InvalidAuthorizationCode")
-        if (again._tag === "InvalidAuthorizationCode") assert.strictEqual(again.twitchMessage, "Invalid authorization code")
+        if (again._tag === "InvalidAuthorizationCode") {
+          assert.strictEqual(again.twitchMessage, "Invalid authorization code")
+        }
         const unknown = yield* Effect.flip(auth.exchangeCode("nosuchcode000000000000000000000"))
         assert.strictEqual(unknown._tag, "InvalidAuthorizationCode")
         assert.strictEqual(yield* TwitchAuthTest.calls("token"), 3, "4xx answers are not retried")

@@ -31,7 +31,10 @@ export const sessionCases = (test: Test) => {
           `Bearer ${Redacted.value(token.accessToken)}`,
           `Bearer ${Redacted.value(current.accessToken)}`
         ])
-        assert.strictEqual(Option.getOrThrow(yield* TwitchAuthTest.lastRequest("helix")).headers["client-id"], confidential.clientId)
+        assert.strictEqual(
+          Option.getOrThrow(yield* TwitchAuthTest.lastRequest("helix")).headers["client-id"],
+          confidential.clientId
+        )
         assert.strictEqual(yield* TwitchAuthTest.grantCount("refresh_token"), 1)
       }).pipe(Effect.scoped, Effect.provide(TokenStore.layerMemory))
     )

@@ -9,7 +9,20 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { FakeTwitch, TwitchAuthTest } from "../../src/index.js"
-import { appTtl, asPublicClient, authAs, confidential, millisBetween, publicClient, redacted, type Test, unknownClient, user, userTtl, wrongSecret } from "./support.js"
+import {
+  appTtl,
+  asPublicClient,
+  authAs,
+  confidential,
+  millisBetween,
+  publicClient,
+  redacted,
+  type Test,
+  unknownClient,
+  user,
+  userTtl,
+  wrongSecret
+} from "./support.js"
 
 /** The contract's cases for refreshToken, validateToken and revokeToken. */
 export const tokenCases = (test: Test) => {
@@ -195,7 +208,12 @@ export const tokenCases = (test: Test) => {
         yield* TwitchAuthTest.disconnectUser({ clientId: publicClient.clientId })
         const alive = yield* TwitchAuthTest.authorize()
         for (
-          const token of [expired.accessToken, revoked.accessToken, disconnected.accessToken, redacted("unknowntoken0000000000000000")]
+          const token of [
+            expired.accessToken,
+            revoked.accessToken,
+            disconnected.accessToken,
+            redacted("unknowntoken0000000000000000")
+          ]
         ) {
           const error = yield* Effect.flip(auth.validateToken(token))
           assert.strictEqual(error._tag, "InvalidAccessToken")
@@ -218,7 +236,10 @@ export const tokenCases = (test: Test) => {
         const issued = yield* TwitchAuthTest.authorize()
         yield* auth.revokeToken(issued.accessToken)
         const sent = Option.getOrThrow(yield* TwitchAuthTest.lastRequest("revoke"))
-        assert.deepStrictEqual(sent.params, { client_id: confidential.clientId, token: Redacted.value(issued.accessToken) })
+        assert.deepStrictEqual(sent.params, {
+          client_id: confidential.clientId,
+          token: Redacted.value(issued.accessToken)
+        })
         assert.isFalse(yield* TwitchAuthTest.isAccessTokenValid(issued))
         assert.strictEqual((yield* Effect.flip(auth.validateToken(issued.accessToken)))._tag, "InvalidAccessToken")
         const again = yield* Effect.flip(auth.revokeToken(issued.accessToken))

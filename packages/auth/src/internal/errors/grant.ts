@@ -379,23 +379,25 @@ export class InvalidIdToken extends Schema.TaggedError<InvalidIdToken>("@effect-
 }
 
 // Sets the type id the classes above declare, on their prototypes (see `common.ts`).
-for (const error of [
-  InvalidAccessToken,
-  InvalidRefreshToken,
-  InvalidAuthorizationCode,
-  RedirectUriMismatch,
-  InvalidClient,
-  MissingClientSecret,
-  MissingRedirectUri,
-  InvalidScope,
-  AuthorizationPending,
-  DeviceCodeExpired,
-  SlowDown,
-  AccessDenied,
-  StateMismatch,
-  AuthorizationFailed,
-  MalformedRedirect,
-  InvalidIdToken
-]) {
+for (
+  const error of [
+    InvalidAccessToken,
+    InvalidRefreshToken,
+    InvalidAuthorizationCode,
+    RedirectUriMismatch,
+    InvalidClient,
+    MissingClientSecret,
+    MissingRedirectUri,
+    InvalidScope,
+    AuthorizationPending,
+    DeviceCodeExpired,
+    SlowDown,
+    AccessDenied,
+    StateMismatch,
+    AuthorizationFailed,
+    MalformedRedirect,
+    InvalidIdToken
+  ]
+) {
   setTypeId(error)
 }

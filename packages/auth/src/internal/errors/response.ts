@@ -189,14 +189,16 @@ export class HelixUnauthorized extends Schema.TaggedError<HelixUnauthorized>(
 }
 
 // Sets the type id the classes above declare, on their prototypes (see `common.ts`).
-for (const error of [
-  RateLimited,
-  TwitchUnavailable,
-  TransportError,
-  MalformedResponse,
-  UnexpectedResponse,
-  MissingScope,
-  HelixUnauthorized
-]) {
+for (
+  const error of [
+    RateLimited,
+    TwitchUnavailable,
+    TransportError,
+    MalformedResponse,
+    UnexpectedResponse,
+    MissingScope,
+    HelixUnauthorized
+  ]
+) {
   setTypeId(error)
 }
