@@ -5,6 +5,6 @@ export default defineProject({
     name: "testing",
     include: ["test/**/*.test.ts"],
     // a guard against hangs, sized for a loaded 2-core machine: no test waits for time
-    testTimeout: 30_000
+    testTimeout: 60_000
   }
 })
