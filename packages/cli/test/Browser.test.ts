@@ -12,9 +12,8 @@ import { afterAll, assert, beforeAll, layer } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
-import * as Path from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
-import { baseEnv, confidential, freePort, start, tempDir, user } from "./support.js"
+import { confidential, freePort, mockEnv, start, user } from "./support.js"
 
 /** Where Debian's `chromium` package installs the browser; `CHROMIUM_PATH` overrides it. */
 const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
@@ -68,21 +67,6 @@ const registerRedirect = (path: string) =>
     yield* twitch.registerClient({ ...confidential, redirectUris: [...confidential.redirectUris, uri] })
     return uri
   })
-
-/** The environment pointing `twitch-auth` at the mock, with its own config dir. */
-const mockEnv = Effect.gen(function*() {
-  const server = yield* MockTwitchServer.MockTwitchServer
-  const home = tempDir()
-  const configDir = Path.join(home, "tokens")
-  const env = {
-    ...baseEnv(home),
-    TWITCH_AUTH_URL: server.authUrl,
-    TWITCH_CLIENT_ID: confidential.clientId,
-    TWITCH_CLIENT_SECRET: confidential.clientSecret,
-    TWITCH_AUTH_CONFIG_DIR: configDir
-  }
-  return { env, tokenFile: Path.join(configDir, "default.json") }
-})
 
 /** `twitch-auth login` waiting for the browser; the authorize URL it printed. */
 const startLogin = Effect.gen(function*() {

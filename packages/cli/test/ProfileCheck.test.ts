@@ -8,23 +8,9 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { baseEnv, confidential, errorLine, run, tempDir } from "./support.js"
+import { errorLine, mockEnv, run } from "./support.js"
 
 const MockLive = MockTwitchServer.layer().pipe(Layer.provideMerge(FakeTwitch.layer({ deviceIntervalSeconds: 1 })))
-
-const mockEnv = Effect.gen(function*() {
-  const server = yield* MockTwitchServer.MockTwitchServer
-  const home = tempDir()
-  const configDir = Path.join(home, "tokens")
-  const env = {
-    ...baseEnv(home),
-    TWITCH_AUTH_URL: server.authUrl,
-    TWITCH_CLIENT_ID: confidential.clientId,
-    TWITCH_CLIENT_SECRET: confidential.clientSecret,
-    TWITCH_AUTH_CONFIG_DIR: configDir
-  }
-  return { env, configDir, tokenFile: Path.join(configDir, "default.json") }
-})
 
 /** What each broken profile looks like, and the message the store gives for it. */
 const brokenProfiles: ReadonlyArray<{

@@ -15,6 +15,7 @@ import {
   fileMode,
   followLikeABrowser,
   freePort,
+  mockEnv,
   occupyPort,
   publicClient,
   rawGet,
@@ -42,21 +43,6 @@ const activate = (authUrl: string, userCode: string, decision: "approve" | "deny
   )
 
 const userCodeLine = /enter the code:\s+(\S+)/
-
-/** The environment pointing `twitch-auth` at the mock, with its own config dir. */
-const mockEnv = Effect.gen(function*() {
-  const server = yield* MockTwitchServer.MockTwitchServer
-  const home = tempDir()
-  const configDir = Path.join(home, "tokens")
-  const env = {
-    ...baseEnv(home),
-    TWITCH_AUTH_URL: server.authUrl,
-    TWITCH_CLIENT_ID: confidential.clientId,
-    TWITCH_CLIENT_SECRET: confidential.clientSecret,
-    TWITCH_AUTH_CONFIG_DIR: configDir
-  }
-  return { env, configDir, tokenFile: Path.join(configDir, "default.json") }
-})
 
 /** Registers `http://127.0.0.1:<free port>/callback` for the confidential client. */
 const callbackUri = Effect.gen(function*() {

@@ -187,3 +187,18 @@ export const rawGet = (
     request.on("error", reject)
     request.end()
   })
+
+/** The environment pointing `twitch-auth` at the mock server of the test, with its own config dir. */
+export const mockEnv = Effect.gen(function*() {
+  const server = yield* MockTwitchServer.MockTwitchServer
+  const home = tempDir()
+  const configDir = Path.join(home, "tokens")
+  const env = {
+    ...baseEnv(home),
+    TWITCH_AUTH_URL: server.authUrl,
+    TWITCH_CLIENT_ID: confidential.clientId,
+    TWITCH_CLIENT_SECRET: confidential.clientSecret,
+    TWITCH_AUTH_CONFIG_DIR: configDir
+  }
+  return { env, configDir, tokenFile: Path.join(configDir, "default.json") }
+})
