@@ -42,7 +42,11 @@ export const overSockets = (kind: ClientKind = "confidential") =>
             ...clientOptions(kind),
             authUrl: server.authUrl,
             helixUrl: server.helixUrl,
-            retrySchedule: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+            retrySchedule: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+            // A guard against a hang, not a speed requirement: with the default 10 s, a thousand
+            // concurrent calls on a loaded machine had attempts time out and sent again, and
+            // the tests that count what Twitch saw counted them twice.
+            requestTimeout: "2 minutes"
           }))
         )
       ))
