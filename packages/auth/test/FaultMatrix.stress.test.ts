@@ -1,7 +1,7 @@
 /**
  * The fault matrix: every `TwitchAuth` operation and `TwitchHttpClient` (rows) against every
  * fault the mock can inject (columns), over real sockets (undici → MockTwitchServer on
- * 127.0.0.1) with a short request timeout and a fast retry schedule. Each cell asserts the
+ * 127.0.0.1) with a fast retry schedule; the request timeout is short only where no answer comes. Each cell asserts the
  * exact outcome — a typed error, or success after recovery when the fault is injected fewer
  * times than the schedule allows —, never a defect, and exactly how many attempts Twitch saw.
  */
@@ -40,8 +40,15 @@ type Endpoint = FakeTwitch.FakeTwitch.Endpoint
 const retries = 3
 const maxAttempts = retries + 1
 const retrySchedule = Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(retries)))
-/** Short, so that hangs cost little; long enough for a loaded machine's real answers. */
-const requestTimeout = "250 millis"
+/**
+ * The request timeout of the column whose fault is no answer at all: short, so that its cells
+ * cost little, yet long enough for the real answer that ends its "recovers" cells on a loaded
+ * machine. Every other column's timeout is only a guard (a 5 MB body read on a busy machine
+ * outlasted 250 ms, the old single figure, and became a timeout).
+ */
+const hangTimeout = "2 seconds"
+const guardTimeout = "60 seconds"
+const requestTimeout = `${hangTimeout} where no answer comes, ${guardTimeout} elsewhere`
 
 // ---------------------------------------------------------------------------------------------
 // columns: the faults
@@ -58,6 +65,8 @@ interface Column {
   /** Injected in this order, cycling. */
   readonly faults: ReadonlyArray<Fault>
   readonly kind: Kind
+  /** The faults are answers that never come: the request timeout is what ends each attempt. */
+  readonly hangs?: true
   /** Retried (transient): then both "recovers" and "exhausts" cells exist. */
   readonly transient: boolean
 }
@@ -82,7 +91,7 @@ const columns: ReadonlyArray<Column> = [
     transient: true
   },
   { name: "connection reset", faults: [{ _tag: "Reset" }], kind: "network", transient: true },
-  { name: "no answer (timeout)", faults: [{ _tag: "Hang" }], kind: "network", transient: true },
+  { name: "no answer (timeout)", faults: [{ _tag: "Hang" }], kind: "network", transient: true, hangs: true },
   // Found by this matrix: the platform's retryTransient nested two schedules, so alternating
   // 503s and resets took 8 attempts where 4 were allowed.
   {
@@ -400,7 +409,7 @@ const runCell = (cell: Cell) =>
       redirectUri: confidential.redirectUris[0],
       authUrl: server.authUrl,
       helixUrl: server.helixUrl,
-      requestTimeout,
+      requestTimeout: cell.column.hangs === true ? hangTimeout : guardTimeout,
       retrySchedule
     }))
     const Services = TwitchAuth.layer.pipe(
@@ -460,7 +469,8 @@ describe("fault matrix", () => {
               // The SDK's errors never echo a body (the Helix row's decoding is the caller's own).
               if (row.endpoint !== "helix") assert.isBelow(messageOf(exit).length, 300)
             }),
-          15_000
+          // a guard against a hang: an exhausted no-answer cell takes 4 × 2 s by design
+          120_000
         )
       }
     })
