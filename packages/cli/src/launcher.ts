@@ -11,5 +11,7 @@ import * as HelpTable from "./internal/helpTable.js"
 
 const text = new Map(Object.entries(HelpTable.texts)).get(JSON.stringify(process.argv.slice(2)))
 
+// printed as the full CLI prints it: one `console.log` (which, unlike `process.stdout.write`,
+// ignores a closed pipe, as in `twitch-auth --help | head -1`)
 if (text === undefined) await import("./bin.js")
-else process.stdout.write(text)
+else console.log(text)

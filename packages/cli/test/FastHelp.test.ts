@@ -64,4 +64,24 @@ describe("issue 14: twitch-auth --help without loading the full CLI", () => {
     assert.include(other.stderr, "twitch-auth-cli.js")
     assert.include(other.stderr, "ERR_MODULE_NOT_FOUND")
   })
+
+  it("issue 14: the launcher's help into a closed pipe ends as the full CLI's does (exit 0, no EPIPE crash)", async () => {
+    /** Runs `file --help` with stdout closed on our side before the program writes. */
+    const closedPipe = (file: string): Promise<{ readonly status: number | null; readonly stderr: string }> =>
+      new Promise((resolve) => {
+        const child = ChildProcess.spawn(process.execPath, [file, "--help"], {
+          env: baseEnv(tempDir()),
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        child.stdout.destroy()
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString()
+        })
+        child.on("close", (status) => resolve({ status, stderr }))
+      })
+    const [fast, full] = await Promise.all([closedPipe(bin), closedPipe(cliBin)])
+    assert.deepStrictEqual(full, { status: 0, stderr: "" })
+    assert.deepStrictEqual(fast, full)
+  })
 })

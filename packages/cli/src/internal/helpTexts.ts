@@ -55,7 +55,7 @@ const printed = (
 
 /**
  * The table of `helpTable.ts`: for each of {@link commandLines}, what the CLI printed on
- * stdout. Fails (with the command line) if one of them printed on stderr or failed: such a
+ * stdout, less its final newline. Fails (with the command line) if one of them printed on stderr or failed: such a
  * command line is not only asking for help.
  */
 export const generate: Effect.Effect<
@@ -67,7 +67,8 @@ export const generate: Effect.Effect<
   {},
   (table: Record<string, string>, args) =>
     Effect.flatMap(printed(args), (result) =>
-      result.clean && result.stdout.length > 0
-        ? Effect.succeed({ ...table, [key(args)]: result.stdout })
+      result.clean && result.stdout.endsWith("\n")
+        // without the final newline: the launcher prints it with one `console.log`, which adds it
+        ? Effect.succeed({ ...table, [key(args)]: result.stdout.slice(0, -1) })
         : Effect.fail(`twitch-auth ${args.join(" ")} does not only print help`))
 )
