@@ -120,8 +120,8 @@ export const publishedManifest = (pkg: string): Record<string, unknown> => {
     sideEffects: [],
     engines: manifest.engines,
     bin: manifest.bin,
-    // package.json, README.md, LICENSE and CHANGELOG.md are always packed
-    files: manifest.bin === undefined ? ["dist", "src"] : ["dist", "src", "bin"],
+    // package.json, README.md and LICENSE are always packed
+    files: ["CHANGELOG.md", "dist", "src", ...(manifest.bin === undefined ? [] : ["bin"])],
     dependencies: bundlesItsDependencies ? undefined : dependencies,
     peerDependencies,
     peerDependenciesMeta,

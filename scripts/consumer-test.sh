@@ -20,6 +20,8 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 started=$SECONDS
 export npm_config_update_notifier=false
+# run from a pnpm script, npx would warn about the npm_config_* settings pnpm exports
+unset npm_config_verify_deps_before_run npm_config__jsr_registry npm_config_npm_globalconfig
 pnpm() { npx -y pnpm@10 "$@"; }
 step() { echo "consumer-test: $*"; }
 fail() {
