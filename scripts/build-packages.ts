@@ -202,10 +202,11 @@ const main = async (): Promise<void> => {
     "--check"
   ], { cwd: root, stdio: "inherit" })
   if (cliVersion.status !== 0) process.exit(1)
-  for (const pkg of packages) Fs.rmSync(Path.join(root, "packages", pkg, "build", "esm"), { recursive: true, force: true })
+  // a clean tsc output: a module deleted from src leaves nothing behind in dist
   for (const pkg of packages) {
-    Fs.rmSync(Path.join(root, "packages", pkg, "build", "dts"), { recursive: true, force: true })
-    Fs.rmSync(Path.join(root, "packages", pkg, "build", "tsconfig.build.tsbuildinfo"), { force: true })
+    for (const built of ["esm", "dts", "tsconfig.build.tsbuildinfo"]) {
+      Fs.rmSync(Path.join(root, "packages", pkg, "build", built), { recursive: true, force: true })
+    }
   }
   run(process.execPath, [
     Path.join(root, "node_modules", "typescript", "bin", "tsc"),

@@ -1,7 +1,7 @@
 // The consumer test's TypeScript program (scripts/consumer-test.sh): type-checked with `strict`
 // under moduleResolution NodeNext and Bundler, then bundled by esbuild and run.
 import { Token, TwitchAuth, TwitchAuthConfig, type TwitchAuthError } from "@effect-twitch/auth"
-import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
+import type * as TwitchSession from "@effect-twitch/auth/TwitchSession"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
