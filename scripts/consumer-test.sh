@@ -29,10 +29,19 @@ fail() {
   exit 1
 }
 
-# the versions a user installs beside ours: the workspace's own, so the test is reproducible
+# what a user installs beside ours: the lowest version each peer dependency range allows (so
+# the ranges are honest: their floor is what this test runs), and the workspace's TypeScript,
+# esbuild and Node types for the checks
 version_of() { node -p "require('./node_modules/$1/package.json').version"; }
-registry_packages=()
-for name in effect @effect/platform @effect/platform-node typescript esbuild @types/node; do
+floor_of() {
+  node -p "const m = require('./packages/$1/package.json'); const r = m.peerDependencies['$2']; if (!/^\\^\\d+\\.\\d+\\.\\d+$/.test(r)) throw new Error('$1: peer range ' + r); r.slice(1)"
+}
+registry_packages=(
+  "effect@$(floor_of auth effect)"
+  "@effect/platform@$(floor_of auth @effect/platform)"
+  "@effect/platform-node@$(floor_of testing @effect/platform-node)"
+)
+for name in typescript esbuild @types/node; do
   registry_packages+=("$name@$(version_of "$name")")
 done
 
