@@ -18,7 +18,8 @@
  * a module added there gets its subpath (`@effect-twitch/auth/X`) at the next build. In the
  * workspace nothing is built: the packages' own `exports` keep pointing at `src/*.ts`.
  *
- * Usage: `pnpm build` (`tsx scripts/build-packages.ts`).
+ * Usage: `pnpm build` (`tsx scripts/build-packages.ts`); `tsx scripts/build-packages.ts --manifest
+ * auth` prints the package.json `@effect-twitch/auth` would publish, without building.
  */
 import * as esbuild from "esbuild"
 import * as ChildProcess from "node:child_process"
@@ -223,5 +224,8 @@ const main = async (): Promise<void> => {
 }
 
 if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main()
+  const asked = process.argv.indexOf("--manifest")
+  if (asked === -1) await main()
+  // `--manifest <auth|testing|cli>`: print the package.json it would publish, building nothing
+  else console.log(JSON.stringify(publishedManifest(process.argv[asked + 1] ?? ""), null, 2))
 }
