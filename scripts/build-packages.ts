@@ -164,20 +164,25 @@ const assemble = async (pkg: string): Promise<void> => {
   Fs.cpSync(Path.join(dir, "build", "esm"), Path.join(out, "dist", "esm"), { recursive: true })
   Fs.cpSync(Path.join(dir, "build", "dts"), Path.join(out, "dist", "dts"), { recursive: true })
   writeJson(Path.join(out, "dist", "esm", "package.json"), { type: "module", sideEffects: [] })
-  // CommonJS: the same sources, one file per module, imports become `require` calls
+  // CommonJS: the same sources, one file per module, imports become `require` calls; written
+  // in build/cjs, beside build/esm, so that its maps too point at `../../src/X.ts`
   const sources = filesUnder(Path.join(dir, "src")).filter((path) => path.endsWith(".ts"))
+  Fs.rmSync(Path.join(dir, "build", "cjs"), { recursive: true, force: true })
   await esbuild.build({
     absWorkingDir: dir,
     entryPoints: sources,
     outbase: "src",
-    outdir: Path.join(out, "dist", "cjs"),
+    outdir: Path.join(dir, "build", "cjs"),
     bundle: false,
     format: "cjs",
     platform: "node",
     target: "node20",
     sourcemap: true,
+    // as tsc's maps: the sources are shipped beside them
+    sourcesContent: false,
     logLevel: "warning"
   })
+  Fs.cpSync(Path.join(dir, "build", "cjs"), Path.join(out, "dist", "cjs"), { recursive: true })
   // what the maps point at (`../../src/X.ts` from dist/esm, dist/cjs and dist/dts)
   Fs.cpSync(Path.join(dir, "src"), Path.join(out, "src"), { recursive: true })
   const manifest = manifestOf(pkg)

@@ -97,6 +97,28 @@ links=$(find "$app/node_modules" -type l -not -path '*/.bin/*')
 [ -z "$links" ] || fail "symbolic links in node_modules:"$'\n'"$links"
 find "$app/node_modules" -type l -exec readlink -f {} + | grep -q "^$repo" && fail "a .bin entry points into the workspace"
 
+step "checking that every source and declaration map points at a file the package ships"
+node - "$app/node_modules/@effect-twitch" <<'JS'
+const Fs = require("node:fs"), Path = require("node:path")
+const walk = (dir) => Fs.readdirSync(dir, { withFileTypes: true })
+  .flatMap((e) => e.isDirectory() ? walk(Path.join(dir, e.name)) : [Path.join(dir, e.name)])
+let maps = 0
+for (const pkg of Fs.readdirSync(process.argv[2])) {
+  const base = Path.join(process.argv[2], pkg)
+  for (const map of walk(base).filter((file) => file.endsWith(".map"))) {
+    maps++
+    for (const source of JSON.parse(Fs.readFileSync(map, "utf8")).sources) {
+      const file = Path.resolve(Path.dirname(map), source)
+      if (!file.startsWith(base + Path.sep) || !Fs.existsSync(file)) {
+        console.error(`${Path.relative(process.argv[2], map)} points at ${source}, not in the package`)
+        process.exit(1)
+      }
+    }
+  }
+}
+console.log(`  ${maps} maps, each source in its package`)
+JS
+
 cd "$app"
 step "node app.mjs (ES module)"
 node app.mjs | tee "$work/esm.out"
