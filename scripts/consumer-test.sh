@@ -159,6 +159,7 @@ echo "  $version"
 
 step "twitch-auth demo (installed)"
 ./node_modules/.bin/twitch-auth demo >"$work/demo.out" 2>&1 || fail "twitch-auth demo failed: $(cat "$work/demo.out")"
+grep -q '^Done in ' "$work/demo.out" || fail "twitch-auth demo did not finish: $(cat "$work/demo.out")"
 tail -n 3 "$work/demo.out"
 
 step "npm i -g of the cli tarball (into a prefix of its own), then twitch-auth --version"
