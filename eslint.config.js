@@ -56,5 +56,11 @@ export default tseslint.config(
     rules: {
       "no-restricted-syntax": "off"
     }
+  },
+  {
+    // the consumer test's plain JavaScript programs, run by Node as a user's would be
+    files: ["scripts/consumer/*.mjs", "scripts/consumer/*.cjs"],
+    languageOptions: { globals: { console: "readonly", process: "readonly", require: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" }
   }
 )

@@ -46,20 +46,35 @@ import {
   type UnexpectedResponse
 } from "./internal/errors/response.js"
 
+export {
+  /**
+   * The type id every error class of this module carries (on its prototype: it is in no field,
+   * no `JSON.stringify` output and no structural comparison). {@link isTwitchAuthError} checks
+   * it. It is `Symbol.for("@effect-twitch/auth/TwitchAuthError")`, so two copies of the package
+   * in one program recognise each other's errors.
+   *
+   * @since 0.1.0
+   * @category type ids
+   */
+  TypeId
+}
+
 /**
- * The type id every error class of this module carries (on its prototype: it is in no field,
- * no `JSON.stringify` output and no structural comparison). {@link isTwitchAuthError} checks
- * it. It is `Symbol.for("@effect-twitch/auth/TwitchAuthError")`, so two copies of the package
- * in one program recognise each other's errors.
+ * The errors of the grants and of consent (`InvalidClient`, `InvalidRefreshToken`,
+ * `AccessDenied`, …), each documented where it is defined.
  *
  * @since 0.1.0
- * @category type ids
+ * @category errors
  */
-export { TypeId }
-
-// The classes, each documented where it is defined: the errors of the grants and of consent,
-// then the errors of an answer (transient, malformed, unexpected) and of Helix.
 export * from "./internal/errors/grant.js"
+
+/**
+ * The errors of an answer (`RateLimited`, `TwitchUnavailable`, `TransportError`,
+ * `MalformedResponse`, `UnexpectedResponse`) and of Helix, each documented where it is defined.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export * from "./internal/errors/response.js"
 
 /**

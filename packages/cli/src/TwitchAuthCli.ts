@@ -32,15 +32,16 @@ import * as MockCommand from "./internal/mock.js"
 import * as CommonOptions from "./internal/options.js"
 import * as Output from "./internal/output.js"
 import * as Scopes from "./internal/scopes.js"
+import * as PackageVersion from "./internal/version.js"
 import * as Profiles from "./Profiles.js"
 
 /**
- * The version `twitch-auth --version` prints.
+ * The version `twitch-auth --version` prints: the package's own (`package.json`).
  *
  * @since 0.1.0
  * @category constants
  */
-export const version = "0.1.0"
+export const version: string = PackageVersion.version
 
 const login = Command.make(
   "login",

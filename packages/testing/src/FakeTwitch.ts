@@ -214,14 +214,16 @@ export declare namespace FakeTwitch {
   export type Service = Model.Service
 }
 
-/**
- * A test-setup mistake, such as minting a token for an unknown client (defined with the
- * service's types in `internal/model.ts`, where the transports read them).
- *
- * @since 0.1.0
- * @category errors
- */
-export { FakeTwitchSetupError } from "./internal/model.js"
+export {
+  /**
+   * A test-setup mistake, such as minting a token for an unknown client (defined with the
+   * service's types in `internal/model.ts`, where the transports read them).
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  FakeTwitchSetupError
+} from "./internal/model.js"
 
 /**
  * The seed used by {@link layer} unless told otherwise: one confidential client, one public
