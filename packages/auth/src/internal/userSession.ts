@@ -21,7 +21,8 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type * as Token from "../Token.js"
+import * as DateTime from "effect/DateTime"
+import * as Token from "../Token.js"
 import type { TokenStore, TokenStoreError } from "../TokenStore.js"
 import { sameToken as sameStoredToken } from "../TokenStore.js"
 import type { TwitchAuth } from "../TwitchAuth.js"
@@ -44,6 +45,8 @@ export interface Env {
   readonly daemonRetry: Schedule.Schedule<unknown, unknown>
   /** How a background refresh retries a transient failure: `daemonRetry`, never sooner than the floor. */
   readonly refreshRetry: Schedule.Schedule<unknown, unknown>
+  /** The client id the last validation of a session of this `Env` reported (shared by the others). */
+  clientId: string | undefined
   /** How many sessions started on this `Env`: the next one's validation slot (see {@link validationSlots}). */
   started: number
 }
@@ -76,7 +79,8 @@ export const envOf = (auth: TwitchAuth.Service, store: TokenStore.Service, optio
     validateEveryMillis: Duration.toMillis(Duration.decode(options.validateEvery ?? "1 hour")),
     daemonRetry,
     refreshRetry: daemonRetry.pipe(Schedule.intersect(Schedule.spaced(Duration.millis(floorMillis)))),
-    started: 0
+    started: 0,
+    clientId: undefined
   }
   if (isDefault) {
     const map = byStore ?? new WeakMap<TokenStore.Service, Env>()
@@ -113,6 +117,24 @@ interface State {
   readonly refreshAt: number
 }
 
+/**
+ * What the last validation said, kept without the objects a `TokenInfo` is made of (options,
+ * `DateTime`s) and sharing the strings it repeats (the client id, the session's key, the
+ * token's scopes): `lastValidation` builds the `TokenInfo` again when asked.
+ */
+interface Validated {
+  readonly clientId: string
+  readonly login: string | undefined
+  readonly userId: string | undefined
+  readonly scopes: ReadonlyArray<string>
+  readonly validatedAt: number
+  /** Epoch millis; `NaN`: never expires. */
+  readonly expiresAt: number
+}
+
+const sameScopes = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
+  a.length === b.length && a.every((scope, i) => scope === b[i])
+
 /** What one refresh under the lock yields: its outcome, and the state after it. */
 type Step = readonly [Exit.Exit<Token.UserToken, RefreshError>, State]
 
@@ -128,7 +150,7 @@ const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =
 /** One user's session: see `TwitchSession`. */
 export class UserSession implements TwitchSession.Service, SessionScheduler.Job, Changes.Hub<Token.UserToken> {
   state: State
-  validation: Option.Option<Token.TokenInfo> = Option.none()
+  validation: Validated | undefined = undefined
   /** The pacing of the refreshes the session makes of its own accord (see `minRefreshInterval`). */
   pace: Pacing.Pace<RefreshError> = Pacing.fresh()
   /** When the background job validates next (epoch millis). */
@@ -175,13 +197,42 @@ export class UserSession implements TwitchSession.Service, SessionScheduler.Job,
             (next) => auth.validateToken(next.accessToken)
           ))
       )
-      this.validation = Option.some(info)
+      this.remember(info)
       return info
     }).pipe(Effect.withSpan("TwitchSession.validate", spanOptions))
   }
 
   get lastValidation(): Effect.Effect<Option.Option<Token.TokenInfo>> {
-    return Effect.sync(() => this.validation)
+    return Effect.sync(() => {
+      const held = this.validation
+      if (held === undefined) return Option.none()
+      return Option.some(
+        new Token.TokenInfo({
+          clientId: held.clientId,
+          login: Option.fromNullable(held.login),
+          userId: Option.fromNullable(held.userId),
+          scopes: held.scopes,
+          validatedAt: DateTime.unsafeMake(held.validatedAt),
+          expiresAt: Number.isNaN(held.expiresAt) ? Option.none() : Option.some(DateTime.unsafeMake(held.expiresAt))
+        })
+      )
+    })
+  }
+
+  /** Keeps what `info` says (see `Validated`). */
+  remember(info: Token.TokenInfo): void {
+    const env = this.env
+    if (env.clientId !== info.clientId) env.clientId = info.clientId
+    const scopes = this.state.token.scopes
+    const userId = Option.getOrUndefined(info.userId)
+    this.validation = {
+      clientId: env.clientId,
+      login: Option.getOrUndefined(info.login),
+      userId: userId === this.key ? this.key : userId,
+      scopes: sameScopes(scopes, info.scopes) ? scopes : info.scopes,
+      validatedAt: DateTime.toEpochMillis(info.validatedAt),
+      expiresAt: Option.match(info.expiresAt, { onNone: () => NaN, onSome: DateTime.toEpochMillis })
+    }
   }
 
   get changes(): Stream.Stream<Token.UserToken> {
