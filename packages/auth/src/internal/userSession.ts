@@ -96,12 +96,12 @@ export const envOf = (auth: TwitchAuth.Service, store: TokenStore.Service, optio
  * slots (of `validateEvery / validationSlots`) given by the order in which the sessions of
  * its `Env` started, round robin: the first session of a program validates exactly
  * `validateEvery` after its start, the next one slot earlier, and so on; the next
- * validations keep that phase. 100,000 sessions started at once then validate about 278 at
- * a time every 10 seconds (hourly), never all in the same second; no session waits longer
+ * validations keep that phase. 100,000 sessions started at once then validate about 833 at
+ * a time every 30 seconds (hourly), never all in the same second; no session waits longer
  * than `validateEvery` between two validations; and the scheduler wakes at most once per
  * slot for them.
  */
-export const validationSlots = 360
+export const validationSlots = 120
 
 interface State {
   readonly token: Token.UserToken
