@@ -122,7 +122,8 @@ export const make = (
     const noStoredToken = (key: string) => new TwitchSession.NoStoredToken({ key })
     // Every live session's background work runs on the scheduler sessions share (one fiber).
     const map = yield* RcMap.make({
-      lookup: (userId: string) => UserSession.start(env, userId, undefined, noStoredToken).pipe(Effect.provide(context)),
+      lookup: (userId: string) =>
+        UserSession.start(env, userId, undefined, noStoredToken).pipe(Effect.provide(context)),
       idleTimeToLive: idleTimeToLive ?? "5 minutes"
     })
 

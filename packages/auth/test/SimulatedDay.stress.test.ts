@@ -58,7 +58,9 @@ class Twitch {
 
   validate(access: string, now: number) {
     const held = this.accessTokens.get(access)
-    if (held === undefined || held.expiresAt <= now) return [401, { status: 401, message: "invalid access token" }] as const
+    if (held === undefined || held.expiresAt <= now) {
+      return [401, { status: 401, message: "invalid access token" }] as const
+    }
     const since = now - this.start
     if (since > 0 && since <= day) this.perMinute[Math.floor((since - 1) / minute)]++
     else if (since > day) this.validationsAfterDay++
@@ -74,7 +76,9 @@ class Twitch {
   refresh(refresh: string, now: number) {
     const access = this.refreshTokens.get(refresh)
     const held = access === undefined ? undefined : this.accessTokens.get(access)
-    if (access === undefined || held === undefined) return [400, { status: 400, message: "Invalid refresh token" }] as const
+    if (access === undefined || held === undefined) {
+      return [400, { status: 400, message: "Invalid refresh token" }] as const
+    }
     this.refreshTokens.delete(refresh)
     this.accessTokens.delete(access)
     this.refreshes++
@@ -150,7 +154,13 @@ describe("issue 14: a simulated day of many sessions", () => {
         const hours = Number(process.env["DAY_HOURS"] ?? 24)
         for (let h = 0; h < hours; h++) {
           yield* TestClock.adjust("1 hour")
-          if (process.env["DAY_TRACE"] !== undefined) console.log(h, performance.now(), twitch.perMinute.reduce((a, b) => a + b, 0))
+          if (process.env["DAY_TRACE"] !== undefined) {
+            console.log(
+              h,
+              performance.now(),
+              twitch.perMinute.reduce((a, b) => a + b, 0)
+            )
+          }
         }
         const expected = 24 * sessions
         const counted = Effect.sync(() => twitch.perMinute.reduce((a, b) => a + b, 0))
@@ -184,7 +194,9 @@ describe("issue 14: a simulated day of many sessions", () => {
         Effect.provide(
           TwitchAuth.layer.pipe(
             Layer.provideMerge(TokenStore.layerMemory),
-            Layer.provide(Layer.orDie(TwitchAuthConfig.layer({ clientId, clientSecret: "simulateddaysecret0123456789" }))),
+            Layer.provide(
+              Layer.orDie(TwitchAuthConfig.layer({ clientId, clientSecret: "simulateddaysecret0123456789" }))
+            ),
             Layer.provide(transport(twitch))
           )
         )

@@ -12,6 +12,7 @@
  * `SynchronizedRef.modifyEffect` would.
  */
 import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -21,7 +22,6 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import * as DateTime from "effect/DateTime"
 import * as Token from "../Token.js"
 import type { TokenStore, TokenStoreError } from "../TokenStore.js"
 import { sameToken as sameStoredToken } from "../TokenStore.js"
@@ -369,7 +369,10 @@ export class UserSession implements TwitchSession.Service, SessionScheduler.Job,
   }
 
   /** Compare-and-refresh: no request when the rejected token was already replaced. */
-  refreshChecked(current: State, rejected: Option.Option<Redacted.Redacted<string>>): Effect.Effect<Step, TokenStoreError> {
+  refreshChecked(
+    current: State,
+    rejected: Option.Option<Redacted.Redacted<string>>
+  ): Effect.Effect<Step, TokenStoreError> {
     if (Option.isSome(rejected) && !sameToken(rejected.value, current.token.accessToken)) {
       // Someone (a fiber here, or another process) already replaced the rejected token.
       return Effect.map(this.persist(current), (next) => [Exit.succeed(next.token), next] as const)
@@ -440,8 +443,10 @@ export class UserSession implements TwitchSession.Service, SessionScheduler.Job,
       "refreshLock",
       Effect.suspend(() => {
         const state = this.state
-        return Effect.flatMap(this.refreshLocked(state, rejected), ([exit, next]) =>
-          Effect.as(this.become(next, state), exit))
+        return Effect.flatMap(
+          this.refreshLocked(state, rejected),
+          ([exit, next]) => Effect.as(this.become(next, state), exit)
+        )
       })
     )).pipe(Effect.ensuring(this.reschedule))
   }
@@ -458,7 +463,9 @@ export class UserSession implements TwitchSession.Service, SessionScheduler.Job,
   }
 
   logFailure(what: string, error: { readonly _tag: string; readonly message: string }): Effect.Effect<void> {
-    return Effect.logWarning(`TwitchSession ${JSON.stringify(this.key)}: ${what} failed: ${error._tag}: ${error.message}`)
+    return Effect.logWarning(
+      `TwitchSession ${JSON.stringify(this.key)}: ${what} failed: ${error._tag}: ${error.message}`
+    )
   }
 
   /** Notes a failed refresh of the session's own accord: the next waits longer. One warning each. */
