@@ -62,8 +62,10 @@ class Twitch {
       return [401, { status: 401, message: "invalid access token" }] as const
     }
     const since = now - this.start
-    if (since > 0 && since <= day) this.perMinute[Math.floor((since - 1) / minute)]++
-    else if (since > day) this.validationsAfterDay++
+    if (since > 0 && since <= day) {
+      const i = Math.floor((since - 1) / minute)
+      this.perMinute[i] = (this.perMinute[i] ?? 0) + 1
+    } else if (since > day) this.validationsAfterDay++
     return [200, {
       client_id: clientId,
       login: held.user,
