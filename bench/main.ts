@@ -29,7 +29,7 @@ const sizes = smoke
     storm: [10, 100, 1000],
     stormRounds: 3,
     coldRounds: 7,
-    sessions: 10_000
+    sessions: 100_000
   }
 
 const log = (line: string) => process.stderr.write(`${line}\n`)

@@ -9,10 +9,14 @@
  * the store's entry — not the token it was given. The fake's request log is cleared before
  * each measurement.
  *
- * Prints one JSON line: `{ sessions, perSessionBytes, parts: {...} }`.
+ * Twurple's `RefreshingAuthProvider.addUser` is measured the same way in the same process
+ * (first), on token data built before its first reading.
+ *
+ * Prints one JSON line: `{ sessions, perSessionBytes, twurpleBytes, parts: {...} }`.
  */
 import { Token, TokenStore, TwitchAuth, TwitchAuthConfig, TwitchSession } from "@effect-twitch/auth"
 import { FakeTwitch, FakeTwitchHttpClient } from "@effect-twitch/testing"
+import { type AccessToken, RefreshingAuthProvider } from "@twurple/auth"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -56,6 +60,7 @@ const main = Effect.gen(function*() {
   const twitch = yield* FakeTwitch.FakeTwitch
   const now = yield* DateTime.now
   const tokens: Array<Token.UserToken> = []
+  const theirs: Array<AccessToken> = []
   for (let i = 0; i < sessions; i++) {
     const issued = yield* twitch.issueUserToken({
       clientId: client.clientId,
@@ -71,8 +76,23 @@ const main = Effect.gen(function*() {
         expiresAt: Option.some(DateTime.add(now, { seconds: issued.expiresIn }))
       })
     )
+    theirs.push({
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      scope: ["chat:read"],
+      expiresIn: issued.expiresIn,
+      obtainmentTimestamp: DateTime.toEpochMillis(now)
+    })
   }
+  // Twurple's provider is made before the first reading too: what is counted is each user.
+  const provider = new RefreshingAuthProvider({ clientId: client.clientId, clientSecret: client.clientSecret })
   const reset = twitch.resetCounters()
+  // Twurple first: held the same way (the user id built in the loop, the token data before).
+  const twurple = yield* perItem(sessions, (i) =>
+    Effect.sync(() => {
+      const data = theirs[i]
+      if (data !== undefined) provider.addUser(`user-${i}`, data)
+    }))
   const session = yield* perItem(
     sessions,
     (i) => {
@@ -98,6 +118,7 @@ const main = Effect.gen(function*() {
   return {
     sessions,
     perSessionBytes: session.bytes,
+    twurpleBytes: twurple.bytes,
     parts: {
       subscriptionRef: ref.bytes,
       forkedSleepingFiber: sleeper.bytes,

@@ -11,11 +11,13 @@ const childFile = fileURLToPath(new URL("./memory-child.ts", import.meta.url))
 interface Result {
   readonly sessions: number
   readonly perSessionBytes: number
+  readonly twurpleBytes: number
   readonly parts: Record<string, number>
 }
 
 const isResult = (value: unknown): value is Result =>
-  typeof value === "object" && value !== null && "sessions" in value && "perSessionBytes" in value && "parts" in value
+  typeof value === "object" && value !== null && "sessions" in value && "perSessionBytes" in value &&
+  "twurpleBytes" in value && "parts" in value
 
 const runChild = (sessions: number): Promise<Result> =>
   new Promise((resolve, reject) => {
@@ -50,11 +52,16 @@ export const run = async (options: { readonly sessions: number }): Promise<strin
       num(result.sessions)
     } sessions held at once (in-memory transport, memory \`TokenStore\`), heap after a full GC minus before, per session; the parts on ${
       num(Math.min(result.sessions, 1000))
-    } items each. Target ≤ 2 KB per session.`,
+    } items each; twurple's users measured the same way in the same process. Target ≤ 1 KB per session.`,
     "",
-    table(["what is held", "heap each"], [
-      ["a `TwitchSession` (its background work on the scheduler every session shares)", kb(result.perSessionBytes)],
-      ...Object.entries(result.parts).map(([key, bytes]) => [labels[key] ?? key, kb(bytes)])
+    table(["what is held", "heap each", "× twurple"], [
+      [
+        "a `TwitchSession` (hourly validation and refresh ahead scheduled on the scheduler every session shares)",
+        kb(result.perSessionBytes),
+        `${num(result.perSessionBytes / result.twurpleBytes, 2)}×`
+      ],
+      ["a user in twurple's `RefreshingAuthProvider` (`addUser`)", kb(result.twurpleBytes), "1.00×"],
+      ...Object.entries(result.parts).map(([key, bytes]) => [labels[key] ?? key, kb(bytes), "—"])
     ])
   ].join("\n")
 }

@@ -7,32 +7,23 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
+import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import * as SynchronizedRef from "effect/SynchronizedRef"
-import * as Changes from "./internal/changes.js"
-import * as Pacing from "./internal/pacing.js"
-import * as SessionScheduler from "./internal/scheduler.js"
+import * as UserSession from "./internal/userSession.js"
 import type * as Token from "./Token.js"
-import { sameToken as sameStoredToken, TokenStore, type TokenStoreError } from "./TokenStore.js"
+import { TokenStore, type TokenStoreError } from "./TokenStore.js"
 import { TwitchAuth } from "./TwitchAuth.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
-import { type InvalidAccessToken, type InvalidRefreshToken, isTransientError } from "./TwitchAuthError.js"
+import type { InvalidAccessToken, InvalidRefreshToken } from "./TwitchAuthError.js"
 import { TwitchCredentials } from "./TwitchCredentials.js"
-
-/** Spans name the operation; no stack trace is captured on the hot path. */
-const spanOptions = { captureStackTrace: false } as const
 
 /**
  * What refreshing a user token can fail with: `TwitchAuthError.RefreshTokenError`, or the
@@ -145,29 +136,15 @@ export declare namespace TwitchSession {
   }
 }
 
-interface State {
-  readonly token: Token.UserToken
-  readonly ended: Option.Option<InvalidRefreshToken>
-  /** False while a new token could not be written to the store yet. */
-  readonly persisted: boolean
-  /**
-   * While not persisted: what the store held when the token was obtained (the token whose
-   * refresh token was spent, or `None`). The write is a compare-and-set against it.
-   */
-  readonly replaces: Option.Option<Token.UserToken>
-}
-
-/** What one refresh under the lock yields: its outcome, and the state after it. */
-type Step = readonly [Exit.Exit<Token.UserToken, RefreshError>, State]
-
-const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =>
-  Redacted.value(a) === Redacted.value(b)
-
 /**
- * Starts a session: loads (or stores) the token, validates it, and forks the daemon that
- * validates it every `validateEvery` and refreshes it `refreshMargin` before expiry (no
- * earlier than mid-life, never more often than `minRefreshInterval`, backing off after any
- * failure). The daemon stops when the scope closes.
+ * Starts a session: loads (or stores) the token, validates it, and registers its background
+ * work (validation every `validateEvery`, refresh `refreshMargin` before expiry — no earlier
+ * than mid-life, never more often than `minRefreshInterval`, backing off after any failure)
+ * on the scheduler every session shares. The work stops when the scope closes.
+ *
+ * A session is one record (see `internal/userSession.ts`): its effects are built when asked
+ * for, its locks and `changes` hub exist only while in use, and its hourly validations are
+ * spread over the hour by a slot its key hashes to (so many sessions never validate at once).
  *
  * @since 0.1.0
  * @category constructors
@@ -175,385 +152,16 @@ const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =
 export const make = (
   options: TwitchSession.Options
 ): Effect.Effect<TwitchSession.Service, NoStoredToken | TokenStoreError, TwitchAuth | TokenStore | Scope.Scope> =>
-  Effect.gen(function*() {
-    const auth = yield* TwitchAuth
-    const store = yield* TokenStore
-    const key = options.key
-    const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
-    const floorMillis = Duration.toMillis(
-      Duration.decode(options.minRefreshInterval ?? Pacing.defaultMinRefreshInterval)
-    )
-    const validateEvery = Duration.decode(options.validateEvery ?? "1 hour")
-    const daemonRetry = options.daemonRetry ?? Pacing.defaultDaemonRetry
-
-    const initial = options.token === undefined
-      ? yield* Effect.flatMap(store.get(key), (stored) =>
-        Option.match(stored, {
-          onNone: () => Effect.fail(new NoStoredToken({ key })),
-          onSome: Effect.succeed
-        }))
-      : yield* Effect.as(store.set(key, options.token), options.token)
-
-    const ref = yield* SynchronizedRef.make<State>({
-      token: initial,
-      ended: Option.none(),
-      persisted: true,
-      replaces: Option.none()
-    })
-    const validation = yield* Ref.make(Option.none<Token.TokenInfo>())
-    const hub = yield* Changes.make(Effect.map(SynchronizedRef.get(ref), (state) => state.token))
-    /** Set once the background job is registered: tells the scheduler the token changed. */
-    const rescheduleJob = yield* Ref.make<Effect.Effect<void>>(Effect.void)
-    /** The pacing of the refreshes the session makes of its own accord (see `minRefreshInterval`). */
-    const pace = yield* Ref.make(Pacing.fresh<RefreshError>())
-    // A new token ends any backoff: the failure it followed no longer applies.
-    const publish = (token: Token.UserToken) => Effect.zipRight(Ref.set(pace, Pacing.fresh()), hub.publish(token))
-
-    /**
-     * Writes an unpersisted token with a compare-and-set against what the store held when it
-     * was obtained. If the store changed meanwhile (another process wrote it without the
-     * lock, or the lock was lost), nothing is overwritten blindly: a token removed meanwhile
-     * is written back (ours is then the only one that works: a refresh token was spent for
-     * it), and a different token stored meanwhile is adopted.
-     */
-    const persist = (state: State): Effect.Effect<State, TokenStoreError> =>
-      state.persisted ? Effect.succeed(state) : Effect.flatMap(
-        store.compareAndSet(key, state.replaces, state.token),
-        (written) => written ? Effect.succeed(stored(state.token)) : reconcile(state)
+  Effect.flatMap(
+    Effect.zip(TwitchAuth, TokenStore),
+    ([auth, store]) =>
+      UserSession.start(
+        UserSession.envOf(auth, store, options),
+        options.key,
+        options.token,
+        (key) => new NoStoredToken({ key })
       )
-
-    const stored = (token: Token.UserToken): State => ({
-      token,
-      ended: Option.none(),
-      persisted: true,
-      replaces: Option.none()
-    })
-
-    const reconcile = (state: State): Effect.Effect<State, TokenStoreError> =>
-      Effect.flatMap(
-        store.get(key),
-        Option.match({
-          onNone: () =>
-            Effect.flatMap(
-              store.compareAndSet(key, Option.none(), state.token),
-              (written) => written ? Effect.succeed(stored(state.token)) : reconcile(state)
-            ),
-          onSome: (other) =>
-            sameStoredToken(other, state.token)
-              ? Effect.succeed(stored(state.token))
-              : Effect.as(
-                Effect.logWarning(
-                  `TwitchSession ${
-                    JSON.stringify(key)
-                  }: the stored token changed while this session refreshed it (another process wrote it without holding the lock, or this process lost the lock); adopted the stored token instead of overwriting it`
-                ),
-                stored(other)
-              )
-        })
-      )
-
-    /**
-     * The state-transition of one refresh, run under the ref's lock (one fiber at a time)
-     * and the store's lock on `key` (one process at a time). The stored token is re-read
-     * first: if another process sharing the store already replaced ours, it is adopted
-     * instead of spending a refresh token that may be single-use and already spent.
-     */
-    const refreshLocked = (
-      state: State,
-      rejected: Option.Option<Redacted.Redacted<string>>
-    ): Effect.Effect<Step> => {
-      if (Option.isSome(state.ended)) return Effect.succeed([Exit.fail(state.ended.value), state])
-      const locked = Effect.gen(function*() {
-        // An unpersisted token in memory is newer than anything stored: keep it.
-        if (!state.persisted) return yield* refreshChecked(state, rejected)
-        const inStore = yield* store.get(key)
-        const current: State = Option.match(inStore, {
-          // removed meanwhile: a new token from a refresh is written back (see `persist`)
-          onNone: () => state,
-          onSome: (token) => sameStoredToken(token, state.token) ? state : stored(token)
-        })
-        return yield* refreshChecked(current, rejected)
-      })
-      return store.withLock(key, locked).pipe(
-        Effect.catchAll((error) => Effect.succeed([Exit.fail(error), state] as const))
-      )
-    }
-
-    /** Compare-and-refresh: no request when the rejected token was already replaced. */
-    const refreshChecked = (
-      current: State,
-      rejected: Option.Option<Redacted.Redacted<string>>
-    ): Effect.Effect<Step, TokenStoreError> => {
-      if (Option.isSome(rejected) && !sameToken(rejected.value, current.token.accessToken)) {
-        // Someone (a fiber here, or another process) already replaced the rejected token.
-        return Effect.map(persist(current), (next) => [Exit.succeed(next.token), next] as const)
-      }
-      return refreshFrom(current)
-    }
-
-    /**
-     * Spends `state`'s refresh token; the new token is stored (compare-and-set against the
-     * token it replaces) before it is handed out, and nothing else happens between Twitch's
-     * answer and that write. A refresh token Twitch rejects removes the stored token only if
-     * it is still the one that failed; if another process stored a new one meanwhile, that one
-     * is adopted and the session goes on.
-     */
-    const refreshFrom = (state: State): Effect.Effect<Step> => {
-      const replaces = state.persisted ? Option.some(state.token) : state.replaces
-      return auth.refreshToken(state.token.refreshToken).pipe(
-        Effect.matchEffect({
-          onFailure: (error): Effect.Effect<Step> =>
-            error._tag === "InvalidRefreshToken"
-              ? rejectedRefresh(state, replaces, error)
-              : Effect.succeed([Exit.fail(error), state] as const),
-          onSuccess: (token): Effect.Effect<Step> => {
-            const next: State = { token, ended: Option.none(), persisted: false, replaces }
-            // The new token is kept even if the write fails (a public client's old refresh
-            // token is spent), but it is handed out only once it is stored.
-            return persist(next).pipe(
-              Effect.match({
-                onFailure: (error) => [Exit.fail(error), next] as const,
-                onSuccess: (written) => [Exit.succeed(written.token), written] as const
-              })
-            )
-          }
-        })
-      )
-    }
-
-    const rejectedRefresh = (
-      state: State,
-      replaces: Option.Option<Token.UserToken>,
-      error: InvalidRefreshToken
-    ): Effect.Effect<Step> => {
-      const end: Step = [Exit.fail(error), { ...state, ended: Option.some(error) }]
-      return Effect.gen(function*() {
-        // the stored token that failed: ours if it was stored, else the one ours replaces
-        const failed = state.persisted ? Option.some(state.token) : replaces
-        if (Option.isSome(failed) && (yield* store.compareAndRemove(key, failed.value))) return end
-        const now = yield* store.get(key)
-        if (
-          Option.isSome(now) && !sameStoredToken(now.value, state.token) &&
-          !(Option.isSome(failed) && sameStoredToken(now.value, failed.value))
-        ) {
-          // another process refreshed (or the user authorized again) meanwhile: go on with that
-          const adopted = stored(now.value)
-          return [Exit.succeed(adopted.token), adopted] as const
-        }
-        return end
-      }).pipe(Effect.orElseSucceed(() => end))
-    }
-
-    // The job is asked when it is due once the new state is in the ref (inside `modifyEffect`
-    // it would still see the old one): a new token moves its refresh, an unstored one is due
-    // to be written at once.
-    const refreshWith = (rejected: Option.Option<Redacted.Redacted<string>>) =>
-      Effect.flatten(SynchronizedRef.modifyEffect(ref, (state) =>
-        Effect.tap(
-          refreshLocked(state, rejected),
-          ([, next]) => next.token === state.token ? Effect.void : publish(next.token)
-        ))).pipe(Effect.ensuring(Effect.flatten(Ref.get(rescheduleJob))))
-
-    const refresh: TwitchSession.Service["refresh"] = (rejected) =>
-      refreshWith(Option.fromNullable(rejected)).pipe(Effect.withSpan("TwitchSession.refresh", spanOptions))
-
-    /** Writes a token that could not be stored earlier; nothing is handed out before that. */
-    const ensurePersisted: Effect.Effect<State, TokenStoreError> = Effect.flatten(
-      SynchronizedRef.modifyEffect(ref, (state) =>
-        persist(state).pipe(
-          Effect.match({
-            onFailure: (error): readonly [Exit.Exit<State, TokenStoreError>, State] => [Exit.fail(error), state],
-            onSuccess: (next): readonly [Exit.Exit<State, TokenStoreError>, State] => [Exit.succeed(next), next]
-          })
-        ))
-    )
-
-    /**
-     * When the session may next refresh `token` of its own accord (epoch millis): at its
-     * refresh point, once it is `minRefreshInterval` old, and once a backoff has ended.
-     */
-    const nextRefreshOf = (token: Token.UserToken, current: Pacing.Pace<RefreshError>): number =>
-      Pacing.nextAttemptOf(token, marginMillis, floorMillis, current)
-
-    const logFailure = (what: string) => (error: { readonly _tag: string; readonly message: string }) =>
-      Effect.logWarning(`TwitchSession ${JSON.stringify(key)}: ${what} failed: ${error._tag}: ${error.message}`)
-
-    /** Notes a failed refresh of the session's own accord: the next waits longer. One warning each. */
-    const backOff = (error: RefreshError) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const next = yield* Ref.updateAndGet(pace, (p) => Pacing.failed(p, error, now, floorMillis))
-        const what = `TwitchSession ${
-          JSON.stringify(key)
-        }: refresh ahead of expiry failed: ${error._tag}: ${error.message}`
-        yield* Effect.logWarning(
-          error._tag === "InvalidRefreshToken"
-            ? `${what}; the session has ended`
-            : `${what}; next attempt in ${Duration.format(Duration.millis(next.retryAt - now))}`
-        )
-      })
-
-    /** Refreshes of the session's own accord take turns, so a burst of callers makes one request. */
-    const aheadLock = yield* Effect.makeSemaphore(1)
-
-    /**
-     * A refresh of the session's own accord of `current`, which is due. If another caller's
-     * attempt failed while this one waited its turn, that failure is the answer (no request);
-     * a failure of its own backs off the next attempt.
-     */
-    const refreshAhead = (current: Token.UserToken) =>
-      aheadLock.withPermits(1)(Effect.gen(function*() {
-        const paced = yield* Ref.get(pace)
-        if (Option.isSome(paced.lastError) && (yield* Clock.currentTimeMillis) < paced.retryAt) {
-          return yield* Effect.fail(paced.lastError.value)
-        }
-        return yield* Effect.tapError(refreshWith(Option.some(current.accessToken)), backOff)
-      }))
-
-    /**
-     * The daemon's refresh of `current`: transient failures are retried on `daemonRetry`
-     * (never sooner than `minRefreshInterval` apart, one warning each); any other failure,
-     * or a transient one once `daemonRetry` ends, backs off the next attempt. A failure that
-     * will not be retried is recorded before the turn is handed on, so callers of `token`
-     * waiting for it do not ask again.
-     */
-    const refreshInBackground = (current: Token.UserToken) =>
-      aheadLock.withPermits(1)(
-        Effect.tapError(
-          refreshWith(Option.some(current.accessToken)),
-          (error) => isTransientError(error) ? logFailure("refresh ahead of expiry")(error) : backOff(error)
-        )
-      ).pipe(
-        // built when a background refresh runs, not held by every session
-        Effect.retry({
-          schedule: daemonRetry.pipe(Schedule.intersect(Schedule.spaced(Duration.millis(floorMillis)))),
-          while: isTransientError
-        }),
-        Effect.tapError((error) => isTransientError(error) ? backOff(error) : Effect.void),
-        Effect.ignore
-      )
-
-    const token: TwitchSession.Service["token"] = Effect.gen(function*() {
-      const seen = yield* SynchronizedRef.get(ref)
-      if (Option.isSome(seen.ended)) return yield* Effect.fail(seen.ended.value)
-      const state = seen.persisted ? seen : yield* ensurePersisted
-      const now = yield* Clock.currentTimeMillis
-      if (now < Pacing.refreshPointOf(state.token, marginMillis)) return state.token
-      const paced = yield* Ref.get(pace)
-      if (now >= nextRefreshOf(state.token, paced)) {
-        return yield* refreshAhead(state.token).pipe(
-          // A refresh ahead of expiry that failed leaves the token in use until it expires
-          // (or hands out one that replaced it meanwhile).
-          Effect.catchAll((error) =>
-            Effect.gen(function*() {
-              const after = yield* SynchronizedRef.get(ref)
-              const usable = Option.isNone(after.ended) && after.persisted &&
-                (after.token !== state.token || (yield* Clock.currentTimeMillis) < Pacing.expiryOf(after.token))
-              return usable ? after.token : yield* Effect.fail(error)
-            })
-          )
-        )
-      }
-      // Paced: refreshed a moment ago, or backing off after a failure.
-      if (now < Pacing.expiryOf(state.token)) return state.token
-      return yield* Option.match(paced.lastError, {
-        onNone: () => Effect.succeed(state.token),
-        onSome: Effect.fail
-      })
-    })
-
-    const validate: TwitchSession.Service["validate"] = Effect.gen(function*() {
-      const current = yield* token
-      const info = yield* auth.validateToken(current.accessToken).pipe(
-        Effect.catchTag(
-          "InvalidAccessToken",
-          () =>
-            Effect.flatMap(
-              refreshWith(Option.some(current.accessToken)),
-              (next) => auth.validateToken(next.accessToken)
-            )
-        )
-      )
-      yield* Ref.set(validation, Option.some(info))
-      return info
-    }).pipe(Effect.withSpan("TwitchSession.validate", spanOptions))
-
-    const ended = Effect.map(SynchronizedRef.get(ref), (state) => state.ended)
-
-    // Validate at start (Twitch requires it). A failure is logged, not fatal: an outage at
-    // start-up must not block the program, and the daemon validates again.
-    yield* Effect.catchAll(validate, logFailure("validation at start"))
-
-    // Then, in the background: validate every `validateEvery`, refresh ahead of expiry
-    // (paced, see `nextRefreshOf`), retrying transient failures on `daemonRetry`. A job on the
-    // scheduler every session of this clock shares (see `internal/scheduler.ts`), rather than
-    // fibers of its own per session. After a failure the job is due again only when the backoff ends, so it
-    // never runs in a loop (and the scheduler defers any job that stays due).
-    const nextValidation = yield* Ref.make(
-      (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery)
-    )
-    // A new token whose write failed is written again in the background, backing off, so it
-    // reaches the store even if nobody asks the session for a token before the process ends
-    // (a public client's old refresh token is spent: this one is the user's only one).
-    const unstored = yield* Ref.make({ failures: 0, retryAt: 0 })
-    const storeLate = () =>
-      Effect.matchEffect(ensurePersisted, {
-        onSuccess: () => Ref.set(unstored, { failures: 0, retryAt: 0 }),
-        onFailure: (error) =>
-          Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            const failures = (yield* Ref.get(unstored)).failures + 1
-            const wait = Pacing.backoffAfter(floorMillis, failures)
-            yield* Ref.set(unstored, { failures, retryAt: now + wait })
-            yield* Effect.logWarning(
-              `TwitchSession ${
-                JSON.stringify(key)
-              }: storing the new token failed: ${error._tag}: ${error.message}; next attempt in ${
-                Duration.format(Duration.millis(wait))
-              }`
-            )
-          })
-      })
-    const job: SessionScheduler.Job = {
-      dueAt: Effect.gen(function*() {
-        const state = yield* SynchronizedRef.get(ref)
-        if (Option.isSome(state.ended)) return Infinity
-        const due = Math.min(nextRefreshOf(state.token, yield* Ref.get(pace)), yield* Ref.get(nextValidation))
-        return state.persisted ? due : Math.min(due, (yield* Ref.get(unstored)).retryAt)
-      }),
-      run: Effect.gen(function*() {
-        if (!(yield* SynchronizedRef.get(ref)).persisted) {
-          if ((yield* Ref.get(unstored)).retryAt > (yield* Clock.currentTimeMillis)) return
-          yield* storeLate()
-        }
-        const state = yield* SynchronizedRef.get(ref)
-        if (Option.isSome(state.ended) || !state.persisted) return
-        if (nextRefreshOf(state.token, yield* Ref.get(pace)) <= (yield* Clock.currentTimeMillis)) {
-          yield* refreshInBackground(state.token)
-        }
-        if ((yield* Ref.get(nextValidation)) <= (yield* Clock.currentTimeMillis)) {
-          yield* validate.pipe(
-            Effect.retry({ schedule: daemonRetry, while: isTransientError }),
-            Effect.catchAll(logFailure("hourly validation"))
-          )
-          yield* Ref.set(nextValidation, (yield* Clock.currentTimeMillis) + Duration.toMillis(validateEvery))
-        }
-      })
-    }
-    yield* Ref.set(rescheduleJob, yield* SessionScheduler.register(job))
-
-    return TwitchSession.of({
-      key,
-      token,
-      refresh,
-      validate,
-      lastValidation: Ref.get(validation),
-      changes: hub.changes,
-      ended,
-      accessToken: Effect.map(token, (t) => t.accessToken),
-      refreshAccessToken: (rejected) => Effect.map(refresh(rejected), (t) => t.accessToken)
-    })
-  })
+  )
 
 /**
  * Provides a {@link TwitchSession} for one user, and the same as `TwitchCredentials`, so that

@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as RcMap from "effect/RcMap"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
+import * as UserSession from "./internal/userSession.js"
 import type * as Token from "./Token.js"
 import { TokenStore, type TokenStoreError } from "./TokenStore.js"
 import { TwitchAuth } from "./TwitchAuth.js"
@@ -116,9 +117,13 @@ export const make = (
     // Only these two: the session's daemons must live in the map entry's scope, not ours.
     const context = Context.make(TwitchAuth, auth).pipe(Context.add(TokenStore, store))
     const { idleTimeToLive, ...sessionOptions } = options
+    // What every session shares (services, options), made once: a session holds its own state only.
+    const env = UserSession.envOf(auth, store, sessionOptions)
+    const noStoredToken = (key: string) => new TwitchSession.NoStoredToken({ key })
     // Every live session's background work runs on the scheduler sessions share (one fiber).
     const map = yield* RcMap.make({
-      lookup: (userId: string) => TwitchSession.make({ ...sessionOptions, key: userId }).pipe(Effect.provide(context)),
+      lookup: (userId: string) =>
+        UserSession.start(env, userId, undefined, noStoredToken).pipe(Effect.provide(context)),
       idleTimeToLive: idleTimeToLive ?? "5 minutes"
     })
 

@@ -1,40 +1,43 @@
 /**
- * A value's changes as a `Stream`, through a `PubSub` created on the first subscription
- * (most sessions never have one). Used by `TwitchSession.changes`.
+ * A value's changes as a `Stream`, through a `PubSub` that exists only while someone is
+ * subscribed (most sessions never have a subscriber): the owner holds two fields, no
+ * `PubSub`, ref or closure. Used by `TwitchSession.changes`.
  */
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
-import * as SynchronizedRef from "effect/SynchronizedRef"
 
-export interface Changes<A> {
-  /** Hands `value` to every subscriber (nothing to do while there is none). */
-  readonly publish: (value: A) => Effect.Effect<void>
-  /** The value read by `current` when the stream starts, then every published one (repeats dropped). */
-  readonly changes: Stream.Stream<A>
+/** Where the `PubSub` lives while someone subscribes (a field of the owner). */
+export interface Hub<A> {
+  hub: PubSub.PubSub<A> | undefined
+  subscribers: number
 }
 
-export const make = <A>(current: Effect.Effect<A>): Effect.Effect<Changes<A>> =>
-  Effect.map(SynchronizedRef.make(Option.none<PubSub.PubSub<A>>()), (hub) => ({
-    publish: (value) =>
-      Effect.flatMap(
-        SynchronizedRef.get(hub),
-        Option.match({
-          onNone: () => Effect.void,
-          onSome: (pubsub) => Effect.asVoid(PubSub.publish(pubsub, value))
+/** Hands `value` to every subscriber (nothing to do while there is none). */
+export const publish = <A>(holder: Hub<A>, value: A): Effect.Effect<void> =>
+  Effect.suspend(() => holder.hub === undefined ? Effect.void : Effect.asVoid(PubSub.publish(holder.hub, value)))
+
+/** The value read by `current` when the stream starts, then every published one (repeats dropped). */
+export const stream = <A>(holder: Hub<A>, current: Effect.Effect<A>): Stream.Stream<A> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const pubsub = yield* Effect.acquireRelease(
+      Effect.flatMap(PubSub.unbounded<A>(), (made) =>
+        Effect.sync(() => {
+          holder.subscribers++
+          if (holder.hub === undefined) holder.hub = made
+          return holder.hub
+        })),
+      (held) =>
+        Effect.suspend(() => {
+          holder.subscribers--
+          if (holder.subscribers > 0 || holder.hub !== held) return Effect.void
+          holder.hub = undefined
+          return PubSub.shutdown(held)
         })
-      ),
-    changes: Stream.unwrapScoped(Effect.gen(function*() {
-      const pubsub = yield* SynchronizedRef.modifyEffect(hub, (held) =>
-        Option.match(held, {
-          onSome: (pubsub) => Effect.succeed([pubsub, held] as const),
-          onNone: () => Effect.map(PubSub.unbounded<A>(), (pubsub) => [pubsub, Option.some(pubsub)] as const)
-        }))
-      const subscription = yield* PubSub.subscribe(pubsub)
-      return Stream.changesWith(
-        Stream.concat(Stream.make(yield* current), Stream.fromQueue(subscription)),
-        (a, b) => a === b
-      )
-    }))
+    )
+    const subscription = yield* PubSub.subscribe(pubsub)
+    return Stream.changesWith(
+      Stream.concat(Stream.make(yield* current), Stream.fromQueue(subscription)),
+      (a, b) => a === b
+    )
   }))

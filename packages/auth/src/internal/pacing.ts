@@ -55,8 +55,10 @@ export interface Pace<E> {
   readonly lastError: Option.Option<E>
 }
 
-/** No failure: the next attempt may start as soon as the token is due. */
-export const fresh = <E>(): Pace<E> => ({ failures: 0, retryAt: 0, lastError: Option.none() })
+const freshPace: Pace<never> = { failures: 0, retryAt: 0, lastError: Option.none() }
+
+/** No failure: the next attempt may start as soon as the token is due (one shared value). */
+export const fresh = <E>(): Pace<E> => freshPace
 
 /**
  * When the next request for `token` may start (epoch millis): at its refresh point, once it

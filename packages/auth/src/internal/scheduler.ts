@@ -2,9 +2,10 @@
  * One fiber that runs many sessions' background work (hourly validation, refresh ahead of
  * expiry) when it falls due, so that holding thousands of sessions costs no fiber each.
  *
- * Jobs wait in a set ordered by when they are due; the loop sleeps until the first one, runs
- * what is due, and asks each job when it is due next once it has run. Adding, running and
- * rescheduling a job cost O(log n); nothing scans all jobs.
+ * Jobs wait in a binary heap ordered by when they are due (a plain array of records, one per
+ * job: no per-job fiber, effect or closure is held); the loop sleeps on the `Clock` until the
+ * first one, starts every job that is due, and asks each job when it is due next once it has
+ * run. Adding, running and rescheduling a job cost O(log n); nothing scans all jobs.
  *
  * A job that is still due once it has run (it made no progress) or that failed is not
  * restarted at once: it is deferred by a delay that doubles from {@link stallBackoff}`.initial`
@@ -13,8 +14,10 @@
  * refreshes); this is the backstop that keeps a job that does not from spinning.
  *
  * A job runs as if its owner had forked it: in the scope it was added in (closing that scope
- * interrupts a run in progress) and with the owner's fiber refs (logger, annotations, spans,
- * services), whoever started the scheduler.
+ * interrupts a run in progress and removes the job) and with the owner's fiber refs (logger,
+ * annotations, spans, services), whoever started the scheduler. Jobs added in one scope share
+ * one finalizer, and jobs added with the same fiber-ref values share one copy of them: a
+ * thousand sessions opened in one scope hold one owner record, not a thousand.
  *
  * Sessions do not make schedulers: {@link register} adds a job to the one scheduler of the
  * clock it reads time from, started with the first job and stopped with the last. One loop
@@ -26,15 +29,11 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as FiberRefs from "effect/FiberRefs"
+import * as FiberRefs from "effect/FiberRefs"
 import { globalValue } from "effect/GlobalValue"
-import * as HashMap from "effect/HashMap"
-import * as Option from "effect/Option"
-import * as Order from "effect/Order"
+import * as HashSet from "effect/HashSet"
 import * as Queue from "effect/Queue"
-import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
-import * as SortedSet from "effect/SortedSet"
 
 /** Work that falls due at `dueAt` (epoch millis; `Infinity` for never). */
 export interface Job {
@@ -56,247 +55,327 @@ export const stallBackoff = { initial: 1_000, max: 60_000 } as const
 export const stallDelay = (stalls: number): number =>
   Math.min(stallBackoff.max, stallBackoff.initial * 2 ** Math.min(30, Math.max(0, stalls - 1)))
 
+/** A job's place in a scheduler. */
+export interface Registration {
+  /** Asks the job when it is due again (call when what it depends on changed). */
+  readonly reschedule: Effect.Effect<void>
+}
+
 export interface Scheduler {
   /** Adds a job for as long as the scope is open; it runs in that scope, with the caller's fiber refs. */
-  readonly add: (job: Job) => Effect.Effect<void, never, Scope.Scope>
-  /** Asks the job when it is due again (call when what it depends on changed). */
-  readonly reschedule: (job: Job) => Effect.Effect<void>
+  readonly add: (job: Job) => Effect.Effect<Registration, never, Scope.Scope>
 }
 
-interface Entry {
-  readonly due: number
-  readonly seq: number
-  readonly job: Job
-}
-
-const byDue: Order.Order<Entry> = Order.combine(
-  Order.mapInput(Order.number, (entry: Entry) => entry.due),
-  Order.mapInput(Order.number, (entry: Entry) => entry.seq)
-)
-
-/** Where a job runs: the scope it was added in, with the fiber refs of the fiber that added it. */
+/** Jobs added in one scope with the same fiber-ref values. */
 interface Owner {
   readonly scope: Scope.Scope
   readonly refs: FiberRefs.FiberRefs
 }
 
-interface Slot {
-  readonly owner: Owner
-  /** The job's waiting entry, or `None` while it runs. */
-  readonly entry: Option.Option<Entry>
+/** The jobs added in one scope: removed together by one finalizer when it closes. */
+interface Group {
+  readonly owners: Array<Owner>
+  readonly slots: Array<Slot>
+}
+
+/** One job in the heap: a plain record. */
+class Slot implements Registration {
+  /** When it is due (epoch millis), once deferrals are applied. */
+  due = Infinity
+  /** Tie-breaker: first queued, first run. */
+  seq = 0
+  /** Its index in the heap, or -1 while not queued (running, never due, or removed). */
+  index = -1
+  running = false
+  removed = false
   /** Stalled (still due, or failed) runs in a row. */
-  readonly stalls: number
+  stalls = 0
   /** While deferred after a stall: not to run before this (epoch millis); else 0. */
-  readonly notBefore: number
+  notBefore = 0
+  constructor(readonly core: Core, readonly job: Job, readonly owner: Owner) {}
+  get reschedule(): Effect.Effect<void> {
+    return Effect.flatMap(this.job.dueAt, (due) => Effect.sync(() => this.core.enqueue(this, due, false)))
+  }
 }
 
-interface State {
-  /** Waiting jobs, first due first. */
-  readonly queue: SortedSet.SortedSet<Entry>
-  /** Every registered job. */
-  readonly jobs: HashMap.HashMap<Job, Slot>
-  readonly seq: number
-}
+const before = (a: Slot, b: Slot) => a.due < b.due || (a.due === b.due && a.seq < b.seq)
 
-const idle = (owner: Owner): Slot => ({ owner, entry: Option.none(), stalls: 0, notBefore: 0 })
-
-export const make: Effect.Effect<Scheduler, never, Scope.Scope> = Effect.gen(function*() {
-  const state = yield* Ref.make<State>({ queue: SortedSet.empty(byDue), jobs: HashMap.empty(), seq: 0 })
+/** The scheduler's state: a binary heap of slots, and the loop's wake-up queue. */
+class Core {
+  readonly heap: Array<Slot> = []
+  readonly groups = new Map<Scope.Scope, Group>()
+  seq = 0
   /** When the loop will next wake by itself. */
-  const planned = yield* Ref.make(Infinity)
-  const wakeups = yield* Queue.sliding<void>(1)
+  planned = Infinity
+  constructor(readonly wakeups: Queue.Queue<void>, readonly onRemoved: (count: number) => Effect.Effect<void>) {}
+
+  private swap(i: number, j: number) {
+    const a = this.heap[i]!
+    const b = this.heap[j]!
+    this.heap[i] = b
+    this.heap[j] = a
+    b.index = i
+    a.index = j
+  }
+  private up(i: number) {
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!before(this.heap[i]!, this.heap[parent]!)) return
+      this.swap(i, parent)
+      i = parent
+    }
+  }
+  private down(i: number) {
+    const n = this.heap.length
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let first = i
+      if (l < n && before(this.heap[l]!, this.heap[first]!)) first = l
+      if (r < n && before(this.heap[r]!, this.heap[first]!)) first = r
+      if (first === i) return
+      this.swap(i, first)
+      i = first
+    }
+  }
+  /** Takes `slot` out of the heap (if it is in it). */
+  unqueue(slot: Slot) {
+    const i = slot.index
+    if (i < 0) return
+    const last = this.heap.pop()!
+    slot.index = -1
+    if (last === slot) return
+    this.heap[i] = last
+    last.index = i
+    this.up(i)
+    this.down(last.index)
+  }
+  /** The first slot due at or before `now`, taken out of the heap. */
+  pop(now: number): Slot | undefined {
+    const first = this.heap[0]
+    if (first === undefined || first.due > now) return undefined
+    this.unqueue(first)
+    return first
+  }
+  get firstDue(): number {
+    return this.heap[0]?.due ?? Infinity
+  }
 
   /**
-   * Queues `job` at `due` (replacing its waiting entry; never before the end of a deferral),
-   * if it is still registered and not running. `update` changes its slot first.
+   * Queues `slot` at `due` (replacing its place; never before the end of a deferral), if it
+   * is still registered and not running (`running`: the run that ended re-queues it).
+   * Wakes the loop if it is now due before the loop meant to wake.
    */
-  const enqueue = (job: Job, due: number, running: boolean, update: (slot: Slot) => Slot = (slot) => slot) =>
-    Effect.flatMap(
-      Ref.modify(state, (s): readonly [Option.Option<number>, State] => {
-        const current = HashMap.get(s.jobs, job)
-        if (Option.isNone(current)) return [Option.none(), s] // removed
-        if (Option.isNone(current.value.entry) && !running) return [Option.none(), s] // running: it re-queues itself
-        const queue = Option.match(current.value.entry, {
-          onNone: () => s.queue,
-          onSome: (entry) => SortedSet.remove(s.queue, entry)
-        })
-        const slot = update(current.value)
-        const entry: Entry = { due: Math.max(due, slot.notBefore), seq: s.seq, job }
-        return [Option.some(entry.due), {
-          queue: SortedSet.add(queue, entry),
-          jobs: HashMap.set(s.jobs, job, { ...slot, entry: Option.some(entry) }),
-          seq: s.seq + 1
-        }]
-      }),
-      Option.match({
-        onNone: () => Effect.void,
-        onSome: (queuedAt) =>
-          Effect.flatMap(Ref.get(planned), (at) => queuedAt < at ? Queue.offer(wakeups, undefined) : Effect.void)
+  enqueue(slot: Slot, due: number, running: boolean) {
+    if (slot.removed || (slot.running && !running)) return
+    slot.running = false
+    this.unqueue(slot)
+    slot.due = Math.max(due, slot.notBefore)
+    slot.seq = this.seq++
+    if (slot.due === Infinity) return
+    this.heap.push(slot)
+    slot.index = this.heap.length - 1
+    this.up(slot.index)
+    if (slot.due < this.planned) {
+      this.planned = slot.due
+      Queue.unsafeOffer(this.wakeups, undefined)
+    }
+  }
+}
+
+/** The same fiber-ref values (what a job would run with), whatever fiber they were read in. */
+const sameValues = (a: FiberRefs.FiberRefs, b: FiberRefs.FiberRefs): boolean => {
+  if (a === b) return true
+  const refs = FiberRefs.fiberRefs(a)
+  if (HashSet.size(refs) !== HashSet.size(FiberRefs.fiberRefs(b))) return false
+  for (const ref of refs) {
+    if (FiberRefs.getOrDefault(a, ref) !== FiberRefs.getOrDefault(b, ref)) return false
+  }
+  return true
+}
+
+const makeWith = (onRemoved: (count: number) => Effect.Effect<void>): Effect.Effect<Scheduler, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const core = new Core(yield* Queue.sliding<void>(1), onRemoved)
+
+    /**
+     * Re-queues a job that has run. Still due, or failed: it made no progress, and running it
+     * again at once would spin; it is deferred by the next stall delay. Otherwise its stall
+     * count ends.
+     */
+    const requeue = (slot: Slot, exit: Exit.Exit<void, unknown>) =>
+      Effect.gen(function*() {
+        if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
+          slot.running = false
+          return
+        }
+        const now = yield* Clock.currentTimeMillis
+        const due = yield* slot.job.dueAt
+        if (Exit.isSuccess(exit) && due > now) {
+          slot.stalls = 0
+          slot.notBefore = 0
+          return core.enqueue(slot, due, true)
+        }
+        const stalls = slot.stalls + 1
+        if (Exit.isFailure(exit)) {
+          // Only the kind of failure: what a job failed with may carry anything.
+          const kind = Cause.isDie(exit.cause) ? "died" : "failed"
+          yield* Effect.logWarning(
+            `Session scheduler: a background job ${kind}; it runs again in ${stallDelay(stalls) / 1000}s`
+          )
+        }
+        slot.stalls = stalls
+        slot.notBefore = now + stallDelay(stalls)
+        core.enqueue(slot, due, true)
       })
+
+    const start = (slot: Slot) =>
+      Effect.forkIn(
+        Effect.zipRight(
+          Effect.setFiberRefs(slot.owner.refs),
+          Effect.flatMap(Effect.exit(slot.job.run), (exit) => requeue(slot, exit))
+        ),
+        slot.owner.scope
+      )
+
+    /** Starts every due job; returns the next due time. */
+    const tick = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(() => {
+        const ready: Array<Slot> = []
+        for (let slot = core.pop(now); slot !== undefined; slot = core.pop(now)) {
+          slot.running = true
+          ready.push(slot)
+        }
+        // From here on, a job queued before this time wakes the loop (see `enqueue`).
+        core.planned = core.firstDue
+        return Effect.as(Effect.forEach(ready, start, { discard: true }), core.planned)
+      }))
+
+    // The loop needs no service: it does not keep those of whoever started it alive.
+    yield* Effect.forkScoped(
+      Effect.gen(function*() {
+        const next = yield* tick
+        const now = yield* Clock.currentTimeMillis
+        yield* next === Infinity
+          ? Queue.take(core.wakeups)
+          : Effect.raceFirst(Effect.sleep(Math.max(0, next - now)), Queue.take(core.wakeups))
+      }).pipe(
+        Effect.forever,
+        // interruptible even when started from an uninterruptible region (a registration's acquire)
+        Effect.interruptible,
+        Effect.mapInputContext((_: Context.Context<never>) => Context.empty())
+      )
     )
 
-  const reschedule = (job: Job) => Effect.flatMap(job.dueAt, (due) => enqueue(job, due, false))
+    /** Removes the jobs of a scope that closed. */
+    const removeGroup = (scope: Scope.Scope) =>
+      Effect.suspend(() => {
+        const group = core.groups.get(scope)
+        if (group === undefined) return Effect.void
+        core.groups.delete(scope)
+        for (const slot of group.slots) {
+          slot.removed = true
+          core.unqueue(slot)
+        }
+        return core.onRemoved(group.slots.length)
+      })
 
-  /**
-   * Re-queues a job that has run. Still due, or failed: it made no progress, and running it
-   * again at once would spin; it is deferred by the next stall delay. Otherwise its stall
-   * count ends.
-   */
-  const requeue = (job: Job, exit: Exit.Exit<void, unknown>) =>
-    Effect.gen(function*() {
-      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return
-      const now = yield* Clock.currentTimeMillis
-      const due = yield* job.dueAt
-      if (Exit.isSuccess(exit) && due > now) {
-        return yield* enqueue(job, due, true, (slot) => ({ ...slot, stalls: 0, notBefore: 0 }))
-      }
-      const stalls = yield* Effect.map(Ref.get(state), (s) =>
-        Option.match(HashMap.get(s.jobs, job), { onNone: () => 0, onSome: (slot) => slot.stalls }) + 1)
-      if (Exit.isFailure(exit)) {
-        // Only the kind of failure: what a job failed with may carry anything.
-        const kind = Cause.isDie(exit.cause) ? "died" : "failed"
-        yield* Effect.logWarning(
-          `Session scheduler: a background job ${kind}; it runs again in ${stallDelay(stalls) / 1000}s`
-        )
-      }
-      yield* enqueue(job, due, true, (slot) => ({ ...slot, stalls, notBefore: now + stallDelay(stalls) }))
-    })
+    /** The owner record for jobs added in `scope` with `refs` (shared with earlier jobs if the same). */
+    const ownerOf = (scope: Scope.Scope, refs: FiberRefs.FiberRefs) =>
+      Effect.suspend(() => {
+        const held = core.groups.get(scope)
+        if (held !== undefined) {
+          const last = held.owners[held.owners.length - 1]
+          if (last !== undefined && sameValues(last.refs, refs)) return Effect.succeed([held, last] as const)
+          const owner: Owner = { scope, refs }
+          held.owners.push(owner)
+          return Effect.succeed([held, owner] as const)
+        }
+        const group: Group = { owners: [{ scope, refs }], slots: [] }
+        core.groups.set(scope, group)
+        return Effect.as(Scope.addFinalizer(scope, removeGroup(scope)), [group, group.owners[0]!] as const)
+      })
 
-  const start = (job: Job, owner: Owner) =>
-    Effect.forkIn(
-      Effect.zipRight(
-        Effect.setFiberRefs(owner.refs),
-        Effect.flatMap(Effect.exit(job.run), (exit) => requeue(job, exit))
-      ),
-      owner.scope
-    )
+    const add = (job: Job): Effect.Effect<Registration, never, Scope.Scope> =>
+      Effect.uninterruptible(Effect.gen(function*() {
+        const scope = yield* Effect.scope
+        const [group, owner] = yield* ownerOf(scope, yield* Effect.getFiberRefs)
+        const slot = new Slot(core, job, owner)
+        if (core.groups.get(scope) !== group) {
+          // the scope was already closed: its finalizer ran at once
+          slot.removed = true
+          yield* core.onRemoved(1)
+          return slot
+        }
+        group.slots.push(slot)
+        core.enqueue(slot, yield* job.dueAt, true)
+        return slot
+      }))
 
-  /** Takes every due job off the queue and starts it; returns the next due time. */
-  const tick = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const due = yield* Ref.modify(state, (s): readonly [ReadonlyArray<readonly [Job, Owner]>, State] => {
-      const ready: Array<Entry> = []
-      for (const entry of SortedSet.values(s.queue)) {
-        if (entry.due > now) break
-        ready.push(entry)
-      }
-      let queue = s.queue
-      let jobs = s.jobs
-      const starting: Array<readonly [Job, Owner]> = []
-      for (const entry of ready) {
-        queue = SortedSet.remove(queue, entry)
-        const slot = HashMap.get(jobs, entry.job)
-        if (Option.isNone(slot)) continue
-        starting.push([entry.job, slot.value.owner])
-        jobs = HashMap.set(jobs, entry.job, { ...slot.value, entry: Option.none() })
-      }
-      return [starting, { ...s, queue, jobs }]
-    })
-    for (const [job, owner] of due) yield* start(job, owner)
-    const s = yield* Ref.get(state)
-    const first = SortedSet.values(s.queue).next()
-    return first.done === true ? Infinity : first.value.due
+    return { add }
   })
 
-  // The loop needs no service: it does not keep those of whoever started it alive.
-  yield* Effect.forkScoped(
-    Effect.gen(function*() {
-      const next = yield* tick
-      yield* Ref.set(planned, next)
-      const now = yield* Clock.currentTimeMillis
-      yield* next === Infinity
-        ? Queue.take(wakeups)
-        : Effect.raceFirst(Effect.sleep(Math.max(0, next - now)), Queue.take(wakeups))
-    }).pipe(
-      Effect.forever,
-      // interruptible even when started from an uninterruptible region (a registration's acquire)
-      Effect.interruptible,
-      Effect.mapInputContext((_: Context.Context<never>) => Context.empty())
-    )
-  )
-
-  return {
-    reschedule,
-    add: (job) =>
-      Effect.acquireRelease(
-        Effect.all({ scope: Effect.scope, refs: Effect.getFiberRefs }).pipe(
-          Effect.flatMap((owner) => Ref.update(state, (s) => ({ ...s, jobs: HashMap.set(s.jobs, job, idle(owner)) }))),
-          Effect.zipRight(job.dueAt),
-          Effect.flatMap((due) => enqueue(job, due, true))
-        ),
-        () =>
-          Ref.update(state, (s) => {
-            const queue = Option.match(Option.flatMap(HashMap.get(s.jobs, job), (slot) => slot.entry), {
-              onNone: () => s.queue,
-              onSome: (entry) => SortedSet.remove(s.queue, entry)
-            })
-            return { ...s, queue, jobs: HashMap.remove(s.jobs, job) }
-          })
-      )
-  }
-})
+/** A scheduler (its loop runs until the scope closes). */
+export const make: Effect.Effect<Scheduler, never, Scope.Scope> = makeWith(() => Effect.void)
 
 /** A scheduler shared by the jobs of one clock, and how many registrations hold it. */
 interface Shared {
   readonly scheduler: Scheduler
   readonly scope: Scope.CloseableScope
-  readonly users: number
+  users: number
 }
 
 /**
  * The shared schedulers, by clock. The only module-level state of the SDK: a registry keyed
- * by the `Clock` service (a `WeakMap`, so a test's clock and its entry can be collected),
- * changed only under its lock; each scheduler's own state is in `Ref`s.
+ * by the `Clock` service (a `WeakMap`, so a test's clock and its entry can be collected);
+ * a scheduler is started and stopped under its lock, its count of users changed in one step.
  */
-const registry = globalValue(Symbol.for("@effect-twitch/auth/internal/scheduler/registry"), () => ({
+const registry = globalValue(Symbol.for("@effect-twitch/auth/internal/scheduler/registry/2"), () => ({
   byClock: new WeakMap<Clock.Clock, Shared>(),
   lock: Effect.unsafeMakeSemaphore(1)
 }))
 
-/** The scheduler of `clock`, started if it has none. */
+/** Lets go of `count` registrations of `clock`'s scheduler; the last to let go stops it. */
+const release = (clock: Clock.Clock, count: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const held = registry.byClock.get(clock)
+    if (held === undefined) return Effect.void
+    held.users -= count
+    if (held.users > 0) return Effect.void
+    registry.byClock.delete(clock)
+    return Scope.close(held.scope, Exit.void)
+  })
+
+/** The scheduler of `clock` (started if it has none), with one more user. */
 const acquire = (clock: Clock.Clock): Effect.Effect<Scheduler> =>
-  registry.lock.withPermits(1)(
-    Effect.suspend(() => {
-      const held = registry.byClock.get(clock)
-      if (held !== undefined) {
-        return Effect.sync(() => {
-          registry.byClock.set(clock, { ...held, users: held.users + 1 })
-          return held.scheduler
-        })
+  Effect.suspend(() => {
+    const held = registry.byClock.get(clock)
+    if (held !== undefined) {
+      held.users++
+      return Effect.succeed(held.scheduler)
+    }
+    return registry.lock.withPermits(1)(Effect.suspend(() => {
+      const started = registry.byClock.get(clock)
+      if (started !== undefined) {
+        started.users++
+        return Effect.succeed(started.scheduler)
       }
       return Effect.gen(function*() {
         const scope = yield* Scope.make()
-        const scheduler = yield* Scope.extend(make, scope)
-        yield* Effect.sync(() => registry.byClock.set(clock, { scheduler, scope, users: 1 }))
+        const scheduler = yield* Scope.extend(makeWith((count) => release(clock, count)), scope)
+        registry.byClock.set(clock, { scheduler, scope, users: 1 })
         return scheduler
       })
-    })
-  )
-
-/** Lets go of `clock`'s scheduler; the last to let go stops it. */
-const release = (clock: Clock.Clock): Effect.Effect<void> =>
-  registry.lock.withPermits(1)(
-    Effect.suspend(() => {
-      const held = registry.byClock.get(clock)
-      if (held === undefined) return Effect.void
-      if (held.users > 1) return Effect.sync(() => registry.byClock.set(clock, { ...held, users: held.users - 1 }))
-      registry.byClock.delete(clock)
-      return Scope.close(held.scope, Exit.void)
-    })
-  )
+    }))
+  })
 
 /**
  * Adds `job` to the scheduler of the current clock for as long as the scope is open (the
- * scheduler starts with its first job and stops with its last). Returns the effect that asks
- * the job when it is due again (see {@link Scheduler.reschedule}).
+ * scheduler starts with its first job and stops with its last).
  */
-export const register = (job: Job): Effect.Effect<Effect.Effect<void>, never, Scope.Scope> =>
-  Effect.clockWith((clock) =>
-    Effect.gen(function*() {
-      const scheduler = yield* Effect.acquireRelease(acquire(clock), () => release(clock))
-      yield* scheduler.add(job)
-      return scheduler.reschedule(job)
-    })
+export const register = (job: Job): Effect.Effect<Registration, never, Scope.Scope> =>
+  Effect.uninterruptible(
+    Effect.clockWith((clock) => Effect.flatMap(acquire(clock), (scheduler) => scheduler.add(job)))
   )
 
 /** How many jobs' registrations hold the scheduler of the current clock (0: none runs). For tests. */
