@@ -4,7 +4,7 @@
  * µs per call at concurrency 64 against the mock in its child process. The layers are the
  * ones `TwitchAuth.make` applies, in its order (see packages/auth/src/TwitchAuth.ts).
  */
-import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
+import { TwitchAuth, TwitchAuthConfig, UndiciHttpClient } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -16,7 +16,6 @@ import * as Schedule from "effect/Schedule"
 import * as Undici from "undici"
 import type { Mock } from "./internal/mock.js"
 import { measure, median, num, ratio, rotate, table } from "./internal/stats.js"
-import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 const [client] = FakeTwitch.defaultSeed.clients
 
@@ -32,7 +31,7 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
   const token = Redacted.make(issued.accessToken)
   const agent = new Undici.Agent()
   const platformClient = NodeHttpClient.makeUndici(agent)
-  const lean = UndiciHttpClient.make()
+  const lean = UndiciHttpClient.make(agent)
   const request = HttpClientRequest.get("/validate").pipe(
     HttpClientRequest.setHeader("authorization", `OAuth ${issued.accessToken}`)
   )
