@@ -109,7 +109,7 @@ export const readUserToken = (response: HttpClientResponse.HttpClientResponse): 
   MalformedResponse
 > =>
   Effect.flatMap(
-    Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse),
+    Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse, Token.fastTokenResponse),
     (wire) =>
       Effect.flatMap(DateTime.now, (now) =>
         Either.match(Token.userTokenFromWire(wire, now), {
@@ -129,12 +129,16 @@ export const readToken = (response: HttpClientResponse.HttpClientResponse) =>
 
 /** The client credentials grant's 200 body as an app token. */
 export const readAppToken = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.zipWith(Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse), DateTime.now, Token.appTokenFromWire)
+  Effect.zipWith(
+    Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse, Token.fastTokenResponse),
+    DateTime.now,
+    Token.appTokenFromWire
+  )
 
 /** `/oauth2/validate`'s 200 body. */
 export const readTokenInfo = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.zipWith(
-    Wire.decodeBody(validateEndpoint, response, Token.ValidateResponse),
+    Wire.decodeBody(validateEndpoint, response, Token.ValidateResponse, Token.fastValidateResponse),
     DateTime.now,
     Token.tokenInfoFromWire
   )

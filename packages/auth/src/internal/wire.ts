@@ -229,11 +229,16 @@ export const exchangeError = (
   return new TransportError({ endpoint, reason: "Network", detail: bound(detail, secrets, 300) })
 }
 
-/** Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. */
+/**
+ * Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. `fast`, when
+ * given, is tried first: a hand-written check that gives the schema's value for the usual
+ * body, or `undefined` (then the schema decides, and describes what is wrong).
+ */
 export const decodeBody = <A, I>(
   endpoint: Endpoint,
   response: HttpClientResponse.HttpClientResponse,
-  schema: Schema.Schema<A, I>
+  schema: Schema.Schema<A, I>,
+  fast?: (json: unknown) => A | undefined
 ): Effect.Effect<A, MalformedResponse> =>
   Effect.flatMap(
     Effect.mapError(
@@ -249,6 +254,8 @@ export const decodeBody = <A, I>(
           new MalformedResponse({ endpoint, status: response.status, detail: "the body is not JSON" })
         )
       }
+      const quick = fast?.(json)
+      if (quick !== undefined) return Effect.succeed(quick)
       return Either.match(Schema.decodeUnknownEither(schema)(json), {
         onLeft: (error) =>
           Effect.fail(new MalformedResponse({ endpoint, status: response.status, detail: describeParseError(error) })),
