@@ -83,7 +83,11 @@ const undiciCall = (mock: Mock, op: Operation, tokens: Tokens) => async () => {
     })
     : op === "helix"
     ? await Undici.request(`${mock.helixUrl}${helixPath}`, {
-      headers: { authorization: `Bearer ${tokens.accessToken}`, "client-id": client.clientId, accept: "application/json" }
+      headers: {
+        authorization: `Bearer ${tokens.accessToken}`,
+        "client-id": client.clientId,
+        accept: "application/json"
+      }
     })
     : await Undici.request(`${mock.authUrl}/token`, {
       method: "POST",
@@ -140,8 +144,10 @@ const ours = (transport: Layer.Layer<HttpClient.HttpClient>) => (mock: Mock, op:
       TwitchHttpClient.layer().pipe(Layer.provide(session), Layer.provide(config), Layer.provide(transport)),
       TwitchHttpClient.TwitchHttpClient,
       (helix) =>
-        Effect.flatMap(helix.get(helixPath), (response) =>
-          Effect.map(response.json, (body) => check(response.status, body)))
+        Effect.flatMap(
+          helix.get(helixPath),
+          (response) => Effect.map(response.json, (body) => check(response.status, body))
+        )
     )
   }
   return effectRunner(

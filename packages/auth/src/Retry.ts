@@ -63,11 +63,14 @@ export const withTokenRefresh: {
     self: Effect.Effect<A, E, R>,
     options?: WithTokenRefreshOptions
   ): Effect.Effect<A, E | CredentialsError, R | TwitchCredentials> =>
-    Effect.flatMap(TwitchCredentials, (credentials) =>
-      Effect.flatMap(credentials.accessToken, (current) =>
-        Refresh.onInvalidToken(
-          self,
-          options?.schedule ?? Schedule.recurs(1),
-          (error) => credentials.refreshAccessToken(error.token ?? current)
-        )))
+    Effect.flatMap(
+      TwitchCredentials,
+      (credentials) =>
+        Effect.flatMap(credentials.accessToken, (current) =>
+          Refresh.onInvalidToken(
+            self,
+            options?.schedule ?? Schedule.recurs(1),
+            (error) => credentials.refreshAccessToken(error.token ?? current)
+          ))
+    )
 )

@@ -30,6 +30,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import * as NodeUtil from "node:util"
@@ -203,14 +204,17 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
 
 /** A Helix GET through `TwitchHttpClient` on `transport`, its body read as text. */
 const helixGet = (url: string, mode: Mode, transport: Layer.Layer<HttpClient.HttpClient>) =>
-  Effect.flatMap(TwitchHttpClient.TwitchHttpClient, (helix) =>
-    Effect.flatMap(helix.get("/users"), (response) => Effect.map(response.text, (text) => ({ response, text })))).pipe(
-      Effect.provide(
-        TwitchHttpClient.layer({ maxBodyBytes: 4096 }).pipe(
-          Layer.provide(Layer.mergeAll(configFor(url, mode, timeoutOf(mode)), credentials, transport))
-        )
+  Effect.flatMap(
+    TwitchHttpClient.TwitchHttpClient,
+    (helix) =>
+      Effect.flatMap(helix.get("/users"), (response) => Effect.map(response.text, (text) => ({ response, text })))
+  ).pipe(
+    Effect.provide(
+      TwitchHttpClient.layer({ maxBodyBytes: 4096 }).pipe(
+        Layer.provide(Layer.mergeAll(configFor(url, mode, timeoutOf(mode)), credentials, transport))
       )
     )
+  )
 
 const validate = (url: string, mode: Mode, transport: Layer.Layer<HttpClient.HttpClient>) =>
   Effect.flatMap(TwitchAuth.TwitchAuth, (auth) => auth.validateToken(Redacted.make(token))).pipe(
@@ -258,8 +262,10 @@ describe("issue 14: the lean UndiciHttpClient gives the generic path's answers a
     it.scopedLive(`Helix, ${mode}: the same platform error on both transports, over a redacted request`, () =>
       Effect.gen(function*() {
         const { url } = yield* server
-        const shapes = yield* Effect.forEach(transports, ([, transport]) =>
-          Effect.map(Effect.exit(helixGet(url, mode, transport)), (exit) => shapeOf(failureOf(exit))))
+        const shapes = yield* Effect.forEach(
+          transports,
+          ([, transport]) => Effect.map(Effect.exit(helixGet(url, mode, transport)), (exit) => shapeOf(failureOf(exit)))
+        )
         const [generic, lean] = shapes
         assert.deepStrictEqual(lean, generic)
         const expected = expectedCause[mode]
@@ -301,20 +307,41 @@ describe("issue 14: the lean UndiciHttpClient gives the generic path's answers a
       const seen = arrived("stall-headers")
       const started = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(
-        Effect.flatMap(TwitchHttpClient.TwitchHttpClient, (helix) =>
-          Effect.zipRight(Deferred.succeed(started, undefined), helix.get("/users"))).pipe(
-            Effect.provide(
-              TwitchHttpClient.layer().pipe(
-                Layer.provide(Layer.mergeAll(configFor(url, "stall-headers", "60 seconds"), credentials)),
-                Layer.provide(UndiciHttpClient.layer)
-              )
+        Effect.flatMap(
+          TwitchHttpClient.TwitchHttpClient,
+          (helix) => Effect.zipRight(Deferred.succeed(started, undefined), helix.get("/users"))
+        ).pipe(
+          Effect.provide(
+            TwitchHttpClient.layer().pipe(
+              Layer.provide(Layer.mergeAll(configFor(url, "stall-headers", "60 seconds"), credentials)),
+              Layer.provide(UndiciHttpClient.layer)
             )
           )
+        )
       )
       yield* Deferred.await(started)
       const { closed } = yield* Effect.promise(() => seen)
       yield* Fiber.interrupt(fiber)
       yield* Effect.promise(() => closed)
+    }))
+
+  it.scopedLive("an installed tracer still gets the operation's span (none is made for the default tracer)", () =>
+    Effect.gen(function*() {
+      const { url } = yield* server
+      const names: Array<string> = []
+      const base = yield* Effect.tracer
+      const recording = Tracer.make({
+        span: (...args) => {
+          names.push(args[0])
+          return base.span(...args)
+        },
+        context: base.context
+      })
+      const info = yield* validate(url, "ok", UndiciHttpClient.layer)
+      assert.strictEqual(info.clientId, clientId)
+      assert.deepStrictEqual(names, [])
+      yield* validate(url, "ok", UndiciHttpClient.layer).pipe(Effect.withTracer(recording))
+      assert.deepStrictEqual(names, ["TwitchAuth.validateToken"])
     }))
 
   it.scopedLive("as a general HttpClient, it serves a user's own request (body, status, headers)", () =>

@@ -148,8 +148,7 @@ export const bufferedResponse = (
   headers: Headers.Headers,
   cookies: Cookies.Cookies,
   bytes: Uint8Array = emptyBytes
-): HttpClientResponse.HttpClientResponse =>
-  new BufferedResponse(request, status, headers, cookies, noAddress, bytes)
+): HttpClientResponse.HttpClientResponse => new BufferedResponse(request, status, headers, cookies, noAddress, bytes)
 
 const noAddress: Option.Option<string> = Option.none()
 

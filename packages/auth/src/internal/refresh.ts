@@ -22,8 +22,7 @@ export const onInvalidToken = <A, E, R, E2, R2>(
       const again = (error: Extract<E, InvalidAccessToken>): Effect.Effect<A, E | E2, R | R2> =>
         Effect.matchEffect(driver.next(error), {
           onFailure: () => Effect.fail(error),
-          onSuccess: () =>
-            Effect.flatMap(refresh(error), () => Effect.catchIf(self, isInvalidAccessToken, again))
+          onSuccess: () => Effect.flatMap(refresh(error), () => Effect.catchIf(self, isInvalidAccessToken, again))
         })
       return again(first)
     }))
