@@ -401,7 +401,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
 
 /**
  * Provides {@link TwitchAuth}. Needs {@link TwitchAuthConfig} and an `HttpClient`: provide
- * `NodeHttpClient.layerUndici` (fastest on Node) or `FetchHttpClient.layer`.
+ * `UndiciHttpClient.layer` (fastest on Node: each attempt runs whole in the transport), or
+ * any other (`NodeHttpClient.layerUndici`, `FetchHttpClient.layer`).
  *
  * @since 0.1.0
  * @category layers
