@@ -66,11 +66,17 @@ export const withTokenRefresh: {
     Effect.flatMap(
       TwitchCredentials,
       (credentials) =>
-        Effect.flatMap(credentials.accessToken, (current) =>
-          Refresh.onInvalidToken(
+        Effect.flatMap(credentials.accessToken, (first) => {
+          // the token current for the next run: the one read first, then each refresh's
+          let current = first
+          return Refresh.onInvalidToken(
             self,
             options?.schedule ?? Schedule.recurs(1),
-            (error) => credentials.refreshAccessToken(error.token ?? current)
-          ))
+            (error) =>
+              Effect.map(credentials.refreshAccessToken(error.token ?? current), (next) => {
+                current = next
+              })
+          )
+        })
     )
 )

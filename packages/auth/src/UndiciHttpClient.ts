@@ -186,6 +186,24 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 }
 
+/** Sends `parts` with undici's own timeouts off: the deadline is the caller's. */
+const dispatch = (
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  parts: Parts,
+  controller: AbortController
+) =>
+  dispatcher.request({
+    origin: parts.origin,
+    path: parts.path,
+    method: request.method,
+    headers: parts.headers,
+    body: parts.body,
+    signal: controller.signal,
+    headersTimeout: 0,
+    bodyTimeout: 0
+  })
+
 const send = (
   dispatcher: Undici.Dispatcher,
   request: HttpClientRequest.HttpClientRequest
@@ -198,17 +216,8 @@ const send = (
         onRight: (parts) =>
           Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
             const controller = new AbortController()
-            dispatcher.request({
-              origin: parts.origin,
-              path: parts.path,
-              method: request.method,
-              headers: parts.headers,
-              body: parts.body,
-              signal: controller.signal,
-              // timeouts are the caller's (Effect.timeout), as with NodeHttpClient
-              headersTimeout: 0,
-              bodyTimeout: 0
-            }).then(
+            // timeouts are the caller's (Effect.timeout), as with NodeHttpClient
+            dispatch(dispatcher, request, parts, controller).then(
               (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
               (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
             )
@@ -271,17 +280,8 @@ const attempt = (
         stop()
       }, Math.max(0, options.timeoutMillis))
     }
-    dispatcher.request({
-      origin: parts.origin,
-      path: parts.path,
-      method: request.method,
-      headers: parts.headers,
-      body: parts.body,
-      signal: controller.signal,
-      // the deadline is the timer's, over headers and body together
-      headersTimeout: 0,
-      bodyTimeout: 0
-    }).then(
+    // the deadline is the timer's, over headers and body together
+    dispatch(dispatcher, request, parts, controller).then(
       (data) => {
         if (done) {
           data.body.destroy()
