@@ -7,35 +7,19 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Tracer from "effect/Tracer"
 import * as Grants from "./internal/grants.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
+import { traced } from "./internal/tracing.js"
 import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { MissingClientSecret, MissingRedirectUri } from "./TwitchAuthError.js"
 import type * as TwitchScope from "./TwitchScope.js"
-
-/** Spans name the operation; no stack trace is captured on the hot path. */
-const spanOptions = { captureStackTrace: false } as const
-
-/** Effect's own tracer, the one a program has until it installs another (OpenTelemetry, say). */
-const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-
-/**
- * The operation in a span named `name` when a tracer that exports spans is installed. Under
- * Effect's default tracer a span goes nowhere (nothing exports it, and nothing runs inside
- * the operation that could read it), and making one and ending it is about a tenth of a
- * call's CPU on a fast transport (bench table 1b): it is then not made.
- */
-const traced = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.tracerWith((tracer) => tracer === defaultTracer ? self : Effect.withSpan(self, name, spanOptions))
 
 /**
  * The Twitch authentication client.
