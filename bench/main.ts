@@ -6,7 +6,7 @@
  * stdout only — CI runs it so the bench cannot rot; it asserts no timings, but any crash or
  * wrong answer fails it.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { UndiciHttpClient } from "@effect-twitch/auth"
 import { readFileSync, writeFileSync } from "node:fs"
 import * as Os from "node:os"
 import { fileURLToPath } from "node:url"
@@ -55,8 +55,8 @@ const main = async () => {
         await Storm.run(mock, {
           sizes: sizes.storm,
           rounds: sizes.stormRounds,
-          transport: NodeHttpClient.layerUndici,
-          transportName: "`NodeHttpClient.layerUndici`"
+          transport: UndiciHttpClient.layer,
+          transportName: "`UndiciHttpClient.layer` (the recommended transport)"
         })
     )
     log("cold start…")

@@ -1,8 +1,9 @@
 /**
- * Per-call overhead: `validateToken` and a token refresh through the SDK on each transport,
+ * Per-call overhead: `validateToken`, a token refresh, and an authenticated Helix
+ * `GET /users` (`TwitchSession` + `TwitchHttpClient`) through the SDK on each transport,
  * against the same requests made with bare `undici.request` (the baseline: the floor for
  * Node), bare `fetch`, `Effect.tryPromise` around bare undici (Effect's runtime alone), and
- * @twurple/auth's `getTokenInfo` / `refreshUserToken` — all against the mock in a child
+ * twurple's `getTokenInfo` / `refreshUserToken` / `ApiClient.callApi` — all against the mock in a child
  * process, rounds interleaved, medians reported.
  *
  * Two figures per contender: throughput (calls/s, wall clock) and client CPU time per call
@@ -10,22 +11,33 @@
  * for the client and one for the mock, throughput at concurrency 64 can be capped by the
  * mock; CPU per call is what the client itself costs.
  */
-import { TwitchAuth, TwitchAuthConfig } from "@effect-twitch/auth"
+import {
+  Token,
+  TokenStore,
+  TwitchAuth,
+  TwitchAuthConfig,
+  TwitchHttpClient,
+  TwitchSession,
+  UndiciHttpClient
+} from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { getTokenInfo, refreshUserToken } from "@twurple/auth"
+import { ApiClient } from "@twurple/api"
+import { getTokenInfo, refreshUserToken, StaticAuthProvider } from "@twurple/auth"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Undici from "undici"
 import type { Mock } from "./internal/mock.js"
 import { measure, median, num, pool, ratio, rotate, table } from "./internal/stats.js"
-import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 const [client] = FakeTwitch.defaultSeed.clients
+const [user] = FakeTwitch.defaultSeed.users
 
 /** What a contender does for one call, and how it runs a batch. */
 interface Runner {
@@ -33,7 +45,7 @@ interface Runner {
   readonly dispose: () => Promise<void>
 }
 
-type Operation = "validate" | "refresh"
+type Operation = "validate" | "refresh" | "helix"
 
 interface Contender {
   readonly name: string
@@ -43,7 +55,10 @@ interface Contender {
 interface Tokens {
   readonly accessToken: string
   readonly refreshToken: string
+  readonly expiresIn: number
 }
+
+const helixPath = `/users?id=${user.userId}`
 
 const form = (tokens: Tokens) =>
   new URLSearchParams({
@@ -66,6 +81,14 @@ const undiciCall = (mock: Mock, op: Operation, tokens: Tokens) => async () => {
     ? await Undici.request(`${mock.authUrl}/validate`, {
       headers: { authorization: `OAuth ${tokens.accessToken}`, accept: "application/json" }
     })
+    : op === "helix"
+    ? await Undici.request(`${mock.helixUrl}${helixPath}`, {
+      headers: {
+        authorization: `Bearer ${tokens.accessToken}`,
+        "client-id": client.clientId,
+        accept: "application/json"
+      }
+    })
     : await Undici.request(`${mock.authUrl}/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
@@ -79,34 +102,79 @@ const promiseRunner = (call: () => Promise<void>): Runner => ({
   dispose: async () => {}
 })
 
-const effectRunner = <E>(
-  layer: Layer.Layer<TwitchAuth.TwitchAuth, E>,
-  call: (auth: TwitchAuth.TwitchAuth.Service) => Effect.Effect<unknown, unknown>
+const effectRunner = <S, I, E>(
+  layer: Layer.Layer<S, E>,
+  tag: Effect.Effect<I, never, S>,
+  call: (service: I) => Effect.Effect<unknown, unknown>
 ): Runner => {
   const runtime = ManagedRuntime.make(layer)
   return {
     batch: (calls, concurrency) =>
       runtime.runPromise(
-        Effect.flatMap(TwitchAuth.TwitchAuth, (auth) =>
-          Effect.forEach(Array.from({ length: calls }), () => call(auth), { concurrency, discard: true }))
+        Effect.flatMap(tag, (service) =>
+          Effect.forEach(Array.from({ length: calls }), () => call(service), { concurrency, discard: true }))
       ),
     dispose: () => runtime.dispose()
   }
 }
 
-const ours = (transport: Layer.Layer<HttpClient.HttpClient>) => (mock: Mock, op: Operation, tokens: Tokens) =>
-  effectRunner(
-    TwitchAuth.layer.pipe(
-      Layer.provide(
-        TwitchAuthConfig.layer({ clientId: client.clientId, clientSecret: client.clientSecret, authUrl: mock.authUrl })
-      ),
-      Layer.provide(transport)
-    ),
+/** The user's token as a session starts from it. */
+const userToken = (tokens: Tokens) =>
+  Effect.map(DateTime.now, (now) =>
+    new Token.UserToken({
+      accessToken: Redacted.make(tokens.accessToken),
+      refreshToken: Redacted.make(tokens.refreshToken),
+      scopes: ["chat:read", "moderation:read"],
+      obtainedAt: now,
+      expiresAt: Option.some(DateTime.add(now, { seconds: tokens.expiresIn }))
+    }))
+
+const ours = (transport: Layer.Layer<HttpClient.HttpClient>) => (mock: Mock, op: Operation, tokens: Tokens) => {
+  const config = TwitchAuthConfig.layer({
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    authUrl: mock.authUrl,
+    helixUrl: mock.helixUrl
+  })
+  if (op === "helix") {
+    const session = Layer.unwrapEffect(
+      Effect.map(userToken(tokens), (token) => TwitchSession.layer({ key: user.userId, token }))
+    ).pipe(Layer.provide(TwitchAuth.layer), Layer.provide(TokenStore.layerMemory))
+    return effectRunner(
+      TwitchHttpClient.layer().pipe(Layer.provide(session), Layer.provide(config), Layer.provide(transport)),
+      TwitchHttpClient.TwitchHttpClient,
+      (helix) =>
+        Effect.flatMap(
+          helix.get(helixPath),
+          (response) => Effect.map(response.json, (body) => check(response.status, body))
+        )
+    )
+  }
+  return effectRunner(
+    TwitchAuth.layer.pipe(Layer.provide(config), Layer.provide(transport)),
+    TwitchAuth.TwitchAuth,
     (auth) =>
       op === "validate"
         ? auth.validateToken(Redacted.make(tokens.accessToken))
         : auth.refreshToken(Redacted.make(tokens.refreshToken))
   )
+}
+
+/** twurple's call for `op`: the token helpers of @twurple/auth, `ApiClient.callApi` for Helix. */
+const twurpleCall = (op: Operation, tokens: Tokens): () => Promise<void> => {
+  if (op === "validate") return async () => void (await getTokenInfo(tokens.accessToken, client.clientId))
+  if (op === "refresh") {
+    return async () => void (await refreshUserToken(client.clientId, client.clientSecret, tokens.refreshToken))
+  }
+  const api = new ApiClient({
+    authProvider: new StaticAuthProvider(client.clientId, tokens.accessToken),
+    logger: { minLevel: "critical" }
+  })
+  return async () => {
+    const body = await api.callApi({ type: "helix", url: "users", query: { id: user.userId } })
+    check(200, body)
+  }
+}
 
 /** The contenders, baseline first. */
 export const contenders: ReadonlyArray<Contender> = [
@@ -119,6 +187,14 @@ export const contenders: ReadonlyArray<Contender> = [
           ? await fetch(`${mock.authUrl}/validate`, {
             headers: { authorization: `OAuth ${tokens.accessToken}`, accept: "application/json" }
           })
+          : op === "helix"
+          ? await fetch(`${mock.helixUrl}${helixPath}`, {
+            headers: {
+              authorization: `Bearer ${tokens.accessToken}`,
+              "client-id": client.clientId,
+              accept: "application/json"
+            }
+          })
           : await fetch(`${mock.authUrl}/token`, {
             method: "POST",
             headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
@@ -128,13 +204,10 @@ export const contenders: ReadonlyArray<Contender> = [
       })
   },
   {
-    name: "@twurple/auth (`getTokenInfo` / `refreshUserToken`)",
+    name: "twurple (`getTokenInfo` / `refreshUserToken` / `ApiClient.callApi`)",
     make: (mock, op, tokens) => {
       process.env["TWURPLE_MOCK_API_PORT"] = mock.port
-      return promiseRunner(async () => {
-        if (op === "validate") await getTokenInfo(tokens.accessToken, client.clientId)
-        else await refreshUserToken(client.clientId, client.clientSecret, tokens.refreshToken)
-      })
+      return promiseRunner(twurpleCall(op, tokens))
     }
   },
   {
@@ -151,7 +224,7 @@ export const contenders: ReadonlyArray<Contender> = [
       }
     }
   },
-  { name: "ours · lean `UndiciHttpClient` (bench/)", make: ours(UndiciHttpClient.layer) },
+  { name: "ours · `UndiciHttpClient.layer` (recommended)", make: ours(UndiciHttpClient.layer) },
   { name: "ours · `NodeHttpClient.layerUndici`", make: ours(NodeHttpClient.layerUndici) },
   { name: "ours · `FetchHttpClient.layer`", make: ours(FetchHttpClient.layer) }
 ]
@@ -169,16 +242,27 @@ interface Cell {
   cpu: Array<number>
 }
 
+const titles: Record<Operation, string> = {
+  validate: "`validateToken` (GET /oauth2/validate)",
+  refresh: "refresh (POST /oauth2/token, refresh_token)",
+  helix: "Helix `GET /users` (`TwitchSession` + `TwitchHttpClient`; twurple `ApiClient.callApi`)"
+}
+
 /** Runs the per-call bench; returns the Markdown tables. */
 export const run = async (mock: Mock, options: Options): Promise<string> => {
-  const issued = await mock.issue()
-  const tokens: Tokens = { accessToken: issued.accessToken, refreshToken: issued.refreshToken }
   const selected = contenders.filter((c, i) =>
     i === 0 || options.only === undefined || options.only.some((o) => c.name.includes(o))
   )
   const sections: Array<string> = []
-  for (const op of ["validate", "refresh"] as const) {
+  for (const op of ["validate", "refresh", "helix"] as const) {
     for (const concurrency of [1, 64] as const) {
+      // a token of its own for each table (a refresh kills the access token it replaces)
+      const issued = await mock.issue()
+      const tokens: Tokens = {
+        accessToken: issued.accessToken,
+        refreshToken: issued.refreshToken,
+        expiresIn: issued.expiresIn
+      }
       const calls = options.calls[concurrency]
       const cells: Array<Cell> = selected.map(() => ({ rate: [], cpu: [] }))
       const runners = selected.map((c) => c.make(mock, op, tokens))
@@ -198,7 +282,7 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
       for (const runner of runners) await runner.dispose()
       const baseRate = median(cells[0]?.rate ?? [])
       const baseCpu = median(cells[0]?.cpu ?? [])
-      const twurple = selected.findIndex((c) => c.name.startsWith("@twurple"))
+      const twurple = selected.findIndex((c) => c.name.startsWith("twurple"))
       const twurpleRate = twurple >= 0 ? median(cells[twurple]?.rate ?? []) : 0
       const rows = selected.map((c, i) => {
         const rate = median(cells[i]?.rate ?? [])
@@ -207,9 +291,7 @@ export const run = async (mock: Mock, options: Options): Promise<string> => {
       })
       sections.push(
         [
-          `**${
-            op === "validate" ? "`validateToken` (GET /oauth2/validate)" : "refresh (POST /oauth2/token, refresh_token)"
-          }, concurrency ${concurrency}** — ${options.rounds} rounds × ${calls} calls`,
+          `**${titles[op]}, concurrency ${concurrency}** — ${options.rounds} rounds × ${calls} calls`,
           "",
           table(
             ["contender", "calls/s", "× baseline", "× twurple", "client CPU µs/call", "CPU × baseline"],

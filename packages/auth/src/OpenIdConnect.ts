@@ -28,6 +28,7 @@ import * as AuthorizationCode from "./AuthorizationCode.js"
 import * as OidcWire from "./internal/oidcWire.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
+import { traced } from "./internal/tracing.js"
 import * as Wire from "./internal/wire.js"
 import type * as Token from "./Token.js"
 import { type AuthorizationRequest, type AuthorizationUrlOptions, randomToken, TwitchAuth } from "./TwitchAuth.js"
@@ -426,7 +427,7 @@ export const make: Effect.Effect<
         expiresAt: yield* fromEpochSeconds(payload.exp, "exp"),
         ...OidcWire.optionalClaimsFromWire(payload)
       })
-    }).pipe(Effect.withSpan("OpenIdConnect.verifyIdToken"))
+    }).pipe(traced("OpenIdConnect.verifyIdToken"))
 
   const authorizationUrl: OpenIdConnect.Service["authorizationUrl"] = (options = {}) =>
     Effect.gen(function*() {
@@ -446,7 +447,7 @@ export const make: Effect.Effect<
       })
       const claims = yield* verifyIdToken(idToken, { nonce: options.nonce })
       return { token: exchange.token, idToken: claims }
-    }).pipe(Effect.withSpan("OpenIdConnect.exchangeCode"))
+    }).pipe(traced("OpenIdConnect.exchangeCode"))
 
   const handleCallback: OpenIdConnect.Service["handleCallback"] = (query, expected) =>
     Effect.flatMap(
@@ -465,7 +466,7 @@ export const make: Effect.Effect<
       (failure) =>
         refusedUserInfo(failure, { token: accessToken }),
       [accessToken]
-    ).pipe(Effect.withSpan("OpenIdConnect.userInfo"))
+    ).pipe(traced("OpenIdConnect.userInfo"))
 
   const discovery: OpenIdConnect.Service["discovery"] = send(
     discoveryEndpoint,

@@ -8,9 +8,9 @@
  */
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
-import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { InvalidAccessToken } from "./TwitchAuthError.js"
+import * as Refresh from "./internal/refresh.js"
+import type { InvalidAccessToken } from "./TwitchAuthError.js"
 import { type CredentialsError, TwitchCredentials } from "./TwitchCredentials.js"
 
 /**
@@ -24,9 +24,6 @@ export interface WithTokenRefreshOptions {
    */
   readonly schedule?: Schedule.Schedule<unknown, InvalidAccessToken> | undefined
 }
-
-const isInvalidAccessToken = <E>(error: E): error is Extract<E, InvalidAccessToken> =>
-  error instanceof InvalidAccessToken
 
 /**
  * Runs `self`; if it fails with `InvalidAccessToken`, asks `TwitchCredentials` to replace
@@ -66,17 +63,20 @@ export const withTokenRefresh: {
     self: Effect.Effect<A, E, R>,
     options?: WithTokenRefreshOptions
   ): Effect.Effect<A, E | CredentialsError, R | TwitchCredentials> =>
-    Effect.gen(function*() {
-      const credentials = yield* TwitchCredentials
-      const driver = yield* Schedule.driver(options?.schedule ?? Schedule.recurs(1))
-      const attempt = (current: Redacted.Redacted<string>): Effect.Effect<A, E | CredentialsError, R> =>
-        Effect.catchIf(self, isInvalidAccessToken, (error) =>
-          driver.next(error).pipe(
-            Effect.matchEffect({
-              onFailure: () => Effect.fail(error),
-              onSuccess: () => Effect.flatMap(credentials.refreshAccessToken(error.token ?? current), attempt)
-            })
-          ))
-      return yield* attempt(yield* credentials.accessToken)
-    })
+    Effect.flatMap(
+      TwitchCredentials,
+      (credentials) =>
+        Effect.flatMap(credentials.accessToken, (first) => {
+          // the token current for the next run: the one read first, then each refresh's
+          let current = first
+          return Refresh.onInvalidToken(
+            self,
+            options?.schedule ?? Schedule.recurs(1),
+            (error) =>
+              Effect.map(credentials.refreshAccessToken(error.token ?? current), (next) => {
+                current = next
+              })
+          )
+        })
+    )
 )

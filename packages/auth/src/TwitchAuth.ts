@@ -14,14 +14,12 @@ import * as Redacted from "effect/Redacted"
 import * as Grants from "./internal/grants.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as Refusals from "./internal/refusals.js"
+import { traced } from "./internal/tracing.js"
 import type * as Token from "./Token.js"
 import { TwitchAuthConfig } from "./TwitchAuthConfig.js"
 import type * as TwitchAuthError from "./TwitchAuthError.js"
 import { MissingClientSecret, MissingRedirectUri } from "./TwitchAuthError.js"
 import type * as TwitchScope from "./TwitchScope.js"
-
-/** Spans name the operation; no stack trace is captured on the hot path. */
-const spanOptions = { captureStackTrace: false } as const
 
 /**
  * The Twitch authentication client.
@@ -311,7 +309,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
           (failure) => refusedExchange(failure, { operation: "exchangeCode", redirectUri }),
           [code]
         )
-      }).pipe(Effect.withSpan("TwitchAuth.exchangeCode", spanOptions))
+      }).pipe(traced("TwitchAuth.exchangeCode"))
 
     const exchangeCode: TwitchAuth.Service["exchangeCode"] = (code, options) =>
       Effect.map(exchangeCodeWithIdToken(code, options), (exchange) => exchange.token)
@@ -323,7 +321,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         Grants.readToken,
         (failure) => refusedRefresh(failure, { operation: "refreshToken" }),
         [refreshToken]
-      ).pipe(Effect.withSpan("TwitchAuth.refreshToken", spanOptions))
+      ).pipe(traced("TwitchAuth.refreshToken"))
 
     const validateToken: TwitchAuth.Service["validateToken"] = (accessToken) =>
       send(
@@ -332,7 +330,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         Grants.readTokenInfo,
         (failure) => refusedValidate(failure, { token: accessToken }),
         [accessToken]
-      ).pipe(Effect.withSpan("TwitchAuth.validateToken", spanOptions))
+      ).pipe(traced("TwitchAuth.validateToken"))
 
     const revokeToken: TwitchAuth.Service["revokeToken"] = (accessToken) =>
       send(
@@ -341,7 +339,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         Grants.readRevoked,
         (failure) => refusedRevoke(failure, { token: accessToken }),
         [accessToken]
-      ).pipe(Effect.withSpan("TwitchAuth.revokeToken", spanOptions))
+      ).pipe(traced("TwitchAuth.revokeToken"))
 
     const appToken: TwitchAuth.Service["appToken"] = (options = {}) =>
       Effect.flatMap(requireSecret("appToken"), (credentials) =>
@@ -350,7 +348,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
           Grants.clientCredentialsGrant(credentials, scopes(options.scopes)),
           Grants.readAppToken,
           (failure) => refusedAppToken(failure, { operation: "appToken" })
-        )).pipe(Effect.withSpan("TwitchAuth.appToken", spanOptions))
+        )).pipe(traced("TwitchAuth.appToken"))
 
     const startDeviceAuthorization: TwitchAuth.Service["startDeviceAuthorization"] = (options = {}) => {
       const requested = scopes(options.scopes)
@@ -359,7 +357,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         Grants.deviceRequest(config.clientId, requested),
         Grants.readDeviceAuthorization(requested),
         (failure) => refusedDevice(failure, undefined)
-      ).pipe(Effect.withSpan("TwitchAuth.startDeviceAuthorization", spanOptions))
+      ).pipe(traced("TwitchAuth.startDeviceAuthorization"))
     }
 
     const pollDeviceToken: TwitchAuth.Service["pollDeviceToken"] = (deviceCode) =>
@@ -369,7 +367,7 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
         Grants.readToken,
         (failure) => refusedPoll(failure, { operation: "pollDeviceToken" }),
         [deviceCode]
-      ).pipe(Effect.withSpan("TwitchAuth.pollDeviceToken", spanOptions))
+      ).pipe(traced("TwitchAuth.pollDeviceToken"))
 
     return TwitchAuth.of({
       authorizationUrl,
@@ -387,7 +385,8 @@ export const make: Effect.Effect<TwitchAuth.Service, never, TwitchAuthConfig | H
 
 /**
  * Provides {@link TwitchAuth}. Needs {@link TwitchAuthConfig} and an `HttpClient`: provide
- * `NodeHttpClient.layerUndici` (fastest on Node) or `FetchHttpClient.layer`.
+ * `UndiciHttpClient.layer` (fastest on Node: each attempt runs whole in the transport), or
+ * any other (`NodeHttpClient.layerUndici`, `FetchHttpClient.layer`).
  *
  * @since 0.1.0
  * @category layers

@@ -31,7 +31,10 @@ import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Lean from "./internal/lean.js"
 import * as Pipeline from "./internal/pipeline.js"
+import * as Refresh from "./internal/refresh.js"
 import * as Refusals from "./internal/refusals.js"
 import * as Wire from "./internal/wire.js"
 import * as Retry from "./Retry.js"
@@ -104,6 +107,8 @@ export const defaultMaxBodyBytes = 8 * 1024 * 1024
 
 /** Methods that may be sent twice: a POST or PATCH that timed out may have been applied. */
 const idempotent: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+
+const canRetry = (request: HttpClientRequest.HttpClientRequest): boolean => idempotent.has(request.method)
 
 const isServerError = (status: number): boolean => status === 500 || status === 502 || status === 503 || status === 504
 
@@ -190,8 +195,65 @@ export const make = (
       return loop(retries)
     }
 
+    // Helix's own 401s and 429s become typed errors where the token sent is known.
+    const inspect = (
+      response: HttpClientResponse.HttpClientResponse,
+      token: Option.Option<Redacted.Redacted<string>>
+    ): Effect.Effect<
+      HttpClientResponse.HttpClientResponse,
+      InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
+    > =>
+      response.status === 401
+        ? unauthorized(response, token)
+        : response.status === 429
+        ? Pipeline.rateLimited(endpointOf(response.request), response)
+        : Effect.succeed(response)
+    // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
+    // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure like
+    // a reset. The response and every error from here on carry a redacted request.
+    const exchange = { timeout: config.requestTimeout, maxBytes, readBodyOf: () => true }
+    const refreshSchedule = options.refresh?.schedule ?? Schedule.recurs(1)
+    const client = yield* HttpClient.HttpClient
+    const lean = Lean.exchangeOf(client)
+
+    if (lean !== undefined) {
+      // The transport runs each attempt whole (see internal/lean.ts): the fixed headers are
+      // set in one copy of the request, the token read per attempt (a retry after a refresh
+      // carries the new one), and nothing else is built per call.
+      const attempt = Pipeline.leanAttempt(exchange)
+      const retry = Pipeline.retryTransient(config.retrySchedule, isServerError, canRetry)
+      const once = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.flatMap(credentials.accessToken, (token) => {
+          const prefixed = HttpClientRequest.prependUrl(request, config.helixUrl)
+          const full = HttpClientRequest.setHeaders(prefixed, {
+            "client-id": config.clientId,
+            accept: "application/json",
+            authorization: `Bearer ${Redacted.value(token)}`
+          })
+          const redacted = HttpClientRequest.setHeaders(prefixed, {
+            "client-id": config.clientId,
+            accept: "application/json",
+            authorization: "Bearer <redacted>"
+          })
+          return Effect.flatMap(lean(full, redacted, attempt), (response) => inspect(response, Option.some(token)))
+        })
+      const call = (request: HttpClientRequest.HttpClientRequest) =>
+        Refresh.onInvalidToken(
+          waitOutRateLimit(retry(once(request))),
+          refreshSchedule,
+          (error) =>
+            error.token === undefined
+              ? Effect.flatMap(credentials.accessToken, credentials.refreshAccessToken)
+              : credentials.refreshAccessToken(error.token)
+        )
+      return HttpClient.makeWith(
+        (request: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(request, call),
+        Effect.succeed
+      )
+    }
+
     return Pipeline.decorate(
-      yield* HttpClient.HttpClient,
+      client,
       flow(
         HttpClient.mapRequest(flow(
           HttpClientRequest.prependUrl(config.helixUrl),
@@ -204,26 +266,14 @@ export const make = (
         )
       ),
       {
-        // One deadline per attempt, `requestTimeout`, covers the answer's headers and its whole
-        // body (read here, at most `maxBodyBytes`); no answer in time is a transport failure
-        // like a reset. The response and every error from here on carry a redacted request.
-        exchange: { timeout: config.requestTimeout, maxBytes, readBodyOf: () => true },
-        // Helix's own 401s and 429s become typed errors here, where the token sent is known.
-        inspect: (response, request): Effect.Effect<
-          HttpClientResponse.HttpClientResponse,
-          InvalidAccessToken | MissingScope | HelixUnauthorized | RateLimited
-        > =>
-          response.status === 401
-            ? unauthorized(response, bearerOf(request))
-            : response.status === 429
-            ? Pipeline.rateLimited(endpointOf(response.request), response)
-            : Effect.succeed(response),
+        exchange,
+        inspect: (response, request) => inspect(response, bearerOf(request)),
         // 5xx answers, resets and timeouts before an answer of idempotent requests are retried
         // on the configured schedule (429 has its own wait below); each retry reads the token
         // again.
         schedule: config.retrySchedule,
         isTransientStatus: isServerError,
-        canRetry: (request) => idempotent.has(request.method)
+        canRetry
       }
     ).pipe(
       HttpClient.transformResponse(waitOutRateLimit),

@@ -118,3 +118,11 @@ export * as ImplicitFlow from "./ImplicitFlow.js"
  * @since 0.1.0
  */
 export * as OpenIdConnect from "./OpenIdConnect.js"
+
+/**
+ * A lean `HttpClient` on undici (an optional peer dependency): the transport recommended on
+ * Node, which also runs each Twitch attempt whole, under its deadline, in one promise.
+ *
+ * @since 0.1.0
+ */
+export * as UndiciHttpClient from "./UndiciHttpClient.js"

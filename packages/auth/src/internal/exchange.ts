@@ -17,7 +17,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 
 /** The answer's body is larger than the cap: reading stopped there. */
@@ -137,6 +137,48 @@ const buffered = (
   bytes: Uint8Array
 ): HttpClientResponse.HttpClientResponse =>
   new BufferedResponse(request, response.status, response.headers, response.cookies, response.remoteAddress, bytes)
+
+/**
+ * A buffered response made from its parts (for a transport that read the body itself: see
+ * `./lean.js`). `request` must be the redacted one.
+ */
+export const bufferedResponse = (
+  request: HttpClientRequest.HttpClientRequest,
+  status: number,
+  headers: Headers.Headers,
+  cookies: Cookies.Cookies,
+  bytes: Uint8Array = emptyBytes
+): HttpClientResponse.HttpClientResponse => new BufferedResponse(request, status, headers, cookies, noAddress, bytes)
+
+const noAddress: Option.Option<string> = Option.none()
+
+/** The error of a deadline passed before the answer's headers, as {@link timed} gives it. */
+export const requestTimeoutError = (
+  redacted: HttpClientRequest.HttpClientRequest,
+  timeout: string
+): HttpClientError.RequestError => {
+  const cause = new RequestTimeout({ timeout })
+  return new HttpClientError.RequestError({ request: redacted, reason: "Transport", cause, description: cause.message })
+}
+
+/**
+ * The error of a body that failed after the answer's headers, as {@link timed} gives it:
+ * `cause` is a {@link BodyTimeout}, a {@link BodyTooLarge}, or the connection's own failure
+ * (then described as such).
+ */
+export const bodyError = (
+  response: HttpClientResponse.HttpClientResponse,
+  cause: unknown
+): HttpClientError.ResponseError =>
+  new HttpClientError.ResponseError({
+    request: response.request,
+    response,
+    reason: "Decode",
+    cause,
+    description: cause instanceof BodyTimeout || cause instanceof BodyTooLarge
+      ? cause.message
+      : "the connection failed while the body was read"
+  })
 
 const concat = (chunks: Chunk.Chunk<Uint8Array>, size: number): Uint8Array => {
   const out = new Uint8Array(size)

@@ -108,10 +108,13 @@ export const readUserToken = (response: HttpClientResponse.HttpClientResponse): 
   { readonly token: Token.UserToken; readonly idToken: Option.Option<Redacted.Redacted<string>> },
   MalformedResponse
 > =>
-  Effect.flatMap(
-    Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse),
-    (wire) =>
-      Effect.flatMap(DateTime.now, (now) =>
+  Effect.flatten(
+    Wire.decodeBodyWith(
+      tokenEndpoint,
+      response,
+      Token.TokenResponse,
+      Token.fastTokenResponse,
+      (wire, now) =>
         Either.match(Token.userTokenFromWire(wire, now), {
           onLeft: (detail) =>
             Effect.fail(new MalformedResponse({ endpoint: tokenEndpoint, status: response.status, detail })),
@@ -120,7 +123,8 @@ export const readUserToken = (response: HttpClientResponse.HttpClientResponse): 
               token,
               idToken: Option.map(Option.filter(Option.fromNullable(wire.id_token), (s) => s.length > 0), Redacted.make)
             })
-        }))
+        })
+    )
   )
 
 /** A token grant's 200 body as a user token. */
@@ -129,13 +133,15 @@ export const readToken = (response: HttpClientResponse.HttpClientResponse) =>
 
 /** The client credentials grant's 200 body as an app token. */
 export const readAppToken = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.zipWith(Wire.decodeBody(tokenEndpoint, response, Token.TokenResponse), DateTime.now, Token.appTokenFromWire)
+  Wire.decodeBodyWith(tokenEndpoint, response, Token.TokenResponse, Token.fastTokenResponse, Token.appTokenFromWire)
 
 /** `/oauth2/validate`'s 200 body. */
 export const readTokenInfo = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.zipWith(
-    Wire.decodeBody(validateEndpoint, response, Token.ValidateResponse),
-    DateTime.now,
+  Wire.decodeBodyWith(
+    validateEndpoint,
+    response,
+    Token.ValidateResponse,
+    Token.fastValidateResponse,
     Token.tokenInfoFromWire
   )
 

@@ -13,6 +13,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { flow } from "effect/Function"
 import * as Option from "effect/Option"
@@ -29,6 +30,7 @@ import {
   UnexpectedResponse
 } from "../TwitchAuthError.js"
 import * as Exchange from "./exchange.js"
+import * as Lean from "./lean.js"
 import * as Wire from "./wire.js"
 
 /**
@@ -129,6 +131,11 @@ export const decorate = <E, E2 = never>(
   )
 }
 
+/** Sends one id.twitch.tv request (its path relative to `authUrl`) and gives its buffered answer. */
+export type AuthSend = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+
 /**
  * The id.twitch.tv client `TwitchAuth` and `OpenIdConnect` share: the base URL and
  * `Accept: application/json` on every request; one deadline (`requestTimeout`) per attempt
@@ -136,25 +143,43 @@ export const decorate = <E, E2 = never>(
  * transient answers and failures before an answer retried on `retrySchedule` (an answer
  * whose body then fails is not sent again: Twitch has acted on it, and a refresh token may
  * be spent already).
+ *
+ * When the transport runs whole attempts itself (`UndiciHttpClient`, see `./lean.js`), each
+ * attempt is one call into it; on any other `HttpClient`, the generic {@link decorate}. Both
+ * give the same answers and the same errors.
  */
-export const authClient = (
-  client: HttpClient.HttpClient,
-  config: TwitchAuthConfig.Service
-): HttpClient.HttpClient.With<HttpClientError.HttpClientError> =>
-  decorate(
-    client,
-    HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
-    {
-      exchange: {
-        timeout: config.requestTimeout,
-        maxBytes: Wire.maxAuthBodyBytes,
-        // a transient answer is retried or becomes its error by status alone
-        readBodyOf: (status) => !isRetriedStatus(status)
-      },
-      schedule: config.retrySchedule,
-      isTransientStatus: isRetriedStatus
-    }
-  )
+export const authClient = (client: HttpClient.HttpClient, config: TwitchAuthConfig.Service): AuthSend => {
+  const exchange: Exchange.Options = {
+    timeout: config.requestTimeout,
+    maxBytes: Wire.maxAuthBodyBytes,
+    // a transient answer is retried or becomes its error by status alone
+    readBodyOf: (status) => !isRetriedStatus(status)
+  }
+  const lean = Lean.exchangeOf(client)
+  if (lean === undefined) {
+    const decorated = decorate(
+      client,
+      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.authUrl), HttpClientRequest.acceptJson)),
+      { exchange, schedule: config.retrySchedule, isTransientStatus: isRetriedStatus }
+    )
+    return (request) => decorated.execute(request)
+  }
+  const attempt = leanAttempt(exchange)
+  const retry = retryTransient(config.retrySchedule, isRetriedStatus)
+  const base = config.authUrl
+  return (request) => {
+    const full = HttpClientRequest.setHeader(HttpClientRequest.prependUrl(request, base), "accept", "application/json")
+    return retry(lean(full, Exchange.redactRequest(full), attempt))
+  }
+}
+
+/** {@link Exchange.Options} as a lean transport takes them (the deadline in milliseconds, formatted once). */
+export const leanAttempt = (options: Exchange.Options): Lean.Attempt => ({
+  timeoutMillis: Duration.toMillis(options.timeout),
+  timeout: Duration.format(options.timeout),
+  maxBytes: options.maxBytes,
+  readBodyOf: options.readBodyOf
+})
 
 /**
  * Sends requests through {@link authClient}: a 2xx answer goes to `onSuccess`, any other to
@@ -162,9 +187,9 @@ export const authClient = (
  * `MalformedResponse`. `secrets` are what the request carries (the client secret is always
  * added): they are scrubbed from every error's text.
  */
-export const makeSend =
-  (client: HttpClient.HttpClient.With<HttpClientError.HttpClientError>, config: TwitchAuthConfig.Service) =>
-  <A, E>(
+export const makeSend = (send: AuthSend, config: TwitchAuthConfig.Service) => {
+  const clientSecret = Option.getOrUndefined(config.clientSecret)
+  return <A, E>(
     endpoint: Endpoint,
     request: HttpClientRequest.HttpClientRequest,
     onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, MalformedResponse>,
@@ -174,19 +199,20 @@ export const makeSend =
     A,
     E | UnexpectedResponse | RateLimited | TwitchUnavailable | TransportError | MalformedResponse
   > => {
-    const all = Option.match(config.clientSecret, { onNone: () => secrets, onSome: (secret) => [...secrets, secret] })
-    return client.execute(request).pipe(
-      Effect.mapError((error) => Wire.exchangeError(endpoint, error, all)),
-      Effect.flatMap((response): Effect.Effect<
+    // the secrets are gathered only when an error needs them
+    const all = () => clientSecret === undefined ? secrets : [...secrets, clientSecret]
+    return Effect.matchEffect(send(request), {
+      onFailure: (error) => Effect.fail(Wire.exchangeError(endpoint, error, all())),
+      onSuccess: (response): Effect.Effect<
         A,
         E | UnexpectedResponse | RateLimited | TwitchUnavailable | MalformedResponse
       > =>
         response.status >= 200 && response.status < 300
           ? onSuccess(response)
-          : failWith(endpoint, response, classify, all)
-      )
-    )
+          : failWith(endpoint, response, classify, all())
+    })
   }
+}
 
 /** A transient answer carried through the retry as a failure, and given back when retries run out. */
 class TransientAnswer extends Data.TaggedError("TransientAnswer")<{

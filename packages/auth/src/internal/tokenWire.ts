@@ -136,7 +136,7 @@ export const userTokenFromWire = (wire: TokenResponse, now: DateTime.Utc): Eithe
         scopes: scopesFromWire(wire.scope),
         obtainedAt: now,
         expiresAt: expiresAtFromWire(wire.expires_in, now)
-      })
+      }, true)
     )
 
 /**
@@ -148,7 +148,7 @@ export const appTokenFromWire = (wire: TokenResponse, now: DateTime.Utc): AppTok
     scopes: scopesFromWire(wire.scope),
     obtainedAt: now,
     expiresAt: expiresAtFromWire(wire.expires_in, now)
-  })
+  }, true)
 
 /**
  * Builds a `TokenInfo` from a decoded validate response received at `now`.
@@ -161,7 +161,7 @@ export const tokenInfoFromWire = (wire: ValidateResponse, now: DateTime.Utc): To
     scopes: scopesFromWire(wire.scopes),
     validatedAt: now,
     expiresAt: expiresAtFromWire(wire.expires_in, now)
-  })
+  }, true)
 
 /**
  * Builds a `DeviceAuthorization` from a decoded device response received at `now`.
@@ -178,4 +178,62 @@ export const deviceAuthorizationFromWire = (
     intervalSeconds: wire.interval,
     scopes,
     expiresAt: DateTime.addDuration(now, Duration.seconds(wire.expires_in))
-  })
+  }, true)
+
+// ---------------------------------------------------------------------------------------
+// fast decoding of the common answers
+// ---------------------------------------------------------------------------------------
+
+const isRecord = (u: unknown): u is { readonly [key: string]: unknown } =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+const isOptionalString = (u: unknown): u is string | null | undefined =>
+  u === undefined || u === null || typeof u === "string"
+
+const isOptionalNonNegative = (u: unknown): u is number | null | undefined =>
+  u === undefined || u === null || (typeof u === "number" && u >= 0)
+
+const isOptionalScopeArray = (u: unknown): u is ReadonlyArray<string> | null | undefined =>
+  u === undefined || u === null || (Array.isArray(u) && u.every((scope) => typeof scope === "string"))
+
+/**
+ * `/oauth2/validate`'s usual 200 body, checked by hand: the same value `ValidateResponse`
+ * decodes to, or `undefined` for anything else (then the schema decodes it, and describes
+ * what is wrong). A call whose answer is as Twitch sends it skips the schema interpreter.
+ */
+export const fastValidateResponse = (u: unknown): ValidateResponse | undefined => {
+  if (!isRecord(u)) return undefined
+  const { client_id, expires_in, login, scopes, user_id } = u
+  if (
+    typeof client_id !== "string" || !isOptionalString(login) || !isOptionalString(user_id) ||
+    !isOptionalScopeArray(scopes) || !isOptionalNonNegative(expires_in)
+  ) return undefined
+  return {
+    client_id,
+    ...(login === undefined ? {} : { login }),
+    ...(user_id === undefined ? {} : { user_id }),
+    ...(scopes === undefined ? {} : { scopes }),
+    ...(expires_in === undefined ? {} : { expires_in })
+  }
+}
+
+/** A token grant's usual 200 body, checked by hand (see {@link fastValidateResponse}). */
+export const fastTokenResponse = (u: unknown): TokenResponse | undefined => {
+  if (!isRecord(u)) return undefined
+  const { access_token, expires_in, id_token, refresh_token, scope, token_type } = u
+  if (
+    typeof access_token !== "string" || access_token.length === 0 ||
+    (refresh_token !== undefined && typeof refresh_token !== "string") ||
+    (token_type !== undefined && typeof token_type !== "string") ||
+    (id_token !== undefined && typeof id_token !== "string") ||
+    !isOptionalScopeArray(scope) || !isOptionalNonNegative(expires_in)
+  ) return undefined
+  return {
+    access_token,
+    ...(refresh_token === undefined ? {} : { refresh_token }),
+    ...(expires_in === undefined ? {} : { expires_in }),
+    ...(scope === undefined ? {} : { scope }),
+    ...(token_type === undefined ? {} : { token_type }),
+    ...(id_token === undefined ? {} : { id_token })
+  }
+}

@@ -9,6 +9,7 @@
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Cause from "effect/Cause"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -229,32 +230,66 @@ export const exchangeError = (
   return new TransportError({ endpoint, reason: "Network", detail: bound(detail, secrets, 300) })
 }
 
-/** Decodes a 2xx JSON body with `schema`; any failure is a `MalformedResponse`. */
+/**
+ * Decodes a 2xx JSON body's `text` with `schema`; any failure is a `MalformedResponse`.
+ * `fast`, when given, is tried first: a hand-written check that gives the schema's value for
+ * the usual body, or `undefined` (then the schema decides, and describes what is wrong).
+ */
+export const decodeText = <A, I>(
+  endpoint: Endpoint,
+  status: number,
+  text: string,
+  schema: Schema.Schema<A, I>,
+  fast?: (json: unknown) => A | undefined
+): Either.Either<A, MalformedResponse> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(new MalformedResponse({ endpoint, status, detail: "the body is not JSON" }))
+  }
+  const quick = fast?.(json)
+  if (quick !== undefined) return Either.right(quick)
+  return Either.mapLeft(
+    Schema.decodeUnknownEither(schema)(json),
+    (error) => new MalformedResponse({ endpoint, status, detail: describeParseError(error) })
+  )
+}
+
+/**
+ * Decodes a 2xx JSON body with `schema` (see {@link decodeText}) and makes the domain value
+ * with `f`, given the time now; any failure is a `MalformedResponse`.
+ */
+export const decodeBodyWith = <A, I, B>(
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  schema: Schema.Schema<A, I>,
+  fast: ((json: unknown) => A | undefined) | undefined,
+  f: (wire: A, now: DateTime.Utc) => B
+): Effect.Effect<B, MalformedResponse> =>
+  Effect.matchEffect(response.text, {
+    onFailure: () =>
+      Effect.fail(new MalformedResponse({ endpoint, status: response.status, detail: "the body could not be read" })),
+    onSuccess: (text) =>
+      Either.match(decodeText(endpoint, response.status, text, schema, fast), {
+        onLeft: Effect.fail,
+        onRight: (wire) => Effect.map(DateTime.now, (now) => f(wire, now))
+      })
+  })
+
+/** Decodes a 2xx JSON body with `schema` (see {@link decodeText}); any failure is a `MalformedResponse`. */
 export const decodeBody = <A, I>(
   endpoint: Endpoint,
   response: HttpClientResponse.HttpClientResponse,
-  schema: Schema.Schema<A, I>
+  schema: Schema.Schema<A, I>,
+  fast?: (json: unknown) => A | undefined
 ): Effect.Effect<A, MalformedResponse> =>
   Effect.flatMap(
     Effect.mapError(
       response.text,
       () => new MalformedResponse({ endpoint, status: response.status, detail: "the body could not be read" })
     ),
-    (text) => {
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return Effect.fail(
-          new MalformedResponse({ endpoint, status: response.status, detail: "the body is not JSON" })
-        )
-      }
-      return Either.match(Schema.decodeUnknownEither(schema)(json), {
-        onLeft: (error) =>
-          Effect.fail(new MalformedResponse({ endpoint, status: response.status, detail: describeParseError(error) })),
-        onRight: Effect.succeed
-      })
-    }
+    (text) => decodeText(endpoint, response.status, text, schema, fast)
   )
 
 /**
