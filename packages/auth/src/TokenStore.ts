@@ -9,7 +9,6 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -437,14 +436,15 @@ export const makeFile = (
 
     return make({
       // One deadline for the whole wait: for another fiber of this process, then for the file.
+      // Real time, whatever the caller's `Clock` (see `FileLock.onRealTime`).
       withLock: (key, effect) =>
         Effect.gen(function*() {
           yield* checkKey(key, file)
-          const started = yield* Clock.currentTimeMillis
+          const started = yield* FileLock.realMillis
           const timeout = Duration.toMillis(lockOptions.timeout)
           return yield* keyMutex(
             key,
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.flatMap(FileLock.realMillis, (now) =>
               locked(
                 FileLock.make(fs, paths.join(directory, internal.keyLockName(basename, key)), {
                   ...lockOptions,
@@ -454,7 +454,7 @@ export const makeFile = (
                 effect
               )),
             (wait) =>
-              Effect.timeoutFail(wait, {
+              FileLock.onRealTime(Effect.timeoutFail(wait, {
                 duration: lockOptions.timeout,
                 onTimeout: () =>
                   new TokenStoreError({
@@ -464,7 +464,7 @@ export const makeFile = (
                       Duration.format(lockOptions.timeout)
                     } waiting for another fiber of this process holding the lock on ${JSON.stringify(key)}`
                   })
-              })
+              }))
           )
         }),
       get: (key) =>

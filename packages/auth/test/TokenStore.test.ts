@@ -7,9 +7,12 @@ import * as Path from "@effect/platform/Path"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
 
 // ---------------------------------------------------------------------------------------
 // fixtures
@@ -163,6 +166,35 @@ const withUmask = <A, E, R>(umask: number, effect: Effect.Effect<A, E, R>) =>
   )
 
 layer(NodeContext.layer)("file store", (it) => {
+  // Found by the demo under load: a refresh waiting for the lock while its program moved a
+  // TestClock by 56 minutes failed at once with LockTimeout ("timed out after 30s"), and the
+  // session backed off on a clock that moved no further. A lock wait is for other fibers and
+  // processes: it runs on real time, whatever the caller's clock.
+  for (
+    const [name, second] of [
+      ["another fiber, same store", "same"],
+      ["another store on the same file (as another process)", "other"]
+    ] as const
+  ) {
+    it.scoped(`issue 14: a lock wait (${name}) is on real time: moving the TestClock by an hour does not time it out, and it ends when the holder releases`, () =>
+      Effect.gen(function*() {
+        const { file } = yield* tempStore()
+        const first = yield* TokenStore.makeFile(file)
+        const waiter = second === "same" ? first : yield* TokenStore.makeFile(file)
+        const held = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const holder = yield* Effect.fork(
+          first.withLock("u1", Effect.zipRight(Deferred.succeed(held, undefined), Deferred.await(release)))
+        )
+        yield* Deferred.await(held)
+        const waiting = yield* Effect.fork(waiter.withLock("u1", Effect.succeed("second")))
+        yield* TestClock.adjust("1 hour")
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
+        assert.strictEqual(yield* Fiber.join(waiting), "second")
+      }))
+  }
+
   it.scoped("round trip: a second store on the same path reads what the first wrote", () =>
     Effect.gen(function*() {
       const { file, fs } = yield* tempStore()

@@ -59,6 +59,19 @@ const isAlreadyExists = (error: PlatformError.PlatformError): boolean =>
 const monotonic = Clock.make()
 const monotonicMillis = (): number => Number(monotonic.unsafeCurrentTimeNanos() / 1_000_000n)
 
+/**
+ * Runs `effect`'s timing (sleeps, timeouts, clock reads) on real time. A wait for a lock is a
+ * wait for other processes and fibers, which a simulated clock does not move: on a
+ * `TestClock`, a poll would sleep until the test moved the clock, and a test that moved it
+ * (by an hour, say) while a wait was on would see the wait time out at once. Only the waiting
+ * runs so: the work done under the lock keeps the caller's clock.
+ */
+export const onRealTime = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withClock(effect, monotonic)
+
+/** Milliseconds on the real, monotonic clock (see {@link onRealTime}). */
+export const realMillis: Effect.Effect<number> = Effect.sync(monotonicMillis)
+
 /** `bytes` random bytes as hex, from Web Crypto (Node, Deno, Bun, browsers). */
 export const randomHex = (bytes: number): string =>
   Array.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("")
@@ -270,13 +283,14 @@ export const make = (fs: FileSystem.FileSystem, lockFile: string, options: Optio
         const since = new Date(yield* Clock.currentTimeMillis).toISOString()
         yield* restore(
           acquire(owner, since).pipe(
-            Effect.timeoutFail({ duration: options.timeout, onTimeout: () => timeoutFailure })
+            Effect.timeoutFail({ duration: options.timeout, onTimeout: () => timeoutFailure }),
+            onRealTime
           )
         ).pipe(
           // interrupted or timed out right after a step took the lock: it is ours to remove
           Effect.onError(() => release(owner))
         )
-        const renewing = yield* Effect.fork(Effect.interruptible(renewals(owner, since)))
+        const renewing = yield* Effect.fork(onRealTime(Effect.interruptible(renewals(owner, since))))
         return yield* restore(effect).pipe(
           Effect.ensuring(Effect.zipRight(Fiber.interrupt(renewing), release(owner)))
         )
