@@ -7,6 +7,7 @@
 import { AppTokenSession, TwitchSession, TwitchSessions } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import { assert, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -76,6 +77,37 @@ describe("issue 13 #4: sessions share one scheduler without being told", () => {
       yield* TestClock.adjust("1 second")
       assert.isTrue(yield* eventually(Effect.map(Ref.get(seen), (all) => all.length === 2)))
       assert.deepStrictEqual([...(yield* Ref.get(seen))].sort(), ["first:a", "second:b"])
+    }))
+
+  // Found by the demo under load: a validation was running when the clock was moved past the
+  // session's refresh point; the scheduler took "due already" for "made no progress" and
+  // deferred the refresh by its 1 s stall delay, which a TestClock that moves no further
+  // never reaches.
+  it.scoped("issue 14: a job whose next due time passes while it runs (the clock moved) runs again at once, not after a stall delay", () =>
+    Effect.gen(function*() {
+      const inRun = yield* Deferred.make<void>()
+      const moved = yield* Deferred.make<void>()
+      const runs = yield* Ref.make<ReadonlyArray<number>>([])
+      const next = yield* Ref.make(1_000)
+      yield* Scheduler.register({
+        dueAt: Ref.get(next),
+        run: Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const done = yield* Ref.updateAndGet(runs, (all) => [...all, now])
+          yield* Ref.set(next, done.length === 1 ? 2_000 : Infinity)
+          if (done.length === 1) {
+            yield* Deferred.succeed(inRun, undefined)
+            yield* Deferred.await(moved)
+          }
+        })
+      })
+      yield* TestClock.adjust("1 second")
+      yield* Deferred.await(inRun)
+      // while the first run is still going, the clock moves past its next due time (2 s)
+      yield* TestClock.adjust("1500 millis")
+      yield* Deferred.succeed(moved, undefined)
+      assert.isTrue(yield* eventually(Effect.map(Ref.get(runs), (all) => all.length === 2)))
+      assert.deepStrictEqual(yield* Ref.get(runs), [1_000, 2_500])
     }))
 
   it.scoped("closing the scope a job was added in interrupts its run in progress; other jobs go on", () =>

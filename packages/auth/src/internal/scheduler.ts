@@ -199,11 +199,13 @@ const makeWith = (onRemoved: (count: number) => Effect.Effect<void>): Effect.Eff
     const core = new Core(yield* Queue.sliding<void>(1), onRemoved)
 
     /**
-     * Re-queues a job that has run. Still due, or failed: it made no progress, and running it
-     * again at once would spin; it is deferred by the next stall delay. Otherwise its stall
-     * count ends.
+     * Re-queues a job that has run (started at `startedAt`). Due again no later than when it
+     * started, or failed: it made no progress, and running it again at once would spin; it is
+     * deferred by the next stall delay. Otherwise its stall count ends, and it is queued at its
+     * due time, even if that time has come while it ran (the clock moved on: on a TestClock
+     * adjusted during the run, say), when it runs again at once.
      */
-    const requeue = (slot: Slot, exit: Exit.Exit<void, unknown>) =>
+    const requeue = (slot: Slot, startedAt: number, exit: Exit.Exit<void, unknown>) =>
       Effect.gen(function*() {
         if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
           slot.running = false
@@ -211,7 +213,7 @@ const makeWith = (onRemoved: (count: number) => Effect.Effect<void>): Effect.Eff
         }
         const now = yield* Clock.currentTimeMillis
         const due = yield* slot.job.dueAt
-        if (Exit.isSuccess(exit) && due > now) {
+        if (Exit.isSuccess(exit) && due > startedAt) {
           slot.stalls = 0
           slot.notBefore = 0
           return core.enqueue(slot, due, true)
@@ -229,11 +231,11 @@ const makeWith = (onRemoved: (count: number) => Effect.Effect<void>): Effect.Eff
         core.enqueue(slot, due, true)
       })
 
-    const start = (slot: Slot) =>
+    const start = (slot: Slot, startedAt: number) =>
       Effect.forkIn(
         Effect.zipRight(
           Effect.setFiberRefs(slot.owner.refs),
-          Effect.flatMap(Effect.exit(slot.job.run), (exit) => requeue(slot, exit))
+          Effect.flatMap(Effect.exit(slot.job.run), (exit) => requeue(slot, startedAt, exit))
         ),
         slot.owner.scope
       )
@@ -248,17 +250,23 @@ const makeWith = (onRemoved: (count: number) => Effect.Effect<void>): Effect.Eff
         }
         // From here on, a job queued before this time wakes the loop (see `enqueue`).
         core.planned = core.firstDue
-        return Effect.as(Effect.forEach(ready, start, { discard: true }), core.planned)
+        return Effect.as(Effect.forEach(ready, (slot) => start(slot, now), { discard: true }), core.planned)
       }))
 
     // The loop needs no service: it does not keep those of whoever started it alive.
     yield* Effect.forkScoped(
       Effect.gen(function*() {
         const next = yield* tick
-        const now = yield* Clock.currentTimeMillis
+        // The clock is read by the sleeping fiber itself, right as it starts to sleep: read
+        // here, before `raceFirst` starts that fiber, a clock moved in between (a TestClock
+        // adjusted by another fiber) would stretch the sleep by as much, and every job due in
+        // that time would run that much late.
         yield* next === Infinity
           ? Queue.take(core.wakeups)
-          : Effect.raceFirst(Effect.sleep(Math.max(0, next - now)), Queue.take(core.wakeups))
+          : Effect.raceFirst(
+            Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Math.max(0, next - now))),
+            Queue.take(core.wakeups)
+          )
       }).pipe(
         Effect.forever,
         // interruptible even when started from an uninterruptible region (a registration's acquire)
