@@ -156,6 +156,9 @@ const writeJson = (path: string, value: unknown): void => {
   Fs.writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`)
 }
 
+/** Source files that are programs, not modules (see `assemble`). */
+const programs = new Set(["packages/cli/src/bin.ts", "packages/cli/src/launcher.ts"])
+
 const assemble = async (pkg: string): Promise<void> => {
   const dir = Path.join(root, "packages", pkg)
   const out = Path.join(dir, "dist")
@@ -166,7 +169,11 @@ const assemble = async (pkg: string): Promise<void> => {
   writeJson(Path.join(out, "dist", "esm", "package.json"), { type: "module", sideEffects: [] })
   // CommonJS: the same sources, one file per module, imports become `require` calls; written
   // in build/cjs, beside build/esm, so that its maps too point at `../../src/X.ts`
-  const sources = filesUnder(Path.join(dir, "src")).filter((path) => path.endsWith(".ts"))
+  // Programs run by `node` (the CLI's entry and its launcher, an ES module with a top-level
+  // `await`) are not modules anyone requires: they get no CommonJS copy.
+  const sources = filesUnder(Path.join(dir, "src")).filter((path) =>
+    path.endsWith(".ts") && !programs.has(Path.relative(root, path))
+  )
   Fs.rmSync(Path.join(dir, "build", "cjs"), { recursive: true, force: true })
   await esbuild.build({
     absWorkingDir: dir,
