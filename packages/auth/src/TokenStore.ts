@@ -43,7 +43,8 @@ import type { UserToken } from "./Token.js"
  *   `lockTimeout`. Nothing was changed, and the wait left no lock behind.
  * - `Insecure`: the token file is a symbolic link; it is neither read nor written.
  *
- * `path` is the store's file (absolute), or `""` for the in-memory store.
+ * `path` is the store's file (absolute), `""` for the in-memory store, or `sql:<table>` for
+ * a store in a SQL table (`@effect-twitch/sql`'s `SqlTokenStore`).
  *
  * @since 0.1.0
  * @category errors
@@ -57,24 +58,35 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effec
   }
 ) {
   override get message(): string {
+    const table = this.path.startsWith("sql:") ? this.path.slice(4) : undefined
     const store = this.path.length === 0
       ? "the in-memory token store"
+      : table !== undefined
+      ? `the token store in the SQL table ${JSON.stringify(table)}`
       : `the token store at ${JSON.stringify(this.path)}`
     switch (this.reason) {
       case "Io":
-        return `Could not read or write ${store}: ${this.detail}; check that the directory exists (or can be created), that it is writable, and that the disk has space`
+        return table !== undefined
+          ? `Could not read or write ${store}: ${this.detail}; check that the database is reachable and the table exists (SqlTokenStore.migrate creates it)`
+          : `Could not read or write ${store}: ${this.detail}; check that the directory exists (or can be created), that it is writable, and that the disk has space`
       case "Corrupted":
-        return `${
-          capitalize(store)
-        } is corrupted: ${this.detail}; it was left untouched — repair or delete the file (its users will have to authorize again)`
+        return table !== undefined
+          ? `${
+            capitalize(store)
+          } holds a row it cannot read: ${this.detail}; it was left untouched — repair or delete that row (its user will have to authorize again)`
+          : `${
+            capitalize(store)
+          } is corrupted: ${this.detail}; it was left untouched — repair or delete the file (its users will have to authorize again)`
       case "UnsupportedVersion":
-        return `${
-          capitalize(store)
-        } uses an unsupported format: ${this.detail}; upgrade @effect-twitch/auth, or delete the file (its users will have to authorize again)`
+        return `${capitalize(store)} uses an unsupported format: ${this.detail}; upgrade @effect-twitch/auth${
+          table !== undefined ? "" : ", or delete the file (its users will have to authorize again)"
+        }`
       case "InvalidKey":
         return `Invalid key for ${store}: ${this.detail}`
       case "LockTimeout":
-        return `Could not lock ${store}: ${this.detail}; another process holds the lock (a lock left by a process that died is broken after staleLockAfter)`
+        return table !== undefined
+          ? `Could not lock ${store}: ${this.detail}; another process holds the lock (a lock is released when its holder's connection closes, or when it stops renewing it for staleLockAfter)`
+          : `Could not lock ${store}: ${this.detail}; another process holds the lock (a lock left by a process that died is broken after staleLockAfter)`
       case "Insecure":
         return `Refusing to use ${store}: ${this.detail}`
     }

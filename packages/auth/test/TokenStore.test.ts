@@ -139,6 +139,29 @@ describe("memory store", () => {
     }))
 })
 
+describe("error messages name the kind of store", () => {
+  it("issue 16: a SQL store's errors (path sql:<table>) name the table and give database advice, not file advice", () => {
+    const reasons = ["Io", "Corrupted", "UnsupportedVersion", "InvalidKey", "LockTimeout", "Insecure"] as const
+    for (const reason of reasons) {
+      const message = new TokenStore.TokenStoreError({ reason, path: "sql:effect_twitch_tokens", detail: "d" }).message
+      assert.include(message, "the SQL table \"effect_twitch_tokens\"", reason)
+      assert.notInclude(message, "sql:", reason)
+    }
+    const io = new TokenStore.TokenStoreError({ reason: "Io", path: "sql:t", detail: "ECONNREFUSED" }).message
+    assert.include(io, "database is reachable")
+    assert.notInclude(io, "directory")
+    const corrupted = new TokenStore.TokenStoreError({ reason: "Corrupted", path: "sql:t", detail: "scopes" }).message
+    assert.include(corrupted, "row")
+    assert.notInclude(corrupted, "file")
+    const lock = new TokenStore.TokenStoreError({ reason: "LockTimeout", path: "sql:t", detail: "waited 30s" }).message
+    assert.include(lock, "connection closes")
+    // the file store's stay as they were
+    const fileIo = new TokenStore.TokenStoreError({ reason: "Io", path: "/var/lib/t.json", detail: "EACCES" }).message
+    assert.include(fileIo, "the token store at \"/var/lib/t.json\"")
+    assert.include(fileIo, "directory")
+  })
+})
+
 // ---------------------------------------------------------------------------------------
 // file
 // ---------------------------------------------------------------------------------------
