@@ -312,7 +312,7 @@ export const make = (
             key,
             Effect.scoped(Effect.gen(function*() {
               const elapsed = (yield* AdvisoryLock.realMillis) - started
-              const connection = yield* AdvisoryLock.acquire(sql, `${table}\u0000${key}`, Math.max(0, lockTimeout - elapsed))
+              const connection = yield* AdvisoryLock.acquire(sql, `${table}:${key}`, Math.max(0, lockTimeout - elapsed))
                 .pipe(
                   Effect.mapError((error) =>
                     error._tag === "Timeout" ? timedOut("another process") : io("taking the lock")(error)
