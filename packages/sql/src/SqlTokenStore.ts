@@ -49,6 +49,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AdvisoryLock from "./internal/advisoryLock.js"
 import * as KeyedMutex from "./internal/keyedMutex.js"
@@ -74,6 +75,13 @@ export interface Options {
    * Default 30 s.
    */
   readonly lockTimeout?: Duration.DurationInput | undefined
+  /**
+   * The lock's lease: the holder renews it (a statement on the lock's connection) every
+   * quarter of this, and the server ends a lock connection left idle this long
+   * (`idle_session_timeout`, PostgreSQL 14 and later), releasing the lock of a holder whose
+   * process hangs or whose machine is gone. Default 10 s.
+   */
+  readonly staleLockAfter?: Duration.DurationInput | undefined
 }
 
 const tableOf = (options: Options): Effect.Effect<string, TokenStore.TokenStoreError> => {
@@ -185,6 +193,7 @@ export const make = (
     }
     if (options.migrate !== false) yield* migrate({ table })
     const lockTimeout = Duration.toMillis(Duration.decode(options.lockTimeout ?? "30 seconds"))
+    const staleLockAfter = Duration.toMillis(Duration.decode(options.staleLockAfter ?? "10 seconds"))
     const fail = (reason: TokenStore.TokenStoreError["reason"], detail: string) =>
       Rows.storeError(table, reason, detail)
     const io = (what: string) => (error: SqlError.SqlError) => fail("Io", Rows.describeSqlError(what, error))
@@ -312,13 +321,18 @@ export const make = (
             key,
             Effect.scoped(Effect.gen(function*() {
               const elapsed = (yield* AdvisoryLock.realMillis) - started
-              const connection = yield* AdvisoryLock.acquire(sql, `${table}:${key}`, Math.max(0, lockTimeout - elapsed))
-                .pipe(
-                  Effect.mapError((error) =>
-                    error._tag === "Timeout" ? timedOut("another process") : io("taking the lock")(error)
-                  )
+              const connection = yield* AdvisoryLock.acquire(
+                sql,
+                `${table}:${key}`,
+                Math.max(0, lockTimeout - elapsed),
+                staleLockAfter
+              ).pipe(
+                Effect.mapError((error) =>
+                  error._tag === "Timeout" ? timedOut("another process") : io("taking the lock")(error)
                 )
+              )
               const lease = yield* makeLease(connection)
+              yield* Effect.forkScoped(renewals(lease, key, staleLockAfter))
               return yield* Effect.locally(held, HashMap.set(leases, key, lease))(effect)
             })),
             (wait) =>
@@ -349,6 +363,29 @@ const makeLease = (connection: Connection.Connection): Effect.Effect<Lease, neve
     yield* Effect.addFinalizer(() => permit.withPermits(1)(Ref.set(active, false)))
     return { connection, permit, active }
   })
+
+/**
+ * Renews the lease of a held lock every quarter of `staleLockAfter` until interrupted (when
+ * the lock is released). A renewal that fails means the lock's connection is gone, and the
+ * lock with it: reported once; the holder's writes are compare-and-set, so a holder that
+ * lost its lock never overwrites or removes a token it did not see.
+ */
+const renewals = (lease: Lease, key: string, staleLockAfter: number): Effect.Effect<void> =>
+  AdvisoryLock.onRealTime(
+    Effect.repeat(
+      lease.permit.withPermits(1)(
+        Effect.whenEffect(AdvisoryLock.renew(lease.connection), Ref.get(lease.active))
+      ),
+      Schedule.spaced(Duration.millis(staleLockAfter / 4))
+    )
+  ).pipe(
+    Effect.catchAll(() =>
+      Effect.logWarning(
+        `SqlTokenStore: the lock on ${JSON.stringify(key)} was lost (its connection ended) while its holder ran`
+      )
+    ),
+    Effect.asVoid
+  )
 
 /**
  * Provides a {@link TokenStore.TokenStore} kept in the database of the `SqlClient` (see

@@ -147,6 +147,41 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       }))
   })
 
+  describe("locks of holders that hang", () => {
+    it.scoped("issue 16: a process that hangs (SIGSTOP) while holding a lock loses it after staleLockAfter", () =>
+      Effect.gen(function*() {
+        const database = yield* TestDatabase.TestDatabase
+        const table = TestDatabase.freshTable()
+        const b = yield* TestDatabase.open(table, { lockTimeout: "50 seconds" })
+        const child = spawn(fixture, [database.url, table, "88", "1000"])
+        yield* Effect.addFinalizer(() => kill(child))
+        yield* printed(child, /^held$/)
+        assert.include(child.output(), "held", child.output())
+        child.process.kill("SIGSTOP")
+        // the server ends the stopped holder's idle session: the lock is free
+        yield* b.withLock("88", b.set("88", tokenFor(8)))
+        assertToken(yield* b.get("88"), tokenFor(8))
+      }))
+
+    it.scoped("issue 16: a live holder keeps its lock past staleLockAfter (it renews the lease)", () =>
+      Effect.gen(function*() {
+        const table = TestDatabase.freshTable()
+        const a = yield* TestDatabase.open(table, { staleLockAfter: "400 millis" })
+        const impatient = yield* TestDatabase.open(table, { lockTimeout: "200 millis" })
+        const held = yield* a.withLock(
+          "4",
+          Effect.gen(function*() {
+            // three leases long, on real time: the property is about time passing
+            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1200)))
+            assert.strictEqual(storeErrorOf(yield* Effect.exit(impatient.withLock("4", Effect.void))).reason, "LockTimeout")
+            return yield* a.compareAndSet("4", Option.none(), tokenFor(4))
+          })
+        )
+        assert.isTrue(held, "the holder's write on its lock's connection went through")
+        assertToken(yield* impatient.get("4"), tokenFor(4))
+      }))
+  })
+
   it.scoped("issue 16: waits that time out or are interrupted leave no lock in the server", () =>
     Effect.gen(function*() {
       const table = TestDatabase.freshTable()

@@ -21,12 +21,16 @@ export const freshTable = () => `tokens_${process.pid}_${++tables}`
  */
 export const open = (
   table: string,
-  options: { readonly lockTimeout?: Duration.DurationInput | undefined; readonly maxConnections?: number } = {}
+  options: {
+    readonly lockTimeout?: Duration.DurationInput | undefined
+    readonly staleLockAfter?: Duration.DurationInput | undefined
+    readonly maxConnections?: number
+  } = {}
 ) =>
   Effect.gen(function*() {
     const database = yield* TestDatabase
     const context = yield* Layer.build(
       Postgres.client(database.url, { maxConnections: options.maxConnections ?? 4 })
     )
-    return yield* Effect.provide(SqlTokenStore.make({ table, lockTimeout: options.lockTimeout }), context)
+    return yield* Effect.provide(SqlTokenStore.make({ table, lockTimeout: options.lockTimeout, staleLockAfter: options.staleLockAfter }), context)
   })

@@ -44,12 +44,34 @@ const releaseTimeout = Duration.seconds(10)
 const statement = (connection: Connection.Connection, text: string, params: ReadonlyArray<unknown> = []) =>
   connection.execute(text, params, undefined)
 
+/** `idle_session_timeout` exists from PostgreSQL 14 on; before, the lease is not set (see {@link attempt}). */
+const ifIdleTimeout = (then: string) =>
+  `CASE WHEN current_setting('server_version_num')::int >= 140000 THEN ${then} END`
+
+/** Gives the lock a lease: the server ends the session (releasing the lock) after `$1` ms idle. */
+const leaseStatement = `SELECT ${ifIdleTimeout("set_config('idle_session_timeout', $1, false)")} AS lease`
+
+/** Unlocks every advisory lock of the session, and puts its idle timeout back as it was. */
+const releaseStatement = `SELECT pg_advisory_unlock_all() AS unlocked, ${
+  ifIdleTimeout(
+    "set_config('idle_session_timeout', (SELECT reset_val FROM pg_settings WHERE name = 'idle_session_timeout'), false)"
+  )
+} AS reset`
+
+/**
+ * Keeps a lock's lease: a statement on its connection. Never cancelled mid-way (a cancel
+ * request could hit the statement after it, the release): an interruption returns at once
+ * and lets the statement finish.
+ */
+export const renew = (connection: Connection.Connection): Effect.Effect<void, SqlError.SqlError> =>
+  Effect.disconnect(Effect.uninterruptible(Effect.asVoid(statement(connection, "SELECT 1"))))
+
 /**
  * Leaves `connection` holding no advisory lock: unlocks all of its session's locks, or, if
  * that fails, ends its session (which releases them). Never fails.
  */
 const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
-  statement(connection, "SELECT pg_advisory_unlock_all()").pipe(
+  statement(connection, releaseStatement).pipe(
     Effect.timeout(releaseTimeout),
     Effect.catchAll(() =>
       Effect.zipRight(
@@ -95,22 +117,30 @@ const reserve = (
   )
 
 /**
- * One poll: reserves a connection and tries the lock on it. Taken: the connection stays
- * reserved until `scope` closes (its release is registered before this returns, so no
- * interruption can lose it); not taken: the connection is given back at once.
+ * One poll: reserves a connection and tries the lock on it. Taken: the connection gets its
+ * lease (`idle_session_timeout` = `staleMillis`: a holder that stops renewing, because its
+ * process hangs or its machine is gone, loses the lock when the server ends its session)
+ * and stays reserved until `scope` closes (its release is registered before this returns, so
+ * no interruption can lose it); not taken: the connection is given back at once.
  */
 const attempt = (
   sql: SqlClient.SqlClient,
   name: string,
+  staleMillis: number,
   scope: Scope.Scope
 ): Effect.Effect<Option.Option<Connection.Connection>, SqlError.SqlError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const [connection, giveBack] = yield* reserve(sql)
-      const rows = yield* restore(
-        statement(connection, "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name])
+      const locked = yield* restore(
+        Effect.flatMap(
+          statement(connection, "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name]),
+          (rows) =>
+            rows.length === 1 && rows[0]?.locked === true
+              ? Effect.as(statement(connection, leaseStatement, [String(Math.max(1, Math.round(staleMillis)))]), true)
+              : Effect.succeed(false)
+        )
       ).pipe(Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : giveBack))
-      const locked = rows.length === 1 && rows[0]?.locked === true
       if (!locked) {
         yield* giveBack
         return Option.none()
@@ -144,12 +174,13 @@ export interface Timeout {
 export const acquire = (
   sql: SqlClient.SqlClient,
   name: string,
-  timeoutMillis: number
+  timeoutMillis: number,
+  staleMillis: number
 ): Effect.Effect<Connection.Connection, SqlError.SqlError | Timeout, Scope.Scope> =>
   Effect.flatMap(Effect.scope, (scope) => {
     const poll = (n: number): Effect.Effect<Connection.Connection, SqlError.SqlError> =>
       Effect.flatMap(
-        attempt(sql, name, scope),
+        attempt(sql, name, staleMillis, scope),
         Option.match({ onNone: () => Effect.zipRight(pause(n), poll(n + 1)), onSome: Effect.succeed })
       )
     return poll(0).pipe(
