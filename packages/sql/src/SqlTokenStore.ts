@@ -92,7 +92,10 @@ const tableOf = (options: Options): Effect.Effect<string, TokenStore.TokenStoreE
 
 /** Runs `effect` outside any transaction of the caller's: on a pooled connection, in autocommit. */
 const ownConnection = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.mapInputContext(effect, (context: Context.Context<never>) => Context.omit(SqlClient.TransactionConnection)(context))
+  Effect.mapInputContext(
+    effect,
+    (context: Context.Context<never>) => Context.omit(SqlClient.TransactionConnection)(context)
+  )
 
 /**
  * Creates the store's table when it does not exist (`CREATE TABLE IF NOT EXISTS`, on
@@ -313,9 +316,9 @@ export const make = (
           const timedOut = (waitingFor: string) =>
             fail(
               "LockTimeout",
-              `timed out after ${Duration.format(Duration.millis(lockTimeout))} waiting for ${waitingFor} holding the lock on ${
-                JSON.stringify(key)
-              }`
+              `timed out after ${
+                Duration.format(Duration.millis(lockTimeout))
+              } waiting for ${waitingFor} holding the lock on ${JSON.stringify(key)}`
             )
           return yield* mutex(
             key,
@@ -403,7 +406,7 @@ const renewals = (lease: Lease, key: string, staleLockAfter: number): Effect.Eff
  * const TokenStoreLive = SqlTokenStore.layer().pipe(
  *   Layer.provide(PgClient.layer({ url: Redacted.make("postgres://localhost/app") }))
  * )
- * const SessionsLive = TwitchSessions.layer.pipe(Layer.provide(TokenStoreLive))
+ * const SessionsLive = TwitchSessions.layer().pipe(Layer.provide(TokenStoreLive))
  * ```
  *
  * @since 0.1.0

@@ -5,7 +5,6 @@
  * sessions refreshing the same user at once, exactly one asks Twitch. Each store here has a
  * connection pool of its own: a process, as far as the database can tell.
  */
-import { inMemory, issueToken, refreshCount } from "../../auth/test/lifecycle.js"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
 import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
@@ -13,6 +12,7 @@ import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { inMemory, issueToken, refreshCount } from "../../auth/test/lifecycle.js"
 import * as TestDatabase from "./testDatabase.js"
 
 const rt = (token: { readonly refreshToken: Redacted.Redacted<string> }) => Redacted.value(token.refreshToken)
@@ -42,10 +42,14 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("sessions on the PostgreSQL
     Effect.gen(function*() {
       const twitch = yield* FakeTwitch.FakeTwitch
       const table = TestDatabase.freshTable()
-      const stores = yield* Effect.all(Array.from({ length: 4 }, () => TestDatabase.open(table, { lockTimeout: "50 seconds" })))
+      const stores = yield* Effect.all(
+        Array.from({ length: 4 }, () => TestDatabase.open(table, { lockTimeout: "50 seconds" }))
+      )
       const users = Array.from({ length: 25 }, (_, i) => `user-${i}`)
-      const first = yield* Effect.forEach(users, (key) =>
-        Effect.flatMap(issueToken("public"), (token) => Effect.as(stores[0]!.set(key, token), token)))
+      const first = yield* Effect.forEach(
+        users,
+        (key) => Effect.flatMap(issueToken("public"), (token) => Effect.as(stores[0]!.set(key, token), token))
+      )
       const sessions = yield* Effect.forEach(stores, (store) => Effect.forEach(users, (key) => sessionOn(store, key)))
       // every process's every session is told its token was rejected, at the same time
       const got = yield* Effect.forEach(

@@ -4,10 +4,8 @@
  * never needs a second connection, writes commit when they return, corrupted rows and a
  * server that is gone are reported (without a token or a parameter in the error).
  */
-import { spawn, kill, printed } from "../../auth/test/children.js"
-import { assertToken, tokenFor } from "../../auth/test/storeContract.js"
-import * as SqlTokenStore from "@effect-twitch/sql/SqlTokenStore"
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
+import * as SqlTokenStore from "@effect-twitch/sql/SqlTokenStore"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, layer } from "@effect/vitest"
@@ -23,6 +21,8 @@ import * as Redacted from "effect/Redacted"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { kill, printed, spawn } from "../../auth/test/children.js"
+import { assertToken, tokenFor } from "../../auth/test/storeContract.js"
 import * as Postgres from "./postgres.js"
 import * as TestDatabase from "./testDatabase.js"
 
@@ -51,7 +51,10 @@ const hold = (store: TokenStore.TokenStore.Service, key: string) =>
     const held = yield* Deferred.make<void>()
     const release = yield* Deferred.make<void>()
     const fiber = yield* Effect.fork(
-      store.withLock(key, Effect.zipRight(Deferred.succeed(held, undefined), Effect.as(Deferred.await(release), "done")))
+      store.withLock(
+        key,
+        Effect.zipRight(Deferred.succeed(held, undefined), Effect.as(Deferred.await(release), "done"))
+      )
     )
     yield* Effect.raceFirst(Deferred.await(held), Effect.zipRight(Fiber.join(fiber), Effect.dieMessage("no lock")))
     return { release: Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(fiber)) }
@@ -139,7 +142,10 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
         yield* printed(child, /^held$/)
         assert.include(child.output(), "held", child.output())
         const impatient = yield* TestDatabase.open(table, { lockTimeout: "300 millis" })
-        assert.strictEqual(storeErrorOf(yield* Effect.exit(impatient.withLock("77", Effect.void))).reason, "LockTimeout")
+        assert.strictEqual(
+          storeErrorOf(yield* Effect.exit(impatient.withLock("77", Effect.void))).reason,
+          "LockTimeout"
+        )
         yield* kill(child)
         yield* b.withLock("77", b.set("77", tokenFor(7)))
         assertToken(yield* b.get("77"), tokenFor(7))
@@ -173,7 +179,10 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
           Effect.gen(function*() {
             // three leases long, on real time: the property is about time passing
             yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1200)))
-            assert.strictEqual(storeErrorOf(yield* Effect.exit(impatient.withLock("4", Effect.void))).reason, "LockTimeout")
+            assert.strictEqual(
+              storeErrorOf(yield* Effect.exit(impatient.withLock("4", Effect.void))).reason,
+              "LockTimeout"
+            )
             return yield* a.compareAndSet("4", Option.none(), tokenFor(4))
           })
         )
@@ -239,12 +248,16 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       const store = yield* TestDatabase.open(table)
       const secrets = ["hand-at-9d2e77", "hand-rt-51c0ab", "{not json 4e1f"]
       yield* inspect((sql) =>
-        sql`INSERT INTO ${sql(table)} (key, access_token, refresh_token, scopes, obtained_at, expires_at, version, updated_at)
+        sql`INSERT INTO ${
+          sql(table)
+        } (key, access_token, refresh_token, scopes, obtained_at, expires_at, version, updated_at)
           VALUES ('bad-scopes', ${secrets[0]}, ${secrets[1]}, ${secrets[2]}, 1, NULL, 1, 1),
                  ('empty-token', '', ${secrets[1]}, '[]', 1, NULL, 1, 1),
                  ('bad-time', ${secrets[0]}, ${secrets[1]}, '["a"]', 9000000000000000000, NULL, 1, 1)`
       )
-      for (const [key, column] of [["bad-scopes", "scopes"], ["empty-token", "access_token"], ["bad-time", "obtained_at"]]) {
+      for (
+        const [key, column] of [["bad-scopes", "scopes"], ["empty-token", "access_token"], ["bad-time", "obtained_at"]]
+      ) {
         const error = storeErrorOf(yield* Effect.exit(store.get(key!)))
         assert.strictEqual(error.reason, "Corrupted", key)
         assert.include(error.detail, column!)
@@ -303,4 +316,3 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       assertToken(yield* stores[5]!.get("1"), tokenFor(1))
     }))
 })
-

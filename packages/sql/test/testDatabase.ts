@@ -32,5 +32,8 @@ export const open = (
     const context = yield* Layer.build(
       Postgres.client(database.url, { maxConnections: options.maxConnections ?? 4 })
     )
-    return yield* Effect.provide(SqlTokenStore.make({ table, lockTimeout: options.lockTimeout, staleLockAfter: options.staleLockAfter }), context)
+    return yield* Effect.provide(
+      SqlTokenStore.make({ table, lockTimeout: options.lockTimeout, staleLockAfter: options.staleLockAfter }),
+      context
+    )
   })

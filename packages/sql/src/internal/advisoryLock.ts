@@ -14,7 +14,7 @@
  *   the connection (the pool hands it to nobody), so the wait runs in a daemon fiber, and an
  *   interrupted caller leaves the release to it.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Connection from "@effect/sql/SqlConnection"
 import type * as SqlError from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
@@ -105,7 +105,9 @@ const reserve = (
         )
       )
       const exit = yield* restore(Fiber.await(reserving)).pipe(
-        Effect.onInterrupt(() => Effect.forkDaemon(Effect.zipRight(Fiber.await(reserving), Scope.close(scope, Exit.void))))
+        Effect.onInterrupt(() =>
+          Effect.forkDaemon(Effect.zipRight(Fiber.await(reserving), Scope.close(scope, Exit.void)))
+        )
       )
       if (Exit.isFailure(exit)) {
         yield* Scope.close(scope, Exit.void)
