@@ -24,12 +24,17 @@
  *   conditional statement each (`UPDATE … WHERE key = $1 AND access_token = $2 AND
  *   refresh_token = $3`), atomic across processes.
  * - `withLock(key)` holds a session-level advisory lock (`pg_try_advisory_lock` on a
- *   64-bit hash of the table and key) on a connection reserved for it, for as long as its
- *   effect runs, and releases it when the effect ends however it ends. The store's
- *   operations on that key inside the effect run on that connection (so a holder never
- *   waits for a second pooled connection). A process or connection that dies releases its
- *   locks with its server session. Waiting longer than `lockTimeout` fails with
- *   `LockTimeout`; an interrupted or timed-out wait leaves no lock behind.
+ *   64-bit hash of the table and key; keys sharing a hash share a lock) on a connection
+ *   reserved for it, for as long as its effect runs, and releases it when the effect ends
+ *   however it ends; a release that fails is logged, never reported as the effect's
+ *   failure (the writes were committed already). The store's operations on that key inside
+ *   the effect run on that connection, in autocommit (so a holder never waits for a second
+ *   pooled connection). A process or connection that dies releases its locks with its
+ *   server session; a holder that hangs loses its lock after `staleLockAfter` (the server
+ *   ends its idle lock connection: `idle_session_timeout`, PostgreSQL 14 and later).
+ *   Waiting longer than `lockTimeout` fails with `LockTimeout`; an interrupted or timed-out
+ *   wait leaves no lock behind. Session-level locks need session pooling: behind PgBouncer
+ *   in transaction mode, give the store a direct connection.
  * - Errors never hold a token, a statement's parameters, or the server's message (which
  *   may quote a parameter): `detail` names the operation and the driver's error code.
  *
