@@ -54,7 +54,6 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AdvisoryLock from "./internal/advisoryLock.js"
 import * as KeyedMutex from "./internal/keyedMutex.js"
@@ -336,7 +335,9 @@ export const make = (
                 staleLockAfter
               ).pipe(
                 Effect.mapError((error) =>
-                  error._tag === "Timeout" ? timedOut("another process") : io("taking the lock")(error)
+                  error._tag === "Timeout"
+                    ? timedOut("a connection of the pool, or another process")
+                    : io("taking the lock")(error)
                 )
               )
               const lease = yield* makeLease(connection)
@@ -380,11 +381,13 @@ const makeLease = (connection: Connection.Connection): Effect.Effect<Lease, neve
  */
 const renewals = (lease: Lease, key: string, staleLockAfter: number): Effect.Effect<void> =>
   AdvisoryLock.onRealTime(
-    Effect.repeat(
-      lease.permit.withPermits(1)(
-        Effect.whenEffect(AdvisoryLock.renew(lease.connection), Ref.get(lease.active))
-      ),
-      Schedule.spaced(Duration.millis(staleLockAfter / 4))
+    Effect.forever(
+      Effect.zipRight(
+        Effect.sleep(Duration.millis(staleLockAfter / 4)),
+        lease.permit.withPermits(1)(
+          Effect.whenEffect(AdvisoryLock.renew(lease.connection), Ref.get(lease.active))
+        )
+      )
     )
   ).pipe(
     Effect.catchAll(() =>
