@@ -209,6 +209,21 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       assert.deepStrictEqual(yield* advisoryHolders, [])
     }))
 
+  it.scoped("issue 16: a wait for the pool that times out loses no connection (the pool's late answer is given back)", () =>
+    Effect.gen(function*() {
+      const table = TestDatabase.freshTable()
+      const store = yield* TestDatabase.open(table, { maxConnections: 1, lockTimeout: "300 millis" })
+      for (let round = 0; round < 3; round++) {
+        // the only connection holds key "a"; "b" waits for the pool, and times out
+        const holder = yield* hold(store, "a")
+        assert.strictEqual(storeErrorOf(yield* Effect.exit(store.withLock("b", Effect.void))).reason, "LockTimeout")
+        yield* holder.release
+        // the connection the pool handed to the timed-out wait came back: "b" gets it
+        yield* store.withLock("b", store.set("b", tokenFor(round)))
+      }
+      assertToken(yield* store.get("b"), tokenFor(2))
+    }))
+
   it.scoped("issue 16: holders never wait for a second connection: a pool of 2 serves 40 concurrent withLock on different keys", () =>
     Effect.gen(function*() {
       const table = TestDatabase.freshTable()

@@ -88,33 +88,33 @@ const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
   )
 
 /**
- * A pooled connection reserved for a lock, and the effect that gives it back (having
- * released its locks). The wait for the pool is interruptible; the connection it yields
- * after an interruption is given back by a daemon fiber.
+ * Reserves a pooled connection for a lock, and registers its release (see
+ * {@link releaseAll}) in `scope` before returning it, so no interruption can lose it. The
+ * wait for the pool is interruptible: `SqlClient.reserve` of `@effect/sql-pg` loses the
+ * connection when interrupted while the pool is busy (the pool later hands it to nobody), so
+ * the wait runs in a daemon fiber, and an interrupted caller leaves the release to it.
  */
-const reserve = (
-  sql: SqlClient.SqlClient
-): Effect.Effect<readonly [Connection.Connection, Effect.Effect<void>], SqlError.SqlError> =>
+const reserveInto = (
+  sql: SqlClient.SqlClient,
+  scope: Scope.Scope
+): Effect.Effect<Connection.Connection, SqlError.SqlError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const scope = yield* Scope.make()
+      const own = yield* Scope.make()
       const reserving = yield* Effect.forkDaemon(
         Scope.extend(
-          Effect.tap(sql.reserve, (connection) => Scope.addFinalizer(scope, releaseAll(connection))),
-          scope
+          Effect.tap(sql.reserve, (connection) => Scope.addFinalizer(own, releaseAll(connection))),
+          own
         )
       )
-      const exit = yield* restore(Fiber.await(reserving)).pipe(
-        Effect.onInterrupt(() =>
-          Effect.forkDaemon(Effect.zipRight(Fiber.await(reserving), Scope.close(scope, Exit.void)))
+      const connection = yield* restore(Fiber.join(reserving)).pipe(
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit)
+            ? Scope.addFinalizer(scope, Scope.close(own, Exit.void))
+            : Effect.asVoid(Effect.forkDaemon(Effect.zipRight(Fiber.await(reserving), Scope.close(own, Exit.void))))
         )
       )
-      if (Exit.isFailure(exit)) {
-        yield* Scope.close(scope, Exit.void)
-        return yield* Effect.failCause(exit.cause)
-      }
-      const giveBack: Effect.Effect<void> = Scope.close(scope, Exit.void)
-      return [exit.value, giveBack] as const
+      return connection
     })
   )
 
@@ -122,8 +122,9 @@ const reserve = (
  * One poll: reserves a connection and tries the lock on it. Taken: the connection gets its
  * lease (`idle_session_timeout` = `staleMillis`: a holder that stops renewing, because its
  * process hangs or its machine is gone, loses the lock when the server ends its session)
- * and stays reserved until `scope` closes (its release is registered before this returns, so
- * no interruption can lose it); not taken: the connection is given back at once.
+ * and stays reserved until `scope` closes; otherwise (not taken, failed, interrupted at any
+ * point) the connection is released at once — unlocked first, as an interrupted poll may
+ * have taken the lock.
  */
 const attempt = (
   sql: SqlClient.SqlClient,
@@ -133,22 +134,24 @@ const attempt = (
 ): Effect.Effect<Option.Option<Connection.Connection>, SqlError.SqlError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const [connection, giveBack] = yield* reserve(sql)
-      const locked = yield* restore(
-        Effect.flatMap(
-          statement(connection, "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name]),
-          (rows) =>
-            rows.length === 1 && rows[0]?.locked === true
-              ? Effect.as(statement(connection, leaseStatement, [String(Math.max(1, Math.round(staleMillis)))]), true)
-              : Effect.succeed(false)
+      const poll = yield* Scope.make()
+      const exit = yield* Effect.exit(restore(Effect.gen(function*() {
+        const connection = yield* reserveInto(sql, poll)
+        const rows = yield* statement(
+          connection,
+          "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked",
+          [name]
         )
-      ).pipe(Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : giveBack))
-      if (!locked) {
-        yield* giveBack
-        return Option.none()
+        if (!(rows.length === 1 && rows[0]?.locked === true)) return Option.none()
+        yield* statement(connection, leaseStatement, [String(Math.max(1, Math.round(staleMillis)))])
+        return Option.some(connection)
+      })))
+      if (Exit.isSuccess(exit) && Option.isSome(exit.value)) {
+        yield* Scope.addFinalizer(scope, Scope.close(poll, Exit.void))
+      } else {
+        yield* Scope.close(poll, Exit.void)
       }
-      yield* Scope.addFinalizer(scope, giveBack)
-      return Option.some(connection)
+      return yield* exit
     })
   )
 
