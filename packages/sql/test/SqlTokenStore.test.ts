@@ -6,8 +6,10 @@
  */
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as SqlTokenStore from "@effect-twitch/sql/SqlTokenStore"
+import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -318,6 +320,20 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       )
       assert.strictEqual(error.reason, "Io")
       assert.include(error.detail, "table name")
+    }))
+
+  it.scoped("issue 16: a SqlClient of another dialect (SQLite) is refused: no store without a cross-process lock", () =>
+    Effect.gen(function*() {
+      const sqlite = yield* SqlClient.make({
+        acquirer: Effect.dieMessage("the store must not touch a SQLite database"),
+        compiler: Statement.makeCompilerSqlite(),
+        spanAttributes: []
+      }).pipe(Effect.provide(Reactivity.layer))
+      const error = storeErrorOf(
+        yield* Effect.exit(Effect.provideService(SqlTokenStore.make(), SqlClient.SqlClient, sqlite))
+      )
+      assert.strictEqual(error.reason, "Io")
+      assert.include(error.detail, "PostgreSQL")
     }))
 
   it.scoped("issue 16: the migration is idempotent and safe when processes start together", () =>
