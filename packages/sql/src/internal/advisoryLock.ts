@@ -39,6 +39,14 @@ export const realMillis: Effect.Effect<number> = Effect.sync(() =>
   Number(monotonic.unsafeCurrentTimeNanos() / 1_000_000n)
 )
 
+/**
+ * `effect` made interruptible, and disconnected: a timeout around it ends the wait at once,
+ * even in an uninterruptible region (a finalizer), and leaves `effect`'s own interruption
+ * (a statement's cancel) to the background.
+ */
+export const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.interruptible(Effect.disconnect(effect))
+
 /** How long a release may take before it is given up (the connection is then ended). */
 const releaseTimeout = Duration.seconds(10)
 
@@ -78,14 +86,18 @@ export const renew = (connection: Connection.Connection): Effect.Effect<void, Sq
  * that fails, ends its session (which releases them). Never fails.
  */
 const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
-  statement(connection, releaseStatement).pipe(
+  // Each step takes at most `releaseTimeout`, even in a finalizer (uninterruptible): the wait
+  // for the statement is made interruptible, and the statement disconnected, so a statement
+  // that times out is cancelled in the background (the driver's cancel itself waits up to 5 s
+  // for a server that may not answer).
+  bounded(statement(connection, releaseStatement)).pipe(
     Effect.timeout(releaseTimeout),
     Effect.catchAll(() =>
       Effect.zipRight(
         Effect.logWarning(
           "SqlTokenStore: could not release a lock on its connection; ending that connection's session (which releases it)"
         ),
-        statement(connection, "SELECT pg_terminate_backend(pg_backend_pid())").pipe(
+        bounded(statement(connection, "SELECT pg_terminate_backend(pg_backend_pid())")).pipe(
           Effect.timeout(releaseTimeout),
           Effect.ignore
         )
@@ -151,7 +163,11 @@ const attempt = (
       const mayHoldLock = yield* Ref.make(true)
       const exit = yield* Effect.exit(restore(Effect.gen(function*() {
         const connection = yield* reserveInto(sql, poll, mayHoldLock)
-        const rows = yield* statement(connection, tryStatement, [name, String(Math.max(1, Math.round(staleMillis)))])
+        // bounded: a timed-out wait does not also wait for the driver's cancel; the release
+        // below is queued on the same connection after the try, so it undoes a late success
+        const rows = yield* bounded(
+          statement(connection, tryStatement, [name, String(Math.max(1, Math.round(staleMillis)))])
+        )
         if (rows.length === 1 && rows[0]?.locked === true) return Option.some(connection)
         // definitely not taken: nothing to unlock (every connection goes back to the pool unlocked)
         if (rows.length === 1 && rows[0]?.locked === false) yield* Ref.set(mayHoldLock, false)
