@@ -8,7 +8,7 @@
  * lost (0: each user's stored token is the last one Twitch issued, and Twitch accepts it). Then
  * the same with one process SIGKILLed in the middle of its refreshes.
  */
-import { Token, type TokenStore } from "@effect-twitch/auth"
+import { Token } from "@effect-twitch/auth"
 import { FakeTwitch, MockTwitchServer } from "@effect-twitch/testing"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -31,6 +31,8 @@ const usersPerClient = Number(process.env["FLEET_USERS_PER_CLIENT"] ?? "500")
 const callsPerUser = 2
 /** In the second run, worker 0's first refreshes are answered; the ones after this many are held until it dies. */
 const killAfterRefreshes = 25
+/** …and it is killed once Twitch has answered the others this many refreshes. */
+const killAfterOthersRefreshes = 50
 
 const Env = Layer.mergeAll(FleetTwitch, NodeContext.layer)
 
@@ -53,14 +55,18 @@ interface RunFigures {
 interface KillFigures extends RunFigures {
   /** Refreshes Twitch answered for the killed process before it died. */
   killedAfterRefreshes: number
-  /** Its refresh requests in flight (held at Twitch's door) when it died. */
+  /** Its refresh requests in flight (held at Twitch's door, each under its user's lock) when it died. */
   inFlightAtKill: number
   /** Locks its backends held when it died, by lock type. */
   locksHeldAtKill: Record<string, number>
-  /** Backends of the other processes waiting for a lock the killed one held. */
-  waitersAtKill: number
-  /** Locks of its backends left once PostgreSQL noticed. */
+  /** Refreshes Twitch had answered the other processes when it died. */
+  othersRefreshesAtKill: number
+  /** Of the users it held locked as it died, those the others then refreshed. */
+  lockedAtKillThenRefreshedByOthers: number
+  /** Locks of its backends left once PostgreSQL ended them. */
   locksLeft: number
+  /** Advisory locks left in the database once every process is done. */
+  advisoryLocksAtEnd: number
 }
 
 const figures: { plain?: RunFigures; kill?: KillFigures } = {}
@@ -184,7 +190,7 @@ const startWorkers = (db: FleetDatabase, usersFile: string) =>
       spawnWorker(String(i), [usersFile], {
         FLEET_AUTH_URL: server.authUrl,
         FLEET_HELIX_URL: server.helixUrl,
-        FLEET_STORE: db.workerSpec(String(i)),
+        FLEET_DATABASE: db.url,
         FLEET_CALLS: String(callsPerUser)
       }))
     yield* Effect.addFinalizer(() => Effect.forEach(workers.filter(alive), kill, { discard: true }))
@@ -204,7 +210,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const started = performance.now()
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
-        const db = yield* fleetDatabase(dir)
+        const db = yield* fleetDatabase
         const { file, users } = yield* seed(db, dir)
         const workers = yield* startWorkers(db, file)
 
@@ -228,7 +234,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const started = performance.now()
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
-        const db = yield* fleetDatabase(dir)
+        const db = yield* fleetDatabase
         const { file, users } = yield* seed(db, dir)
         const workers = yield* startWorkers(db, file)
         const [victim, ...others] = workers
@@ -245,37 +251,37 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         yield* until(Effect.sync(() => recorder.held.some((h) => h.worker === victim.id)))
         for (const worker of others) yield* worker.tell("go")
 
-        // The kill comes after events: the victim is mid-refresh (a request of its own in
-        // flight, its lock held), every refresh Twitch answered for it is stored (so the kill
-        // falls outside the protocol's window, where a rotated token is in no store yet), and
-        // the others are at work too (one waits for a lock the victim holds, or Twitch has
-        // answered them some refreshes).
-        const answered = recorder.answeredBy(victim.id)
-        yield* until(db.storedAll(answered))
+        // The kill comes after events: the victim is mid-refresh (requests of its own in flight,
+        // each under its user's lock), every refresh Twitch answered for it is stored (so the
+        // kill falls outside the protocol's window, where a rotated token is in no store yet),
+        // and the others are at work (Twitch has answered them some refreshes; their fibers that
+        // want a user the victim holds poll its lock).
+        yield* until(db.storedAll(recorder.answeredBy(victim.id)))
+        yield* until(Effect.sync(() => recorder.forwarded.filter((r) => r.worker !== victim.id).length >= killAfterOthersRefreshes))
         const victimPids = yield* db.backendsOf(victim.id)
-        yield* until(Effect.map(
-          db.waitingFor(victimPids),
-          (waiting) => waiting > 0 || recorder.forwarded.filter((r) => r.worker !== victim.id).length >= 50
-        ))
         const locksHeldAtKill = yield* db.locksOf(victimPids)
-        const waitersAtKill = yield* db.waitingFor(victimPids)
-        const inFlightAtKill = recorder.held.filter((h) => h.worker === victim.id).length
+        const lockedAtKill = recorder.held.filter((h) => h.worker === victim.id).map((h) => h.userId)
+        const othersRefreshesAtKill = recorder.forwarded.filter((r) => r.worker !== victim.id).length
         yield* kill(victim)
         // what it had sent Twitch dies with it: held requests (and any still on their way) are dropped
         yield* recorder.release(victim.id, "drop")
 
-        // PostgreSQL ends the dead process's backends, and their locks go with them
-        yield* until(Effect.map(db.locksOf(victimPids), (locks) => Object.keys(locks).length === 0))
+        // PostgreSQL notices: the dead process's backends end, and their locks go with them
+        yield* until(Effect.map(db.running(victimPids), (n) => n === 0))
+        const locksLeft = Object.keys(yield* db.locksOf(victimPids)).length
         yield* Effect.promise(() => Promise.all(others.map((w) => w.exited)))
 
         const run = yield* count(db, users, others, started)
+        const survivorsRefreshed = new Set(recorder.forwarded.filter((r) => r.worker !== victim.id).map((r) => r.userId))
         const measured: KillFigures = {
           ...run,
           killedAfterRefreshes: recorder.answeredBy(victim.id).length,
-          inFlightAtKill,
+          inFlightAtKill: lockedAtKill.length,
           locksHeldAtKill,
-          waitersAtKill,
-          locksLeft: Object.keys(yield* db.locksOf(victimPids)).length
+          othersRefreshesAtKill,
+          lockedAtKillThenRefreshedByOthers: lockedAtKill.filter((userId) => survivorsRefreshed.has(userId)).length,
+          locksLeft,
+          advisoryLocksAtEnd: yield* db.advisoryLocks
         }
         figures.kill = measured
         assertFleet(run, others)
@@ -283,8 +289,11 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         assert.isUndefined(doneOf(victim), "the victim died before it was done")
         assert.strictEqual(measured.killedAfterRefreshes, killAfterRefreshes)
         assert.isAtLeast(measured.inFlightAtKill, 1, "the victim died mid-refresh")
-        assert.isAtLeast(locksHeldAtKill["advisory"] ?? 0, 1, "the victim held a user's lock as it died")
-        assert.strictEqual(measured.locksLeft, 0)
+        assert.isAtLeast(locksHeldAtKill["advisory"] ?? 0, measured.inFlightAtKill, "it held those users' locks")
+        // the others got through the users it held: its locks were released
+        assert.strictEqual(measured.lockedAtKillThenRefreshedByOthers, measured.inFlightAtKill)
+        assert.strictEqual(measured.locksLeft, 0, "no lock left by its backends")
+        assert.strictEqual(measured.advisoryLocksAtEnd, 0, "no advisory lock left in the database")
       }),
     300_000
   )

@@ -31,7 +31,9 @@ export class Recorder {
   /** Refresh requests that reached Twitch, oldest first. */
   forwarded: Array<Refresh> = []
   /** Refresh requests held at the door, waiting for a decision. */
-  held: Array<{ readonly worker: string; readonly decide: Deferred.Deferred<"forward" | "drop"> }> = []
+  held: Array<
+    { readonly worker: string; readonly userId: string; readonly decide: Deferred.Deferred<"forward" | "drop"> }
+  > = []
   /** Refresh requests dropped (never reached Twitch). */
   dropped = 0
   /** Decides what happens to a refresh request from `worker`. */
@@ -77,18 +79,18 @@ const Recording = Layer.effect(
       const refreshToken = request.params["refresh_token"]
       if (request.params["grant_type"] !== "refresh_token" || refreshToken === undefined) return twitch.token(request)
       const worker = request.headers["x-fleet-worker"] ?? "?"
+      const userId = recorder.owner.get(refreshToken) ?? "?"
       return Effect.gen(function*() {
         let decision = recorder.policy(worker)
         if (decision === "hold") {
           const decide = yield* Deferred.make<"forward" | "drop">()
-          recorder.held.push({ worker, decide })
+          recorder.held.push({ worker, userId, decide })
           decision = yield* Deferred.await(decide)
         }
         if (decision === "drop") {
           recorder.dropped++
           return { status: 0, headers: {}, body: "", reset: true as const }
         }
-        const userId = recorder.owner.get(refreshToken) ?? "?"
         const entry: Refresh = { worker, userId, refreshToken }
         recorder.forwarded.push(entry)
         const response = yield* twitch.token(request)

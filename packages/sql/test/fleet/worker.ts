@@ -4,7 +4,7 @@
  * a confidential one) and a `TwitchHttpClient` per user.
  *
  * Usage: worker.ts <worker id> <users file> (a JSON array of `{ userId, kind }`). Environment:
- * `FLEET_AUTH_URL`, `FLEET_HELIX_URL` (the mock), `FLEET_STORE` (see `./store.ts`),
+ * `FLEET_AUTH_URL`, `FLEET_HELIX_URL` (the mock), `FLEET_DATABASE` (the database's URL: see `./store.ts`),
  * `FLEET_CALLS` (Helix calls per user, sent at once; default 2), `FLEET_CONCURRENCY` (users
  * served at once; default 100).
  *
@@ -37,7 +37,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Fs from "node:fs"
 import * as Readline from "node:readline"
-import { FleetUsers, storeLayer } from "./store.js"
+import { FleetUsers, workerStore } from "./store.js"
 
 const [workerId = "0", usersFile = ""] = process.argv.slice(2)
 const env = (name: string, fallback: string) => process.env[name] ?? fallback
@@ -128,7 +128,7 @@ const program = Effect.gen(function*() {
   yield* say(`done ok=${ok} failed=${failed} ended=${ended}`)
 }).pipe(
   Effect.scoped,
-  Effect.provide(Layer.merge(storeLayer(env("FLEET_STORE", "")), Http)),
+  Effect.provide(Layer.merge(workerStore(env("FLEET_DATABASE", ""), workerId), Http)),
   Effect.catchAll((error) =>
     Effect.sync(() => {
       process.stdout.write(`error ${error._tag}: ${error.message}\n`)
