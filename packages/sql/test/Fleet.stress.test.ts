@@ -49,7 +49,12 @@ interface RunFigures {
   rejectedRefreshes: number
   refreshTokensLost: number
   sessionsEnded: number
+  /** The whole run: seeding, the processes' start, the calls, the counts. */
   seconds: number
+  /** From spawning the processes to each having a session open (and validated) for every user. */
+  startSeconds: number
+  /** From "go" (every token expired) to the last process done. */
+  callsSeconds: number
 }
 
 interface KillFigures extends RunFigures {
@@ -132,7 +137,9 @@ const count = (
   db: FleetDatabase,
   users: ReadonlyArray<{ userId: string }>,
   survivors: ReadonlyArray<Worker>,
-  started: number
+  started: number,
+  /** When the users were seeded, the workers ready, and told to go (performance.now()). */
+  at: { readonly seeded: number; readonly ready: number; readonly go: number }
 ) =>
   Effect.gen(function*() {
     const twitch = yield* FakeTwitch.FakeTwitch
@@ -162,7 +169,9 @@ const count = (
       rejectedRefreshes: recorder.forwarded.filter((r) => r.status !== 200).length,
       refreshTokensLost: lost,
       sessionsEnded: reports.reduce((n, r) => n + (r?.ended ?? 0), 0),
-      seconds: Math.round((performance.now() - started) / 1000)
+      seconds: Math.round((performance.now() - started) / 1000),
+      startSeconds: Math.round((at.ready - at.seeded) / 1000),
+      callsSeconds: Math.round((performance.now() - at.go) / 1000)
     } satisfies RunFigures
   })
 
@@ -212,13 +221,16 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const dir = yield* fs.makeTempDirectoryScoped()
         const db = yield* fleetDatabase
         const { file, users } = yield* seed(db, dir)
+        const seeded = performance.now()
         const workers = yield* startWorkers(db, file)
+        const ready = performance.now()
 
         yield* expireAll(db, users)
+        const go = performance.now()
         for (const worker of workers) yield* worker.tell("go")
         yield* Effect.promise(() => Promise.all(workers.map((w) => w.exited)))
 
-        const run = yield* count(db, users, workers, started)
+        const run = yield* count(db, users, workers, started, { seeded, ready, go })
         figures.plain = run
         assertFleet(run, workers)
       }),
@@ -236,7 +248,9 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const dir = yield* fs.makeTempDirectoryScoped()
         const db = yield* fleetDatabase
         const { file, users } = yield* seed(db, dir)
+        const seeded = performance.now()
         const workers = yield* startWorkers(db, file)
+        const ready = performance.now()
         const [victim, ...others] = workers
         if (victim === undefined) return assert.fail("no workers")
 
@@ -247,6 +261,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
             ? "hold"
             : "forward"
         yield* expireAll(db, users)
+        const go = performance.now()
         yield* victim.tell("go")
         yield* until(Effect.sync(() => recorder.held.some((h) => h.worker === victim.id)))
         for (const worker of others) yield* worker.tell("go")
@@ -271,7 +286,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const locksLeft = Object.keys(yield* db.locksOf(victimPids)).length
         yield* Effect.promise(() => Promise.all(others.map((w) => w.exited)))
 
-        const run = yield* count(db, users, others, started)
+        const run = yield* count(db, users, others, started, { seeded, ready, go })
         const survivorsRefreshed = new Set(recorder.forwarded.filter((r) => r.worker !== victim.id).map((r) => r.userId))
         const measured: KillFigures = {
           ...run,
