@@ -39,6 +39,10 @@ const Env = Layer.mergeAll(FleetTwitch, NodeContext.layer)
 /** What one run measured. */
 interface RunFigures {
   processes: number
+  /** Processes that served every user's calls and said so. */
+  processesDone: number
+  /** Helix calls per user and process. */
+  callsPerUser: number
   users: number
   calls: number
   callsOk: number
@@ -94,14 +98,18 @@ const seed = (db: FleetDatabase, dir: string) =>
     const twitch = yield* FakeTwitch.FakeTwitch
     const fs = yield* FileSystem.FileSystem
     const users: Array<{ userId: string; kind: "confidential" | "public" }> = []
-    for (const [kind, client] of [
-      ["confidential", FakeTwitch.defaultSeed.clients[0]],
-      ["public", FakeTwitch.defaultSeed.clients[1]]
-    ] as const) {
+    for (
+      const [kind, client] of [
+        ["confidential", FakeTwitch.defaultSeed.clients[0]],
+        ["public", FakeTwitch.defaultSeed.clients[1]]
+      ] as const
+    ) {
       for (let i = 0; i < usersPerClient; i++) {
         const user = yield* twitch.registerUser({ login: `fleet_${kind}_${i}` })
         const scopes = ["chat:read"]
-        const issued = yield* Effect.orDie(twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes }))
+        const issued = yield* Effect.orDie(
+          twitch.issueUserToken({ clientId: client.clientId, userId: user.userId, scopes })
+        )
         const now = yield* DateTime.now
         yield* db.store.set(
           user.userId,
@@ -159,6 +167,8 @@ const count = (
     const counts = [...perUser.values()]
     return {
       processes,
+      processesDone: reports.filter((r) => r !== undefined).length,
+      callsPerUser,
       users: users.length,
       calls: survivors.length * users.length * callsPerUser,
       callsOk: reports.reduce((n, r) => n + (r?.ok ?? 0), 0),
@@ -272,7 +282,9 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         // and the others are at work (Twitch has answered them some refreshes; their fibers that
         // want a user the victim holds poll its lock).
         yield* until(db.storedAll(recorder.answeredBy(victim.id)))
-        yield* until(Effect.sync(() => recorder.forwarded.filter((r) => r.worker !== victim.id).length >= killAfterOthersRefreshes))
+        yield* until(
+          Effect.sync(() => recorder.forwarded.filter((r) => r.worker !== victim.id).length >= killAfterOthersRefreshes)
+        )
         const victimPids = yield* db.backendsOf(victim.id)
         const locksHeldAtKill = yield* db.locksOf(victimPids)
         const lockedAtKill = recorder.held.filter((h) => h.worker === victim.id).map((h) => h.userId)
@@ -287,7 +299,9 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         yield* Effect.promise(() => Promise.all(others.map((w) => w.exited)))
 
         const run = yield* count(db, users, others, started, { seeded, ready, go })
-        const survivorsRefreshed = new Set(recorder.forwarded.filter((r) => r.worker !== victim.id).map((r) => r.userId))
+        const survivorsRefreshed = new Set(
+          recorder.forwarded.filter((r) => r.worker !== victim.id).map((r) => r.userId)
+        )
         const measured: KillFigures = {
           ...run,
           killedAfterRefreshes: recorder.answeredBy(victim.id).length,

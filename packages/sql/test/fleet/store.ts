@@ -70,7 +70,7 @@ export const fleetDatabase = Effect.gen(function*() {
   }))
   const sql = Context.get(context, SqlClient.SqlClient)
   const store = yield* SqlTokenStore.make().pipe(Effect.provide(context))
-  const ints = (rows: ReadonlyArray<Record<string, unknown>>, column: string) => rows.map((row) => Number(row[column]))
+  const first = (rows: ReadonlyArray<{ readonly n: number }>) => Number(rows[0]?.n ?? 0)
   const db: FleetDatabase = {
     url: database.url,
     store,
@@ -84,27 +84,33 @@ export const fleetDatabase = Effect.gen(function*() {
       ),
     backendsOf: (worker) =>
       Effect.map(
-        Effect.orDie(sql.unsafe("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [
-          `fleet-worker-${worker}`
-        ])),
-        (rows) => ints(rows, "pid")
+        Effect.orDie(sql.unsafe<{ readonly pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+          [`fleet-worker-${worker}`]
+        )),
+        (rows) => rows.map((row) => Number(row.pid))
       ),
     locksOf: (pids) =>
       Effect.map(
-        Effect.orDie(sql.unsafe(
+        Effect.orDie(sql.unsafe<{ readonly locktype: string; readonly n: number }>(
           "SELECT locktype, count(*)::int AS n FROM pg_locks WHERE granted AND pid = ANY($1::int[]) GROUP BY locktype",
           [pids]
         )),
-        (rows) => Object.fromEntries(rows.map((row) => [String(row["locktype"]), Number(row["n"])]))
+        (rows) => Object.fromEntries(rows.map((row) => [row.locktype, Number(row.n)]))
       ),
     running: (pids) =>
       Effect.map(
-        Effect.orDie(sql.unsafe("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])", [pids])),
-        (rows) => ints(rows, "n")[0] ?? 0
+        Effect.orDie(sql.unsafe<{ readonly n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])",
+          [pids]
+        )),
+        first
       ),
     advisoryLocks: Effect.map(
-      Effect.orDie(sql.unsafe("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")),
-      (rows) => ints(rows, "n")[0] ?? 0
+      Effect.orDie(sql.unsafe<{ readonly n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+      )),
+      first
     )
   }
   return db

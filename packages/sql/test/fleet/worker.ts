@@ -18,13 +18,7 @@
  *
  * Every request carries `x-fleet-worker: <id>`, so the mock knows whose refresh it answers.
  */
-import {
-  TwitchAuth,
-  TwitchAuthConfig,
-  TwitchCredentials,
-  TwitchHttpClient,
-  TwitchSessions
-} from "@effect-twitch/auth"
+import { TwitchAuth, TwitchAuthConfig, TwitchCredentials, TwitchHttpClient, TwitchSessions } from "@effect-twitch/auth"
 import { FakeTwitch } from "@effect-twitch/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -107,19 +101,23 @@ const program = Effect.gen(function*() {
 
   let ok = 0
   let failed = 0
-  yield* Effect.forEach(served, ({ helix, userId }) =>
-    Effect.forEach(Array.from({ length: calls }), () =>
-      helix.get("/users").pipe(
-        Effect.flatMap(HttpClientResponse.filterStatusOk),
-        Effect.flatMap(HttpClientResponse.schemaBodyJson(Users)),
-        Effect.flatMap((body) =>
-          body.data[0]?.id === userId ? Effect.void : Effect.fail({ _tag: "WrongUser" as const })
-        ),
-        Effect.matchEffect({
-          onSuccess: () => Effect.sync(() => ok++),
-          onFailure: (error) => Effect.zipRight(Effect.sync(() => failed++), say(`failed ${userId} ${error._tag}`))
-        })
-      ), { concurrency: "unbounded", discard: true }), { concurrency, discard: true })
+  yield* Effect.forEach(
+    served,
+    ({ helix, userId }) =>
+      Effect.forEach(Array.from({ length: calls }), () =>
+        helix.get("/users").pipe(
+          Effect.flatMap(HttpClientResponse.filterStatusOk),
+          Effect.flatMap(HttpClientResponse.schemaBodyJson(Users)),
+          Effect.flatMap((body) =>
+            body.data[0]?.id === userId ? Effect.void : Effect.fail({ _tag: "WrongUser" as const })
+          ),
+          Effect.matchEffect({
+            onSuccess: () => Effect.sync(() => ok++),
+            onFailure: (error) => Effect.zipRight(Effect.sync(() => failed++), say(`failed ${userId} ${error._tag}`))
+          })
+        ), { concurrency: "unbounded", discard: true }),
+    { concurrency, discard: true }
+  )
 
   let ended = 0
   for (const { session } of served) {
