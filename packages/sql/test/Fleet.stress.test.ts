@@ -26,7 +26,7 @@ import { FleetTwitch, recorder } from "./fleet/mock.js"
 import { type FleetDatabase, fleetDatabase } from "./fleet/store.js"
 
 const processes = 4
-const usersPerClient = Number(process.env["FLEET_USERS_PER_CLIENT"] ?? "500")
+const usersPerClient = 500
 /** Helix calls per user and process, sent at once. */
 const callsPerUser = 2
 /** In the second run, worker 0's first refreshes are answered; the ones after this many are held until it dies. */
