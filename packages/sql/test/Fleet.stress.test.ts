@@ -202,7 +202,7 @@ const assertFleet = (run: RunFigures, survivors: ReadonlyArray<Worker>) => {
 }
 
 /** Starts the workers and waits until each has a session open for every user. */
-const startWorkers = (db: FleetDatabase, usersFile: string) =>
+const startWorkers = (db: FleetDatabase, usersFile: string, users: number) =>
   Effect.gen(function*() {
     const server = yield* MockTwitchServer.MockTwitchServer
     const workers = Array.from({ length: processes }, (_, i) =>
@@ -214,8 +214,8 @@ const startWorkers = (db: FleetDatabase, usersFile: string) =>
       }))
     yield* Effect.addFinalizer(() => Effect.forEach(workers.filter(alive), kill, { discard: true }))
     for (const worker of workers) {
-      yield* printed(worker, /^ready \d+$/)
-      assert.match(worker.output(), /^ready \d+$/m, worker.output().slice(-2_000))
+      yield* printed(worker, new RegExp(`^ready ${users}$`))
+      assert.match(worker.output(), new RegExp(`^ready ${users}$`, "m"), worker.output().slice(-2_000))
     }
     return workers
   })
@@ -232,7 +232,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const db = yield* fleetDatabase
         const { file, users } = yield* seed(db, dir)
         const seeded = performance.now()
-        const workers = yield* startWorkers(db, file)
+        const workers = yield* startWorkers(db, file, users.length)
         const ready = performance.now()
 
         yield* expireAll(db, users)
@@ -243,6 +243,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const run = yield* count(db, users, workers, started, { seeded, ready, go })
         figures.plain = run
         assertFleet(run, workers)
+        assert.strictEqual(yield* db.advisoryLocks, 0, "no advisory lock left in the database")
       }),
     // a guard against a hang: a run is four Node start-ups and some 20,000 requests
     300_000
@@ -259,7 +260,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
         const db = yield* fleetDatabase
         const { file, users } = yield* seed(db, dir)
         const seeded = performance.now()
-        const workers = yield* startWorkers(db, file)
+        const workers = yield* startWorkers(db, file, users.length)
         const ready = performance.now()
         const [victim, ...others] = workers
         if (victim === undefined) return assert.fail("no workers")
