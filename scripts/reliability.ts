@@ -1,6 +1,6 @@
 /**
  * `pnpm reliability`: runs the reliability suites (fault matrix, fuzzed decoding, secret
- * leaks, crash safety) with Vitest's JSON reporter, collects what each suite measured (they
+ * leaks, crash safety, the fleet of processes on PostgreSQL) with Vitest's JSON reporter, collects what each suite measured (they
  * write it to `RELIABILITY_FIGURES` when that is set), and rewrites the generated sections of
  * docs/reliability.md: the figures and the matrix. Exits 1 when a test failed (the figures
  * are written anyway: they say so).
@@ -27,7 +27,8 @@ const suites = [
   "packages/auth/test/TokenStoreLock.stress.test.ts",
   "packages/auth/test/SessionStoreRace.test.ts",
   "packages/auth/test/OpenIdConnect.test.ts",
-  "packages/auth/test/DeviceFlow.test.ts"
+  "packages/auth/test/DeviceFlow.test.ts",
+  "packages/sql/test/Fleet.stress.test.ts"
 ] as const
 
 // ---------------------------------------------------------------------------------------------
@@ -102,6 +103,40 @@ const Backoff = Schema.Struct({
   figures: Schema.Record({ key: Schema.String, value: Schema.Number })
 })
 
+const FleetRun = Schema.Struct({
+  processes: Schema.Number,
+  processesDone: Schema.Number,
+  callsPerUser: Schema.Number,
+  users: Schema.Number,
+  calls: Schema.Number,
+  callsOk: Schema.Number,
+  callsFailed: Schema.Number,
+  refreshes: Schema.Number,
+  refreshesPerUserMin: Schema.Number,
+  refreshesPerUserMax: Schema.Number,
+  rejectedRefreshes: Schema.Number,
+  refreshTokensLost: Schema.Number,
+  sessionsEnded: Schema.Number,
+  seconds: Schema.Number,
+  startSeconds: Schema.Number,
+  callsSeconds: Schema.Number
+})
+const Fleet = Schema.Struct({
+  plain: Schema.optional(FleetRun),
+  kill: Schema.optional(Schema.extend(
+    FleetRun,
+    Schema.Struct({
+      killedAfterRefreshes: Schema.Number,
+      inFlightAtKill: Schema.Number,
+      locksHeldAtKill: Schema.Record({ key: Schema.String, value: Schema.Number }),
+      othersRefreshesAtKill: Schema.Number,
+      lockedAtKillThenRefreshedByOthers: Schema.Number,
+      locksLeft: Schema.Number,
+      advisoryLocksAtEnd: Schema.Number
+    })
+  ))
+})
+
 const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>) =>
   Effect.try(() => Fs.readFileSync(file, "utf8")).pipe(
     Effect.flatMap(Schema.decodeUnknown(Schema.parseJson(schema))),
@@ -174,6 +209,58 @@ const renderMatrix = (matrix: typeof Matrix.Type): string => {
   ].join("\n")
 }
 
+/** One column per run of the fleet test (packages/sql/test/Fleet.stress.test.ts). */
+const renderFleet = (fleet: typeof Fleet.Type): string => {
+  const runs = [
+    ["4 processes", fleet.plain],
+    ["one SIGKILLed mid-refresh", fleet.kill]
+  ] as const
+  const cell = (f: (run: typeof FleetRun.Type) => string) =>
+    runs.map(([, run]) => run === undefined ? "not measured" : f(run)).join(" | ")
+  const kill = fleet.kill
+  const lines = [
+    `| | ${runs.map(([name]) => name).join(" | ")} |`,
+    `|---|${runs.map(() => "---").join("|")}|`,
+    `| users (half of a public client, half of a confidential one) | ${cell((r) => count(r.users))} |`,
+    `| processes that served every user / started | ${cell((r) => `${r.processesDone} / ${r.processes}`)} |`,
+    `| refreshes per user, min / max (Twitch's count) | ${
+      cell((r) => `${r.refreshesPerUserMin} / ${r.refreshesPerUserMax}`)
+    } |`,
+    `| refreshes in all / rejected by Twitch | ${
+      cell((r) => `${count(r.refreshes)} / ${count(r.rejectedRefreshes)}`)
+    } |`,
+    `| Helix calls ok / failed | ${
+      cell((r) =>
+        `${count(r.callsOk)} of ${count(r.calls)} (${r.callsPerUser} per user and process) / ${count(r.callsFailed)}`
+      )
+    } |`,
+    `| refresh tokens lost (stored ≠ the last Twitch issued, or rejected) | ${
+      cell((r) => count(r.refreshTokensLost))
+    } |`,
+    `| sessions ended (user logged out) | ${cell((r) => count(r.sessionsEnded))} |`,
+    `| processes started, a session open per user (s) | ${cell((r) => String(r.startSeconds))} |`,
+    `| every token expired → every call answered (s) | ${cell((r) => String(r.callsSeconds))} |`,
+    `| whole run (s) | ${cell((r) => String(r.seconds))} |`
+  ]
+  const killed = kill === undefined ? [] : [
+    "",
+    `The killed process: SIGKILLed after Twitch had answered ${kill.killedAfterRefreshes} of its refreshes (each stored`,
+    `before the kill) and the others ${kill.othersRefreshesAtKill}, with ${kill.inFlightAtKill} refresh requests of its own in flight`,
+    `(held at Twitch's door, never answered) and ${
+      kill.locksHeldAtKill["advisory"] ?? 0
+    } advisory locks held; the others then refreshed ${kill.lockedAtKillThenRefreshedByOthers} of`,
+    `those ${kill.inFlightAtKill} users. Locks of its backends left once PostgreSQL ended them: ${kill.locksLeft}; advisory`,
+    `locks left in the database at the end: ${kill.advisoryLocksAtEnd}.`
+  ]
+  return [
+    "The fleet (`packages/sql/test/Fleet.stress.test.ts`): 4 processes on one PostgreSQL database serve",
+    "the same users; Twitch expires every token, then each process calls Helix for every user.",
+    "",
+    ...lines,
+    ...killed
+  ].join("\n")
+}
+
 const program = Effect.gen(function*() {
   const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "reliability-"))
   const figuresDir = Path.join(work, "figures")
@@ -189,6 +276,7 @@ const program = Effect.gen(function*() {
   const crash = yield* readJson(Path.join(figuresDir, "crash-safety.json"), Crash)
   const hostile = yield* readJson(Path.join(figuresDir, "hostile-network.json"), Hostile)
   const backoff = yield* readJson(Path.join(figuresDir, "session-backoff.json"), Backoff)
+  const fleet = yield* readJson(Path.join(figuresDir, "fleet.json"), Fleet)
 
   const missing = "not measured (the suite did not run to the end)"
   const rows: Array<readonly [string, string]> = []
@@ -306,6 +394,28 @@ const program = Effect.gen(function*() {
   } else {
     rows.push(["hostile network", missing])
   }
+  const fleetRow = (run: typeof FleetRun.Type | undefined) =>
+    run === undefined
+      ? missing
+      : `${
+        run.refreshesPerUserMin === run.refreshesPerUserMax
+          ? run.refreshesPerUserMin
+          : `${run.refreshesPerUserMin}–${run.refreshesPerUserMax}`
+      } refresh per user, ${count(run.callsFailed)} failed calls, ${
+        count(run.refreshTokensLost)
+      } refresh tokens lost (${count(run.users)} users, ${count(run.callsOk)} calls ok)`
+  rows.push([
+    "fleet: 4 processes on PostgreSQL, every token expired",
+    fleet._tag === "Some" ? fleetRow(fleet.value.plain) : missing
+  ])
+  rows.push([
+    "fleet: one of the 4 SIGKILLed mid-refresh",
+    fleet._tag === "Some" && fleet.value.kill !== undefined
+      ? `${
+        fleetRow(fleet.value.kill)
+      }; its ${fleet.value.kill.inFlightAtKill} locks released (${fleet.value.kill.locksLeft} left)`
+      : missing
+  ])
   rows.push(["wall time", `${seconds} s`])
 
   const date = new Date().toISOString().slice(0, 10)
@@ -335,6 +445,7 @@ const program = Effect.gen(function*() {
       ].join("\n")
     )
   }
+  if (fleet._tag === "Some") doc = replaceBetween(doc, "reliability:fleet", renderFleet(fleet.value))
   Fs.writeFileSync(docPath, doc)
   Fs.rmSync(work, { recursive: true, force: true })
   process.stdout.write(`\n${figures}\n\nwrote ${Path.relative(root, docPath)}\n`)
