@@ -29,6 +29,11 @@ describe("issue 12 #16: the README's snippets and commands", () => {
     assert.match(snippet, /^const userId = /m)
   })
 
+  it("issue 16: the \"A fleet of processes\" snippet is examples/fleet.ts", () => {
+    const section = read("README.md").split("### A fleet of processes")[1] ?? ""
+    assert.strictEqual(tsBlocks(section)[0], withoutHeader(read("examples/fleet.ts")))
+  })
+
   it("issue 12 #16: the README says how to get the pnpm it writes", () => {
     const readme = read("README.md")
     assert.include(readme, "npm i -g pnpm@10")
