@@ -5,17 +5,18 @@
  * TypeScript compiler checks them all with the workspace's strict options. A failure is
  * reported at the example's line in the source file. Part of `pnpm check`.
  *
- * Usage: `tsx scripts/docs-examples.ts [dir …]` (default: the three packages' `src`; exits 1
+ * Usage: `tsx scripts/docs-examples.ts [dir …]` (default: the packages' `src`; exits 1
  * when an example does not compile).
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
+import { packages } from "./build-packages.js"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const given = process.argv.slice(2)
-const sources = given.length > 0 ? given : ["packages/auth/src", "packages/testing/src", "packages/cli/src"]
+const sources = given.length > 0 ? given : packages.map((pkg) => `packages/${pkg}/src`)
 // other directories (the script's own test) check in a directory of their own
 const outDir = Path.join(root, "build", given.length > 0 ? `docs-examples-${process.pid}` : "docs-examples")
 
