@@ -4,5 +4,6 @@ export default [
   "packages/auth/vitest.config.ts",
   "packages/auth/vitest.stress.config.ts",
   "packages/testing",
-  "packages/cli"
+  "packages/cli",
+  "packages/sql"
 ]
