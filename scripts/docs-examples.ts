@@ -78,7 +78,9 @@ const examples = sources.flatMap((dir) =>
   )
 )
 
-const outDirs = new Set(examples.map((example) => Path.join(packageDirOf(Path.join(root, example.file)), "build", outName)))
+const outDirs = new Set(
+  examples.map((example) => Path.join(packageDirOf(Path.join(root, example.file)), "build", outName))
+)
 for (const dir of outDirs) {
   Fs.rmSync(dir, { recursive: true, force: true })
   Fs.mkdirSync(dir, { recursive: true })
@@ -129,5 +131,5 @@ for (const diagnostic of diagnostics) {
   console.error(`${example.file}:${example.line + line}:${character + 1}: @example does not compile: ${message}`)
 }
 console.log(`docs-examples: ${examples.length} @example blocks checked, ${diagnostics.length} errors`)
-if (given.length > 0) for (const dir of outDirs) Fs.rmSync(dir, { recursive: true, force: true })
+if (given.length > 0) { for (const dir of outDirs) Fs.rmSync(dir, { recursive: true, force: true }) }
 process.exit(diagnostics.length === 0 ? 0 : 1)
