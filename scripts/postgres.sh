@@ -18,8 +18,9 @@
 #   scripts/postgres.sh bindir
 #       Prints the directory of the binaries `start` would use, or fails saying how to get them.
 #
-# The binaries: the directory of the `initdb` found in PATH, else the newest
-# /usr/lib/postgresql/<version>/bin (Debian puts only wrappers in PATH). initdb and postgres
+# The binaries: those in $EFFECT_TWITCH_PG_BINDIR when it is set (only there), else the directory
+# of the `initdb` found in PATH, else the newest /usr/lib/postgresql/<version>/bin (Debian puts
+# only wrappers in PATH). initdb and postgres
 # refuse to run as root: as root they run as the user `postgres` (`runuser -u postgres`), which
 # Debian's package creates, and the temporary directory is given to that user.
 #
@@ -46,7 +47,10 @@ install_hint="install Debian's postgresql package: apt-get install postgresql (o
 
 find_bindir() {
   local initdb dir
-  if initdb=$(command -v initdb 2>/dev/null); then
+  if [ -n "${EFFECT_TWITCH_PG_BINDIR:-}" ]; then
+    dir=$EFFECT_TWITCH_PG_BINDIR
+    [ -x "$dir/initdb" ] || die "EFFECT_TWITCH_PG_BINDIR=$dir has no initdb: $install_hint"
+  elif initdb=$(command -v initdb 2>/dev/null); then
     dir=$(dirname "$(readlink -f "$initdb")")
   else
     dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
