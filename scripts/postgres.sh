@@ -173,7 +173,9 @@ EOF
 
   if [ -n "$owner" ]; then
     # in a session of its own (Ctrl-C in the owner's terminal does not reach it), no fd held open
-    setsid bash "$0" _watch "$owner" "$dir" </dev/null >/dev/null 2>&1 &
+    local detach=()
+    if command -v setsid >/dev/null; then detach=(setsid); fi
+    "${detach[@]}" bash "$(readlink -f "$0")" _watch "$owner" "$dir" </dev/null >/dev/null 2>&1 &
   fi
   trap - EXIT
   say "$("$bindir/postgres" --version) on 127.0.0.1:$port, as $user, in $dir (log: $log), ready in $((SECONDS - started)) s"
