@@ -1,11 +1,9 @@
 /**
  * Type-checks every JSDoc `@example` of the packages' sources, as `@effect/docgen` does for
  * Effect's packages: each ```ts block after an `@example` tag becomes a module of its own
- * (under `build/docs-examples/` of the package whose source it is in, importing the packages by
- * name as a user would: a package's examples resolve its own name and what it depends on,
- * `@effect/sql-pg` for `@effect-twitch/sql`'s, as its tests do) and the TypeScript compiler
- * checks them all with the workspace's strict options. A failure is reported at the example's
- * line in the source file. Part of `pnpm check`.
+ * (under `build/docs-examples/`, importing the packages by name as a user would) and the
+ * TypeScript compiler checks them all with the workspace's strict options. A failure is
+ * reported at the example's line in the source file. Part of `pnpm check`.
  *
  * Usage: `tsx scripts/docs-examples.ts [dir …]` (default: the packages' `src`; exits 1
  * when an example does not compile).
@@ -20,14 +18,7 @@ const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const given = process.argv.slice(2)
 const sources = given.length > 0 ? given : packages.map((pkg) => `packages/${pkg}/src`)
 // other directories (the script's own test) check in a directory of their own
-const outName = given.length > 0 ? `docs-examples-${process.pid}` : "docs-examples"
-
-/** The directory of the package.json nearest to `file` (the workspace's, at worst). */
-const packageDirOf = (file: string): string => {
-  let dir = Path.dirname(file)
-  while (dir.startsWith(root + Path.sep) && !Fs.existsSync(Path.join(dir, "package.json"))) dir = Path.dirname(dir)
-  return dir.startsWith(root) ? dir : root
-}
+const outDir = Path.join(root, "build", given.length > 0 ? `docs-examples-${process.pid}` : "docs-examples")
 
 interface Example {
   /** Where the example's first line of code is: the source file (relative) and its line (1-based). */
@@ -78,17 +69,12 @@ const examples = sources.flatMap((dir) =>
   )
 )
 
-const outDirs = new Set(
-  examples.map((example) => Path.join(packageDirOf(Path.join(root, example.file)), "build", outName))
-)
-for (const dir of outDirs) {
-  Fs.rmSync(dir, { recursive: true, force: true })
-  Fs.mkdirSync(dir, { recursive: true })
-}
+Fs.rmSync(outDir, { recursive: true, force: true })
+Fs.mkdirSync(outDir, { recursive: true })
 const written = new Map<string, Example>()
 examples.forEach((example, i) => {
   const name = `${String(i).padStart(3, "0")}-${example.file.replace(/[^A-Za-z0-9]+/g, "_")}.ts`
-  const path = Path.join(packageDirOf(Path.join(root, example.file)), "build", outName, name)
+  const path = Path.join(outDir, name)
   // `export {}`: each example is a module of its own, even one without imports
   Fs.writeFileSync(path, `${example.code}\nexport {}\n`)
   written.set(path, example)
@@ -131,5 +117,5 @@ for (const diagnostic of diagnostics) {
   console.error(`${example.file}:${example.line + line}:${character + 1}: @example does not compile: ${message}`)
 }
 console.log(`docs-examples: ${examples.length} @example blocks checked, ${diagnostics.length} errors`)
-if (given.length > 0) { for (const dir of outDirs) Fs.rmSync(dir, { recursive: true, force: true }) }
+if (given.length > 0) Fs.rmSync(outDir, { recursive: true, force: true })
 process.exit(diagnostics.length === 0 ? 0 : 1)

@@ -24,12 +24,17 @@
  *   conditional statement each (`UPDATE … WHERE key = $1 AND access_token = $2 AND
  *   refresh_token = $3`), atomic across processes.
  * - `withLock(key)` holds a session-level advisory lock (`pg_try_advisory_lock` on a
- *   64-bit hash of the table and key) on a connection reserved for it, for as long as its
- *   effect runs, and releases it when the effect ends however it ends. The store's
- *   operations on that key inside the effect run on that connection (so a holder never
- *   waits for a second pooled connection). A process or connection that dies releases its
- *   locks with its server session. Waiting longer than `lockTimeout` fails with
- *   `LockTimeout`; an interrupted or timed-out wait leaves no lock behind.
+ *   64-bit hash of the table and key; keys sharing a hash share a lock) on a connection
+ *   reserved for it, for as long as its effect runs, and releases it when the effect ends
+ *   however it ends; a release that fails is logged, never reported as the effect's
+ *   failure (the writes were committed already). The store's operations on that key inside
+ *   the effect run on that connection, in autocommit (so a holder never waits for a second
+ *   pooled connection). A process or connection that dies releases its locks with its
+ *   server session; a holder that hangs loses its lock after `staleLockAfter` (the server
+ *   ends its idle lock connection: `idle_session_timeout`, PostgreSQL 14 and later).
+ *   Waiting longer than `lockTimeout` fails with `LockTimeout`; an interrupted or timed-out
+ *   wait leaves no lock behind. Session-level locks need session pooling: behind PgBouncer
+ *   in transaction mode, give the store a direct connection.
  * - Errors never hold a token, a statement's parameters, or the server's message (which
  *   may quote a parameter): `detail` names the operation and the driver's error code.
  *
@@ -74,6 +79,13 @@ export interface Options {
    * Default 30 s.
    */
   readonly lockTimeout?: Duration.DurationInput | undefined
+  /**
+   * The lock's lease: the holder renews it (a statement on the lock's connection) every
+   * quarter of this, and the server ends a lock connection left idle this long
+   * (`idle_session_timeout`, PostgreSQL 14 and later), releasing the lock of a holder whose
+   * process hangs or whose machine is gone. Default 10 s.
+   */
+  readonly staleLockAfter?: Duration.DurationInput | undefined
 }
 
 const tableOf = (options: Options): Effect.Effect<string, TokenStore.TokenStoreError> => {
@@ -84,7 +96,10 @@ const tableOf = (options: Options): Effect.Effect<string, TokenStore.TokenStoreE
 
 /** Runs `effect` outside any transaction of the caller's: on a pooled connection, in autocommit. */
 const ownConnection = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.mapInputContext(effect, (context: Context.Context<never>) => Context.omit(SqlClient.TransactionConnection)(context))
+  Effect.mapInputContext(
+    effect,
+    (context: Context.Context<never>) => Context.omit(SqlClient.TransactionConnection)(context)
+  )
 
 /**
  * Creates the store's table when it does not exist (`CREATE TABLE IF NOT EXISTS`, on
@@ -185,6 +200,7 @@ export const make = (
     }
     if (options.migrate !== false) yield* migrate({ table })
     const lockTimeout = Duration.toMillis(Duration.decode(options.lockTimeout ?? "30 seconds"))
+    const staleLockAfter = Duration.toMillis(Duration.decode(options.staleLockAfter ?? "10 seconds"))
     const fail = (reason: TokenStore.TokenStoreError["reason"], detail: string) =>
       Rows.storeError(table, reason, detail)
     const io = (what: string) => (error: SqlError.SqlError) => fail("Io", Rows.describeSqlError(what, error))
@@ -304,21 +320,28 @@ export const make = (
           const timedOut = (waitingFor: string) =>
             fail(
               "LockTimeout",
-              `timed out after ${Duration.format(Duration.millis(lockTimeout))} waiting for ${waitingFor} holding the lock on ${
-                JSON.stringify(key)
-              }`
+              `timed out after ${
+                Duration.format(Duration.millis(lockTimeout))
+              } waiting for ${waitingFor} holding the lock on ${JSON.stringify(key)}`
             )
           return yield* mutex(
             key,
             Effect.scoped(Effect.gen(function*() {
               const elapsed = (yield* AdvisoryLock.realMillis) - started
-              const connection = yield* AdvisoryLock.acquire(sql, `${table}\u0000${key}`, Math.max(0, lockTimeout - elapsed))
-                .pipe(
-                  Effect.mapError((error) =>
-                    error._tag === "Timeout" ? timedOut("another process") : io("taking the lock")(error)
-                  )
+              const connection = yield* AdvisoryLock.acquire(
+                sql,
+                `${table}:${key}`,
+                Math.max(0, lockTimeout - elapsed),
+                staleLockAfter
+              ).pipe(
+                Effect.mapError((error) =>
+                  error._tag === "Timeout"
+                    ? timedOut("a connection of the pool, or another process")
+                    : io("taking the lock")(error)
                 )
+              )
               const lease = yield* makeLease(connection)
+              yield* Effect.forkScoped(renewals(lease, key, staleLockAfter))
               return yield* Effect.locally(held, HashMap.set(leases, key, lease))(effect)
             })),
             (wait) =>
@@ -351,6 +374,31 @@ const makeLease = (connection: Connection.Connection): Effect.Effect<Lease, neve
   })
 
 /**
+ * Renews the lease of a held lock every quarter of `staleLockAfter` until interrupted (when
+ * the lock is released). A renewal that fails means the lock's connection is gone, and the
+ * lock with it: reported once; the holder's writes are compare-and-set, so a holder that
+ * lost its lock never overwrites or removes a token it did not see.
+ */
+const renewals = (lease: Lease, key: string, staleLockAfter: number): Effect.Effect<void> =>
+  AdvisoryLock.onRealTime(
+    Effect.forever(
+      Effect.zipRight(
+        Effect.sleep(Duration.millis(staleLockAfter / 4)),
+        lease.permit.withPermits(1)(
+          Effect.whenEffect(AdvisoryLock.renew(lease.connection), Ref.get(lease.active))
+        )
+      )
+    )
+  ).pipe(
+    Effect.catchAll(() =>
+      Effect.logWarning(
+        `SqlTokenStore: the lock on ${JSON.stringify(key)} was lost (its connection ended) while its holder ran`
+      )
+    ),
+    Effect.asVoid
+  )
+
+/**
  * Provides a {@link TokenStore.TokenStore} kept in the database of the `SqlClient` (see
  * {@link make}).
  *
@@ -366,7 +414,7 @@ const makeLease = (connection: Connection.Connection): Effect.Effect<Lease, neve
  * const TokenStoreLive = SqlTokenStore.layer().pipe(
  *   Layer.provide(PgClient.layer({ url: Redacted.make("postgres://localhost/app") }))
  * )
- * const SessionsLive = TwitchSessions.layer.pipe(Layer.provide(TokenStoreLive))
+ * const SessionsLive = TwitchSessions.layer().pipe(Layer.provide(TokenStoreLive))
  * ```
  *
  * @since 0.1.0

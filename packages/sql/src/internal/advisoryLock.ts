@@ -14,7 +14,7 @@
  *   the connection (the pool hands it to nobody), so the wait runs in a daemon fiber, and an
  *   interrupted caller leaves the release to it.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Connection from "@effect/sql/SqlConnection"
 import type * as SqlError from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
@@ -44,12 +44,34 @@ const releaseTimeout = Duration.seconds(10)
 const statement = (connection: Connection.Connection, text: string, params: ReadonlyArray<unknown> = []) =>
   connection.execute(text, params, undefined)
 
+/** `idle_session_timeout` exists from PostgreSQL 14 on; before, the lease is not set (see {@link attempt}). */
+const ifIdleTimeout = (then: string) =>
+  `CASE WHEN current_setting('server_version_num')::int >= 140000 THEN ${then} END`
+
+/** Gives the lock a lease: the server ends the session (releasing the lock) after `$1` ms idle. */
+const leaseStatement = `SELECT ${ifIdleTimeout("set_config('idle_session_timeout', $1, false)")} AS lease`
+
+/** Unlocks every advisory lock of the session, and puts its idle timeout back as it was. */
+const releaseStatement = `SELECT pg_advisory_unlock_all() AS unlocked, ${
+  ifIdleTimeout(
+    "set_config('idle_session_timeout', (SELECT reset_val FROM pg_settings WHERE name = 'idle_session_timeout'), false)"
+  )
+} AS reset`
+
+/**
+ * Keeps a lock's lease: a statement on its connection. Never cancelled mid-way (a cancel
+ * request could hit the statement after it, the release): an interruption returns at once
+ * and lets the statement finish.
+ */
+export const renew = (connection: Connection.Connection): Effect.Effect<void, SqlError.SqlError> =>
+  Effect.disconnect(Effect.uninterruptible(Effect.asVoid(statement(connection, "SELECT 1"))))
+
 /**
  * Leaves `connection` holding no advisory lock: unlocks all of its session's locks, or, if
  * that fails, ends its session (which releases them). Never fails.
  */
 const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
-  statement(connection, "SELECT pg_advisory_unlock_all()").pipe(
+  statement(connection, releaseStatement).pipe(
     Effect.timeout(releaseTimeout),
     Effect.catchAll(() =>
       Effect.zipRight(
@@ -66,57 +88,70 @@ const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
   )
 
 /**
- * A pooled connection reserved for a lock, and the effect that gives it back (having
- * released its locks). The wait for the pool is interruptible; the connection it yields
- * after an interruption is given back by a daemon fiber.
+ * Reserves a pooled connection for a lock, and registers its release (see
+ * {@link releaseAll}) in `scope` before returning it, so no interruption can lose it. The
+ * wait for the pool is interruptible: `SqlClient.reserve` of `@effect/sql-pg` loses the
+ * connection when interrupted while the pool is busy (the pool later hands it to nobody), so
+ * the wait runs in a daemon fiber, and an interrupted caller leaves the release to it.
  */
-const reserve = (
-  sql: SqlClient.SqlClient
-): Effect.Effect<readonly [Connection.Connection, Effect.Effect<void>], SqlError.SqlError> =>
+const reserveInto = (
+  sql: SqlClient.SqlClient,
+  scope: Scope.Scope
+): Effect.Effect<Connection.Connection, SqlError.SqlError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const scope = yield* Scope.make()
+      const own = yield* Scope.make()
       const reserving = yield* Effect.forkDaemon(
         Scope.extend(
-          Effect.tap(sql.reserve, (connection) => Scope.addFinalizer(scope, releaseAll(connection))),
-          scope
+          Effect.tap(sql.reserve, (connection) => Scope.addFinalizer(own, releaseAll(connection))),
+          own
         )
       )
-      const exit = yield* restore(Fiber.await(reserving)).pipe(
-        Effect.onInterrupt(() => Effect.forkDaemon(Effect.zipRight(Fiber.await(reserving), Scope.close(scope, Exit.void))))
+      const connection = yield* restore(Fiber.join(reserving)).pipe(
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit)
+            ? Scope.addFinalizer(scope, Scope.close(own, Exit.void))
+            : Effect.asVoid(Effect.forkDaemon(Effect.zipRight(Fiber.await(reserving), Scope.close(own, Exit.void))))
+        )
       )
-      if (Exit.isFailure(exit)) {
-        yield* Scope.close(scope, Exit.void)
-        return yield* Effect.failCause(exit.cause)
-      }
-      const giveBack: Effect.Effect<void> = Scope.close(scope, Exit.void)
-      return [exit.value, giveBack] as const
+      return connection
     })
   )
 
 /**
- * One poll: reserves a connection and tries the lock on it. Taken: the connection stays
- * reserved until `scope` closes (its release is registered before this returns, so no
- * interruption can lose it); not taken: the connection is given back at once.
+ * One poll: reserves a connection and tries the lock on it. Taken: the connection gets its
+ * lease (`idle_session_timeout` = `staleMillis`: a holder that stops renewing, because its
+ * process hangs or its machine is gone, loses the lock when the server ends its session)
+ * and stays reserved until `scope` closes; otherwise (not taken, failed, interrupted at any
+ * point) the connection is released at once — unlocked first, as an interrupted poll may
+ * have taken the lock.
  */
 const attempt = (
   sql: SqlClient.SqlClient,
   name: string,
+  staleMillis: number,
   scope: Scope.Scope
 ): Effect.Effect<Option.Option<Connection.Connection>, SqlError.SqlError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const [connection, giveBack] = yield* reserve(sql)
-      const rows = yield* restore(
-        statement(connection, "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name])
-      ).pipe(Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : giveBack))
-      const locked = rows.length === 1 && rows[0]?.locked === true
-      if (!locked) {
-        yield* giveBack
-        return Option.none()
+      const poll = yield* Scope.make()
+      const exit = yield* Effect.exit(restore(Effect.gen(function*() {
+        const connection = yield* reserveInto(sql, poll)
+        const rows = yield* statement(
+          connection,
+          "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked",
+          [name]
+        )
+        if (!(rows.length === 1 && rows[0]?.locked === true)) return Option.none()
+        yield* statement(connection, leaseStatement, [String(Math.max(1, Math.round(staleMillis)))])
+        return Option.some(connection)
+      })))
+      if (Exit.isSuccess(exit) && Option.isSome(exit.value)) {
+        yield* Scope.addFinalizer(scope, Scope.close(poll, Exit.void))
+      } else {
+        yield* Scope.close(poll, Exit.void)
       }
-      yield* Scope.addFinalizer(scope, giveBack)
-      return Option.some(connection)
+      return yield* exit
     })
   )
 
@@ -144,12 +179,13 @@ export interface Timeout {
 export const acquire = (
   sql: SqlClient.SqlClient,
   name: string,
-  timeoutMillis: number
+  timeoutMillis: number,
+  staleMillis: number
 ): Effect.Effect<Connection.Connection, SqlError.SqlError | Timeout, Scope.Scope> =>
   Effect.flatMap(Effect.scope, (scope) => {
     const poll = (n: number): Effect.Effect<Connection.Connection, SqlError.SqlError> =>
       Effect.flatMap(
-        attempt(sql, name, scope),
+        attempt(sql, name, staleMillis, scope),
         Option.match({ onNone: () => Effect.zipRight(pause(n), poll(n + 1)), onSome: Effect.succeed })
       )
     return poll(0).pipe(
