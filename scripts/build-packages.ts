@@ -1,5 +1,5 @@
 /**
- * Builds the three publishable packages into `packages/<name>/dist/`, laid out as the Effect
+ * Builds the publishable packages (`packages` below) into `packages/<name>/dist/`, laid out as the Effect
  * monorepo's v3 packages are (what `@effect/build-utils pack-v2` assembles), so that
  * `pnpm pack` / `pnpm publish` (through `publishConfig.directory`) ship that folder only:
  *
@@ -30,7 +30,7 @@ import { fileURLToPath } from "node:url"
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 
 /** The packages, in dependency order. */
-export const packages = ["auth", "testing", "cli"] as const
+export const packages = ["auth", "testing", "sql", "cli"] as const
 
 interface Manifest {
   readonly name: string
@@ -238,6 +238,6 @@ const main = async (): Promise<void> => {
 if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const asked = process.argv.indexOf("--manifest")
   if (asked === -1) await main()
-  // `--manifest <auth|testing|cli>`: print the package.json it would publish, building nothing
+  // `--manifest <auth|testing|sql|cli>`: print the package.json it would publish, building nothing
   else console.log(JSON.stringify(publishedManifest(process.argv[asked + 1] ?? ""), null, 2))
 }

@@ -3,7 +3,7 @@
 #
 #   1. `pnpm build`, then `pnpm pack` each package (what `pnpm publish` would upload: its dist/);
 #      each tarball must hold only what a user needs (no tests, no bench, no tsbuildinfo).
-#   2. In an empty project under `mktemp -d` (outside the workspace), `npm install` the three
+#   2. In an empty project under `mktemp -d` (outside the workspace), `npm install` the four
 #      tarballs and the registry packages a user adds (the README's "Install" section), then
 #      check that its lockfile and node_modules hold no link into the workspace.
 #   3. There: run an .mjs and a .cjs program that each get an app token from the mock started
@@ -11,7 +11,9 @@
 #      `strict` under moduleResolution NodeNext and under Bundler; bundle the .ts program with
 #      esbuild and run the bundle; run the installed `twitch-auth --version` and
 #      `twitch-auth demo`, and `twitch-auth --version` after `npm i -g` of its tarball and
-#      through `npx` from it.
+#      through `npx` from it. @effect-twitch/sql: imported from an .mjs and a .cjs program and
+#      type-checked with the rest; when EFFECT_TWITCH_PG_URL names a PostgreSQL server (.ci/run
+#      starts one), the .mjs program also runs the store there, over @effect/sql-pg.
 #
 # The fixtures are in scripts/consumer/. Run by .ci/run; locally `pnpm consumer-test`.
 # Needs Node 20+, npm and the npm registry; pnpm comes through npx as everywhere else.
@@ -31,8 +33,8 @@ fail() {
 
 # what a user installs beside ours: the lowest version each peer dependency range allows (so
 # the ranges are honest: their floor is what this test runs), and the workspace's TypeScript,
-# esbuild and Node types for the checks
-version_of() { node -p "require('./node_modules/$1/package.json').version"; }
+# esbuild and Node types for the checks, and the SQL driver @effect-twitch/sql's tests use
+version_of() { node -p "require('./${2:-.}/node_modules/$1/package.json').version"; }
 floor_of() {
   node -p "const m = require('./packages/$1/package.json'); const r = m.peerDependencies['$2']; if (!/^\\^\\d+\\.\\d+\\.\\d+$/.test(r)) throw new Error('$1: peer range ' + r); r.slice(1)"
 }
@@ -40,6 +42,9 @@ registry_packages=(
   "effect@$(floor_of auth effect)"
   "@effect/platform@$(floor_of auth @effect/platform)"
   "@effect/platform-node@$(floor_of testing @effect/platform-node)"
+  "@effect/sql@$(floor_of sql @effect/sql)"
+  "@effect/experimental@$(floor_of sql @effect/experimental)"
+  "@effect/sql-pg@$(version_of @effect/sql-pg packages/sql)"
 )
 for name in typescript esbuild @types/node; do
   registry_packages+=("$name@$(version_of "$name")")
@@ -55,11 +60,12 @@ pnpm -s build
 
 step "packing"
 mkdir -p "$work/tarballs"
-for pkg in auth testing cli; do
+packages=(auth testing sql cli)
+for pkg in "${packages[@]}"; do
   (cd "packages/$pkg" && pnpm -s pack --pack-destination "$work/tarballs" >/dev/null)
 done
 tarballs=("$work"/tarballs/*.tgz)
-[ "${#tarballs[@]}" -eq 3 ] || fail "expected 3 tarballs, got ${#tarballs[@]}"
+[ "${#tarballs[@]}" -eq "${#packages[@]}" ] || fail "expected ${#packages[@]} tarballs, got ${#tarballs[@]}"
 for tarball in "${tarballs[@]}"; do
   listing=$(tar -tzf "$tarball")
   if bad=$(grep -E '(^|/)(test|tests|bench|build|coverage|node_modules)/|\.test(-d)?\.|\.stress\.|tsbuildinfo|vitest|tsconfig' <<<"$listing"); then
@@ -81,14 +87,14 @@ EOF
 (
   cd "$app"
   npm install --no-audit --no-fund --loglevel=error \
-    "$(tarball auth)" "$(tarball testing)" "$(tarball cli)" "${registry_packages[@]}"
+    "$(tarball auth)" "$(tarball testing)" "$(tarball sql)" "$(tarball cli)" "${registry_packages[@]}"
 )
 
 step "checking that nothing links into the workspace"
 grep -q "$repo" "$app/package-lock.json" && fail "package-lock.json names the workspace $repo"
 grep -q '"link": true' "$app/package-lock.json" && fail "package-lock.json has a link"
 grep -q 'workspace:' "$app/package-lock.json" && fail "package-lock.json has a workspace: range"
-for pkg in auth testing cli; do
+for pkg in "${packages[@]}"; do
   resolved=$(node -p "require('$app/package-lock.json').packages['node_modules/@effect-twitch/$pkg'].resolved")
   case "$resolved" in file:../tarballs/effect-twitch-"$pkg"-*.tgz) ;; *) fail "@effect-twitch/$pkg resolved from $resolved" ;; esac
 done
@@ -128,18 +134,28 @@ step "node app.cjs (CommonJS)"
 node app.cjs | tee "$work/cjs.out"
 grep -q '^cjs: app token for ' "$work/cjs.out" || fail "app.cjs did not get an app token"
 
+step "node app-sql.mjs, node app-sql.cjs (@effect-twitch/sql)"
+node app-sql.mjs | tee "$work/esm-sql.out"
+if [ -n "${EFFECT_TWITCH_PG_URL:-}" ]; then
+  grep -q '^esm-sql: SqlTokenStore on PostgreSQL' "$work/esm-sql.out" || fail "app-sql.mjs did not run the store"
+else
+  grep -q '^esm-sql: SqlTokenStore imported' "$work/esm-sql.out" || fail "app-sql.mjs did not import the store"
+fi
+node app-sql.cjs | tee "$work/cjs-sql.out"
+grep -q '^cjs-sql: SqlTokenStore required' "$work/cjs-sql.out" || fail "app-sql.cjs did not require the store"
+
 # skipLibCheck is off so that our own .d.ts files are checked too; what tsc says about other
 # packages' declarations (such as @effect/platform-node's `ws` types, not installed) is not ours
 typecheck() {
   local output ours
   output=$(./node_modules/.bin/tsc -p "$1" --pretty false || true)
-  ours=$(grep -E '^(app\.|node_modules/@effect-twitch/)' <<<"$output" || true)
+  ours=$(grep -E '^(app[.-]|node_modules/@effect-twitch/)' <<<"$output" || true)
   [ -z "$ours" ] || fail "tsc -p $1:"$'\n'"$ours"
   echo "  no error in the program or in @effect-twitch's declarations ($(grep -c 'error TS' <<<"$output" || true) elsewhere)"
 }
-step "tsc: strict, moduleResolution NodeNext (app.ts, app.cts)"
+step "tsc: strict, moduleResolution NodeNext (app.ts, app.cts, app-sql.ts)"
 typecheck tsconfig.nodenext.json
-step "tsc: strict, moduleResolution Bundler (app.ts)"
+step "tsc: strict, moduleResolution Bundler (app.ts, app-sql.ts)"
 typecheck tsconfig.bundler.json
 
 step "esbuild: bundling app.ts and running the bundle"

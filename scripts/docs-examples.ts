@@ -12,12 +12,11 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
+import { packages } from "./build-packages.js"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const given = process.argv.slice(2)
-const sources = given.length > 0
-  ? given
-  : ["packages/auth/src", "packages/testing/src", "packages/cli/src", "packages/sql/src"]
+const sources = given.length > 0 ? given : packages.map((pkg) => `packages/${pkg}/src`)
 // other directories (the script's own test) check in a directory of their own
 const outDir = Path.join(root, "build", given.length > 0 ? `docs-examples-${process.pid}` : "docs-examples")
 

@@ -17,9 +17,9 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { packages } from "./build-packages.js"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
-const packages = ["auth", "testing", "cli"] as const
 const api = Path.join(root, "docs", "api")
 
 const run = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = process.env): void => {

@@ -18,8 +18,9 @@
 #   scripts/postgres.sh bindir
 #       Prints the directory of the binaries `start` would use, or fails saying how to get them.
 #
-# The binaries: the directory of the `initdb` found in PATH, else the newest
-# /usr/lib/postgresql/<version>/bin (Debian puts only wrappers in PATH). initdb and postgres
+# The binaries: those in $EFFECT_TWITCH_PG_BINDIR when it is set (only there), else the directory
+# of the `initdb` found in PATH, else the newest /usr/lib/postgresql/<version>/bin (Debian puts
+# only wrappers in PATH). initdb and postgres
 # refuse to run as root: as root they run as the user `postgres` (`runuser -u postgres`), which
 # Debian's package creates, and the temporary directory is given to that user.
 #
@@ -46,7 +47,10 @@ install_hint="install Debian's postgresql package: apt-get install postgresql (o
 
 find_bindir() {
   local initdb dir
-  if initdb=$(command -v initdb 2>/dev/null); then
+  if [ -n "${EFFECT_TWITCH_PG_BINDIR:-}" ]; then
+    dir=$EFFECT_TWITCH_PG_BINDIR
+    [ -x "$dir/initdb" ] || die "EFFECT_TWITCH_PG_BINDIR=$dir has no initdb: $install_hint"
+  elif initdb=$(command -v initdb 2>/dev/null); then
     dir=$(dirname "$(readlink -f "$initdb")")
   else
     dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
@@ -169,7 +173,9 @@ EOF
 
   if [ -n "$owner" ]; then
     # in a session of its own (Ctrl-C in the owner's terminal does not reach it), no fd held open
-    setsid bash "$0" _watch "$owner" "$dir" </dev/null >/dev/null 2>&1 &
+    local detach=()
+    if command -v setsid >/dev/null; then detach=(setsid); fi
+    "${detach[@]}" bash "$(readlink -f "$0")" _watch "$owner" "$dir" </dev/null >/dev/null 2>&1 &
   fi
   trap - EXIT
   say "$("$bindir/postgres" --version) on 127.0.0.1:$port, as $user, in $dir (log: $log), ready in $((SECONDS - started)) s"

@@ -13,7 +13,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/effect-twitch-release.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 pnpm -s build
-for pkg in auth testing cli; do
+for pkg in auth testing sql cli; do
   (cd "packages/$pkg" && pnpm -s pack --pack-destination "$out" >/dev/null)
 done
 echo

@@ -38,11 +38,11 @@ describe("issue 15: installable packages", () => {
   })
 
   it("issue 15: each published package.json exports the index and one subpath per module index.ts re-exports, internal/* blocked", () => {
-    for (const pkg of ["auth", "testing", "cli"]) {
+    for (const pkg of ["auth", "testing", "sql", "cli"]) {
       const manifest = published(pkg)
       const index = Fs.readFileSync(Path.join(root, "packages", pkg, "src/index.ts"), "utf8")
       const modules = Array.from(index.matchAll(/^export \* as \w+ from "\.\/(\w+)\.js"/gm), (m) => m[1])
-      assert.isAbove(modules.length, 2, pkg)
+      assert.isAbove(modules.length, pkg === "sql" ? 0 : 2, pkg)
       const expected = ["./package.json", ".", ...modules.map((module) => `./${module}`), "./internal/*"]
       assert.sameMembers(Object.keys(manifest["exports"] ?? {}), expected, pkg)
       assert.deepInclude(manifest, {
@@ -76,5 +76,21 @@ describe("issue 15: installable packages", () => {
     const meta = Object.values(cli["peerDependenciesMeta"] ?? {})
     assert.isAbove(meta.length, 0)
     for (const peer of meta) assert.deepEqual(peer, { optional: true })
+  })
+
+  it("issue 16: @effect-twitch/sql is published: the SDK as a dependency; effect, @effect/platform, @effect/sql and @effect/experimental as peers; no SQL driver", () => {
+    const sql = published("sql")
+    assert.deepInclude(sql, {
+      name: "@effect-twitch/sql",
+      dependencies: { "@effect-twitch/auth": `^${versionOf("auth")}` }
+    })
+    assert.sameMembers(Object.keys(sql["peerDependencies"] ?? {}), [
+      "effect",
+      "@effect/platform",
+      "@effect/sql",
+      "@effect/experimental"
+    ])
+    // the driver (@effect/sql-pg, …) is the user's choice, provided as a SqlClient
+    assert.notInclude(JSON.stringify(sql), "sql-pg")
   })
 })
