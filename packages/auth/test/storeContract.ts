@@ -117,7 +117,11 @@ export const storeContract = <R>(name: string, it: Vitest.MethodsNonLive<R>, sub
         const fiber = yield* Effect.fork(
           store.withLock(key, Effect.zipRight(Deferred.succeed(held, undefined), Deferred.await(release)))
         )
-        yield* Deferred.await(held)
+        // a holder that fails to take the lock fails the test at once, not at its timeout
+        yield* Effect.raceFirst(
+          Deferred.await(held),
+          Effect.zipRight(Fiber.join(fiber), Effect.dieMessage("the holder ended without holding the lock"))
+        )
         return { release: Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(fiber)), fiber }
       })
 

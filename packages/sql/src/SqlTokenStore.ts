@@ -86,6 +86,16 @@ export interface Options {
    * process hangs or whose machine is gone. Default 10 s.
    */
   readonly staleLockAfter?: Duration.DurationInput | undefined
+  /**
+   * How long one of the store's operations (`get`, `set`, `remove`, `keys`,
+   * `compareAndSet`, `compareAndRemove`, the migration) may wait for the database before it
+   * fails with `Io`, on real time whatever the caller's `Clock`: a server that stops
+   * answering on an open connection (a network partition, a stalled server) fails the call
+   * instead of hanging it, and a session's refresh with it. Lock waits are bounded by
+   * `lockTimeout` instead. A statement that timed out may still be applied by the server
+   * later (`compareAndSet` stays atomic either way). Default 10 s.
+   */
+  readonly statementTimeout?: Duration.DurationInput | undefined
 }
 
 const tableOf = (options: Options): Effect.Effect<string, TokenStore.TokenStoreError> => {
@@ -198,11 +208,24 @@ export const make = (
         )
       )
     }
-    if (options.migrate !== false) yield* migrate({ table })
     const lockTimeout = Duration.toMillis(Duration.decode(options.lockTimeout ?? "30 seconds"))
     const staleLockAfter = Duration.toMillis(Duration.decode(options.staleLockAfter ?? "10 seconds"))
+    const statementTimeout = Duration.decode(options.statementTimeout ?? "10 seconds")
     const fail = (reason: TokenStore.TokenStoreError["reason"], detail: string) =>
       Rows.storeError(table, reason, detail)
+    /** `effect` (one operation of the store) failing with `Io` once `statementTimeout` has passed. */
+    const bounded = <A, E, R>(
+      what: string,
+      effect: Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | TokenStore.TokenStoreError, R> =>
+      // the interrupted statement's own clean-up (a cancel, which waits for the server) goes
+      // on in the background instead of holding the caller, even in an uninterruptible region
+      AdvisoryLock.onRealTime(Effect.timeoutFail(AdvisoryLock.bounded(effect), {
+        duration: statementTimeout,
+        onTimeout: () =>
+          fail("Io", `${what} failed: the database did not answer within ${Duration.format(statementTimeout)}`)
+      }))
+    if (options.migrate !== false) yield* bounded("creating the table", migrate({ table }))
     const io = (what: string) => (error: SqlError.SqlError) => fail("Io", Rows.describeSqlError(what, error))
     const checkKey = (key: string): Effect.Effect<void, TokenStore.TokenStoreError> => {
       const problem = Rows.invalidKey(key)
@@ -224,17 +247,20 @@ export const make = (
     ): Effect.Effect<A, TokenStore.TokenStoreError> =>
       Effect.zipRight(
         checkKey(key),
-        Effect.flatMap(FiberRef.get(held), (leases) =>
-          Option.match(HashMap.get(leases, key), {
-            onNone: () => ownConnection(effect),
-            onSome: (lease) =>
-              lease.permit.withPermits(1)(
-                Effect.flatMap(Ref.get(lease.active), (active) =>
-                  active
-                    ? Effect.provideService(effect, SqlClient.TransactionConnection, [lease.connection, 0])
-                    : ownConnection(effect))
-              )
-          })).pipe(Effect.mapError(io(what)))
+        bounded(
+          what,
+          Effect.flatMap(FiberRef.get(held), (leases) =>
+            Option.match(HashMap.get(leases, key), {
+              onNone: () => ownConnection(effect),
+              onSome: (lease) =>
+                lease.permit.withPermits(1)(
+                  Effect.flatMap(Ref.get(lease.active), (active) =>
+                    active
+                      ? Effect.provideService(effect, SqlClient.TransactionConnection, [lease.connection, 0])
+                      : ownConnection(effect))
+                )
+            })).pipe(Effect.mapError(io(what)))
+        )
       )
 
     const now = Clock.currentTimeMillis
@@ -270,10 +296,13 @@ export const make = (
       set: (key, token) => onKey(key, "writing the token", Effect.asVoid(upsert(key, token))),
       remove: (key) =>
         onKey(key, "removing the token", Effect.asVoid(sql`DELETE FROM ${sql(table)} WHERE key = ${key}`)),
-      keys: Effect.map(
-        ownConnection(sql<{ readonly key: string }>`SELECT key FROM ${sql(table)}`),
-        (rows) => rows.map((row) => row.key).sort()
-      ).pipe(Effect.mapError(io("listing the keys"))),
+      keys: bounded(
+        "listing the keys",
+        Effect.map(
+          ownConnection(sql<{ readonly key: string }>`SELECT key FROM ${sql(table)}`),
+          (rows) => rows.map((row) => row.key).sort()
+        ).pipe(Effect.mapError(io("listing the keys")))
+      ),
       compareAndSet: (key, expected, next) =>
         onKey(
           key,

@@ -7,6 +7,7 @@
  */
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as TwitchSession from "@effect-twitch/auth/TwitchSession"
+import * as TwitchSessions from "@effect-twitch/auth/TwitchSessions"
 import * as FakeTwitch from "@effect-twitch/testing/FakeTwitch"
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -37,6 +38,21 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("sessions on the PostgreSQL
       assert.strictEqual(yield* refreshCount, 1, "one refresh at Twitch")
       assert.isTrue(Option.isNone(yield* sessionB.ended))
     }).pipe(Effect.provide(inMemory("public"))))
+
+  it.scoped("issue 16: TwitchSessions of two processes: the second finds the first one's refresh (one refresh at Twitch)", () =>
+    Effect.gen(function*() {
+      const table = TestDatabase.freshTable()
+      const [a, b] = [yield* TestDatabase.open(table), yield* TestDatabase.open(table)]
+      const t0 = yield* issueToken("confidential")
+      yield* a.set("user", t0)
+      const sessionsOf = (store: TokenStore.TokenStore.Service) =>
+        TwitchSessions.make().pipe(Effect.provideService(TokenStore.TokenStore, store))
+      const [processA, processB] = [yield* sessionsOf(a), yield* sessionsOf(b)]
+      const t1 = yield* Effect.flatMap(processA.get("user"), (session) => session.refresh(t0.accessToken))
+      const got = yield* Effect.flatMap(processB.get("user"), (session) => session.refresh(t0.accessToken))
+      assert.strictEqual(rt(got), rt(t1))
+      assert.strictEqual(yield* refreshCount, 1)
+    }).pipe(Effect.provide(inMemory("confidential"))))
 
   it.scoped("issue 16: 4 processes refreshing 25 users at once: one refresh per user, no token lost", () =>
     Effect.gen(function*() {

@@ -6,8 +6,10 @@
  */
 import * as TokenStore from "@effect-twitch/auth/TokenStore"
 import * as SqlTokenStore from "@effect-twitch/sql/SqlTokenStore"
+import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -79,11 +81,15 @@ const storeErrorOf = <A, E>(exit: Exit.Exit<A, E>): TokenStore.TokenStoreError =
   assert.fail(`expected a TokenStoreError, got ${Exit.isSuccess(exit) ? "a success" : Cause.pretty(exit.cause)}`)
 }
 
-/** A TCP proxy to the server, which the test can take down (closing every connection through it). */
+/**
+ * A TCP proxy to the server, which the test can take down (closing every connection through
+ * it) or stall (connections stay open, nothing goes through: a partition, a stalled server).
+ */
 const proxy = Effect.acquireRelease(
   Effect.gen(function*() {
     const server = yield* Postgres.serverUrl
     const sockets = new Set<Net.Socket>()
+    let stalled = false
     const listener = Net.createServer((downstream) => {
       const upstream = Net.connect(Number(server.port === "" ? "5432" : server.port), server.hostname)
       for (const socket of [downstream, upstream]) {
@@ -95,7 +101,9 @@ const proxy = Effect.acquireRelease(
           upstream.destroy()
         })
       }
-      downstream.pipe(upstream).pipe(downstream)
+      // stalled: whatever arrives is dropped, both ways (the connections stay open)
+      downstream.on("data", (chunk) => stalled || upstream.write(chunk))
+      upstream.on("data", (chunk) => stalled || downstream.write(chunk))
     })
     yield* Effect.async<void>((resume) => {
       listener.listen(0, "127.0.0.1", () => resume(Effect.void))
@@ -106,7 +114,10 @@ const proxy = Effect.acquireRelease(
       listener.close(() => resume(Effect.void))
       for (const socket of sockets) socket.destroy()
     })
-    return { port, down }
+    const stall = Effect.sync(() => {
+      stalled = true
+    })
+    return { port, down, stall }
   }),
   ({ down }) => down
 )
@@ -311,6 +322,56 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       }
     }))
 
+  it.scoped(
+    "issue 16: a server that stops answering (connections open, nothing comes back) fails each operation with Io after statementTimeout, and withLock with LockTimeout: no hang, no token named",
+    () =>
+      Effect.gen(function*() {
+        const database = yield* TestDatabase.TestDatabase
+        const { down, port, stall } = yield* proxy
+        const url = new URL(database.url)
+        url.port = String(port)
+        url.hostname = "127.0.0.1"
+        const context = yield* Layer.build(
+          PgClient.layer({ url: Redacted.make(url.href), connectTimeout: "5 seconds" })
+        )
+        const store = yield* Effect.provide(
+          SqlTokenStore.make({
+            table: TestDatabase.freshTable(),
+            statementTimeout: "1 second",
+            lockTimeout: "1 second"
+          }),
+          context
+        )
+        const token = tokenFor(5)
+        yield* store.set("5", token)
+        assert.isTrue(Option.isSome(yield* store.get("5")))
+        yield* stall
+        const secrets = [Redacted.value(token.accessToken), Redacted.value(token.refreshToken)]
+        for (
+          const operation of [
+            store.get("5"),
+            store.set("5", token),
+            store.compareAndSet("5", Option.some(token), tokenFor(6)),
+            store.compareAndRemove("5", token),
+            store.remove("5"),
+            store.keys
+          ]
+        ) {
+          const error = storeErrorOf(yield* Effect.exit(operation))
+          assert.strictEqual(error.reason, "Io")
+          assert.include(error.detail, "did not answer within 1s")
+          assertNoSecret(error, secrets)
+        }
+        // bounded by lockTimeout, plus the release of the connection it polled on (at most
+        // twice the release's own 10 s bound on a server that does not answer)
+        const locked = storeErrorOf(yield* Effect.exit(store.withLock("5", Effect.void)))
+        assert.strictEqual(locked.reason, "LockTimeout")
+        // the stalled connections are closed before the pool is, so that closing it does not wait on them
+        yield* down
+      }),
+    120_000
+  )
+
   it.scoped("issue 16: an invalid table name is refused before any SQL is written", () =>
     Effect.gen(function*() {
       const error = storeErrorOf(
@@ -318,6 +379,20 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
       )
       assert.strictEqual(error.reason, "Io")
       assert.include(error.detail, "table name")
+    }))
+
+  it.scoped("issue 16: a SqlClient of another dialect (SQLite) is refused: no store without a cross-process lock", () =>
+    Effect.gen(function*() {
+      const sqlite = yield* SqlClient.make({
+        acquirer: Effect.dieMessage("the store must not touch a SQLite database"),
+        compiler: Statement.makeCompilerSqlite(),
+        spanAttributes: []
+      }).pipe(Effect.provide(Reactivity.layer))
+      const error = storeErrorOf(
+        yield* Effect.exit(Effect.provideService(SqlTokenStore.make(), SqlClient.SqlClient, sqlite))
+      )
+      assert.strictEqual(error.reason, "Io")
+      assert.include(error.detail, "PostgreSQL")
     }))
 
   it.scoped("issue 16: the migration is idempotent and safe when processes start together", () =>

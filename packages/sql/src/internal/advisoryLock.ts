@@ -24,6 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
 
 /** A monotonic clock of its own: lock waits run on real time, whatever the caller's `Clock`. */
@@ -38,6 +39,14 @@ export const realMillis: Effect.Effect<number> = Effect.sync(() =>
   Number(monotonic.unsafeCurrentTimeNanos() / 1_000_000n)
 )
 
+/**
+ * `effect` made interruptible, and disconnected: a timeout around it ends the wait at once,
+ * even in an uninterruptible region (a finalizer), and leaves `effect`'s own interruption
+ * (a statement's cancel) to the background.
+ */
+export const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.interruptible(Effect.disconnect(effect))
+
 /** How long a release may take before it is given up (the connection is then ended). */
 const releaseTimeout = Duration.seconds(10)
 
@@ -48,8 +57,14 @@ const statement = (connection: Connection.Connection, text: string, params: Read
 const ifIdleTimeout = (then: string) =>
   `CASE WHEN current_setting('server_version_num')::int >= 140000 THEN ${then} END`
 
-/** Gives the lock a lease: the server ends the session (releasing the lock) after `$1` ms idle. */
-const leaseStatement = `SELECT ${ifIdleTimeout("set_config('idle_session_timeout', $1, false)")} AS lease`
+/**
+ * Tries the lock named `$1` and, when taken, gives it a lease in the same round trip: the
+ * server ends the session (releasing the lock) after `$2` ms idle. `OFFSET 0` keeps the
+ * planner from folding the subquery, so the lock is tried exactly once.
+ */
+const tryStatement = `SELECT attempt.locked, CASE WHEN attempt.locked THEN ${
+  ifIdleTimeout("set_config('idle_session_timeout', $2, false)")
+} END AS lease FROM (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked OFFSET 0) AS attempt`
 
 /** Unlocks every advisory lock of the session, and puts its idle timeout back as it was. */
 const releaseStatement = `SELECT pg_advisory_unlock_all() AS unlocked, ${
@@ -71,14 +86,18 @@ export const renew = (connection: Connection.Connection): Effect.Effect<void, Sq
  * that fails, ends its session (which releases them). Never fails.
  */
 const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
-  statement(connection, releaseStatement).pipe(
+  // Each step takes at most `releaseTimeout`, even in a finalizer (uninterruptible): the wait
+  // for the statement is made interruptible, and the statement disconnected, so a statement
+  // that times out is cancelled in the background (the driver's cancel itself waits up to 5 s
+  // for a server that may not answer).
+  bounded(statement(connection, releaseStatement)).pipe(
     Effect.timeout(releaseTimeout),
     Effect.catchAll(() =>
       Effect.zipRight(
         Effect.logWarning(
           "SqlTokenStore: could not release a lock on its connection; ending that connection's session (which releases it)"
         ),
-        statement(connection, "SELECT pg_terminate_backend(pg_backend_pid())").pipe(
+        bounded(statement(connection, "SELECT pg_terminate_backend(pg_backend_pid())")).pipe(
           Effect.timeout(releaseTimeout),
           Effect.ignore
         )
@@ -89,21 +108,26 @@ const releaseAll = (connection: Connection.Connection): Effect.Effect<void> =>
 
 /**
  * Reserves a pooled connection for a lock, and registers its release (see
- * {@link releaseAll}) in `scope` before returning it, so no interruption can lose it. The
+ * {@link releaseAll}, skipped once `mayHoldLock` says the connection took no lock) in
+ * `scope` before returning it, so no interruption can lose it. The
  * wait for the pool is interruptible: `SqlClient.reserve` of `@effect/sql-pg` loses the
  * connection when interrupted while the pool is busy (the pool later hands it to nobody), so
  * the wait runs in a daemon fiber, and an interrupted caller leaves the release to it.
  */
 const reserveInto = (
   sql: SqlClient.SqlClient,
-  scope: Scope.Scope
+  scope: Scope.Scope,
+  mayHoldLock: Ref.Ref<boolean>
 ): Effect.Effect<Connection.Connection, SqlError.SqlError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const own = yield* Scope.make()
       const reserving = yield* Effect.forkDaemon(
         Scope.extend(
-          Effect.tap(sql.reserve, (connection) => Scope.addFinalizer(own, releaseAll(connection))),
+          Effect.tap(
+            sql.reserve,
+            (connection) => Scope.addFinalizer(own, Effect.whenEffect(releaseAll(connection), Ref.get(mayHoldLock)))
+          ),
           own
         )
       )
@@ -135,16 +159,19 @@ const attempt = (
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const poll = yield* Scope.make()
+      // until the server says the lock was not taken, the connection is released unlocked
+      const mayHoldLock = yield* Ref.make(true)
       const exit = yield* Effect.exit(restore(Effect.gen(function*() {
-        const connection = yield* reserveInto(sql, poll)
-        const rows = yield* statement(
-          connection,
-          "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked",
-          [name]
+        const connection = yield* reserveInto(sql, poll, mayHoldLock)
+        // bounded: a timed-out wait does not also wait for the driver's cancel; the release
+        // below is queued on the same connection after the try, so it undoes a late success
+        const rows = yield* bounded(
+          statement(connection, tryStatement, [name, String(Math.max(1, Math.round(staleMillis)))])
         )
-        if (!(rows.length === 1 && rows[0]?.locked === true)) return Option.none()
-        yield* statement(connection, leaseStatement, [String(Math.max(1, Math.round(staleMillis)))])
-        return Option.some(connection)
+        if (rows.length === 1 && rows[0]?.locked === true) return Option.some(connection)
+        // definitely not taken: nothing to unlock (every connection goes back to the pool unlocked)
+        if (rows.length === 1 && rows[0]?.locked === false) yield* Ref.set(mayHoldLock, false)
+        return Option.none()
       })))
       if (Exit.isSuccess(exit) && Option.isSome(exit.value)) {
         yield* Scope.addFinalizer(scope, Scope.close(poll, Exit.void))
