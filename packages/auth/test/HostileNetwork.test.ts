@@ -568,6 +568,7 @@ describe("issue 11 #8: JSON nested 3,000 deep is a typed error", () => {
   it.scopedLive("a token file nested 3,000 deep → TokenStoreError, not a defect", () =>
     Effect.gen(function*() {
       const dir = Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "hostile-store-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
       const file = NodePath.join(dir, "tokens.json")
       Fs.writeFileSync(file, `{"version":1,"tokens":{"1":${nested}}}`, { mode: 0o600 })
       const store = yield* TokenStore.makeFile(file).pipe(Effect.provide(NodeContext.layer))

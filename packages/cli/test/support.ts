@@ -11,6 +11,7 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import { afterAll } from "vitest"
 
 export const bin = Path.resolve(Path.dirname(Url.fileURLToPath(import.meta.url)), "..", "bin", "twitch-auth.js")
 
@@ -89,7 +90,21 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string>):
 
 export const run = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Result> => start(args, env).done
 
-export const tempDir = (): string => Fs.mkdtempSync(Path.join(Os.tmpdir(), "twitch-auth-test-"))
+/**
+ * The temporary directories made by {@link tempDir}: removed once the tests of the file that
+ * made them have run (the hook is registered when a test file imports this module).
+ */
+const tempDirs: Array<string> = []
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) Fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh temporary directory (profiles, token files), removed after the test file's tests. */
+export const tempDir = (): string => {
+  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "twitch-auth-test-"))
+  tempDirs.push(dir)
+  return dir
+}
 
 /** A port nobody listens on right now. */
 export const freePort = (): Promise<number> =>
