@@ -77,7 +77,8 @@ server_user() {
   echo postgres
 }
 as_server_user() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # from /, which it can enter whatever the caller's directory (the paths it gets are absolute)
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # a port nobody listens on: the kernel's choice for port 0 (a race with another program taking
