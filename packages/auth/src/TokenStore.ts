@@ -242,7 +242,16 @@ export const make = (impl: TokenStore.Implementation): TokenStore.Service => ({
   withLock: impl.withLock ?? ((_key, effect) => effect)
 })
 
-const checkKey = (key: string, path: string): Effect.Effect<void, TokenStoreError> => {
+/**
+ * Checks `key` as every store of this package does before it reads, writes or locks
+ * anything: an empty (or blank) key and the reserved `"__proto__"` fail with a
+ * {@link TokenStoreError} `InvalidKey` naming `path` (the store's, as its other errors do).
+ * For a store of your own (see {@link make}).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const checkKey = (key: string, path: string): Effect.Effect<void, TokenStoreError> => {
   const problem = internal.invalidKey(key)
   return problem === undefined
     ? Effect.void

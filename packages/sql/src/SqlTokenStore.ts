@@ -227,10 +227,7 @@ export const make = (
       }))
     if (options.migrate !== false) yield* bounded("creating the table", migrate({ table }))
     const io = (what: string) => (error: SqlError.SqlError) => fail("Io", Rows.describeSqlError(what, error))
-    const checkKey = (key: string): Effect.Effect<void, TokenStore.TokenStoreError> => {
-      const problem = Rows.invalidKey(key)
-      return problem === undefined ? Effect.void : Effect.fail(fail("InvalidKey", problem))
-    }
+    const checkKey = (key: string) => TokenStore.checkKey(key, Rows.storePath(table))
 
     // The keys this fiber holds the lock of, and the connection each lock is held on.
     const held = yield* FiberRef.make(HashMap.empty<string, Lease>())

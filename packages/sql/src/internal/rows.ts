@@ -24,14 +24,6 @@ export const invalidTable = (table: string): string | undefined =>
     ? undefined
     : "the table name must be 1-63 letters, digits or _ and not start with a digit (it is written into SQL unquoted)"
 
-/** Why `key` cannot be stored, or `undefined` when it can (the file store's rule). */
-export const invalidKey = (key: string): string | undefined =>
-  key.trim().length === 0
-    ? "the key is empty; use a non-empty key such as the user's id"
-    : key === "__proto__"
-    ? "the key \"__proto__\" is reserved; use the user's id"
-    : undefined
-
 /** Milliseconds since the epoch: PostgreSQL's `bigint` arrives as a string, SQLite's as a number. */
 const Millis = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(
   Schema.filter((n) => Number.isSafeInteger(n), { message: () => "not an integer number of milliseconds" })
