@@ -13,6 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import { assertToken } from "./storeContract.js"
 
 // ---------------------------------------------------------------------------------------
 // fixtures
@@ -50,21 +51,6 @@ const tokenFor = (i: number) =>
     expiresAt: Option.some(DateTime.unsafeMake(1_700_000_000_000 + i + 3_600_000))
   })
 
-const assertSameToken = (actual: Option.Option<UserToken>, expected: UserToken) => {
-  assert.isTrue(Option.isSome(actual), "expected a token")
-  if (Option.isNone(actual)) return
-  const token = actual.value
-  assert.instanceOf(token, UserToken)
-  assert.strictEqual(Redacted.value(token.accessToken), Redacted.value(expected.accessToken))
-  assert.strictEqual(Redacted.value(token.refreshToken), Redacted.value(expected.refreshToken))
-  assert.deepStrictEqual(token.scopes, expected.scopes)
-  assert.strictEqual(DateTime.toEpochMillis(token.obtainedAt), DateTime.toEpochMillis(expected.obtainedAt))
-  assert.deepStrictEqual(
-    Option.map(token.expiresAt, DateTime.toEpochMillis),
-    Option.map(expected.expiresAt, DateTime.toEpochMillis)
-  )
-}
-
 /** Every way an error gets shown or serialised: none may contain any of `forbidden`. */
 const assertLeaksNothing = (error: TokenStore.TokenStoreError, forbidden: ReadonlyArray<string>) => {
   const renderings = [
@@ -96,12 +82,12 @@ describe("memory store", () => {
 
       yield* store.set("1002", beta)
       yield* store.set("1001", alpha)
-      assertSameToken(yield* store.get("1001"), alpha)
-      assertSameToken(yield* store.get("1002"), beta)
+      assertToken(yield* store.get("1001"), alpha)
+      assertToken(yield* store.get("1002"), beta)
       assert.deepStrictEqual(yield* store.keys, ["1001", "1002"])
 
       yield* store.set("1001", beta)
-      assertSameToken(yield* store.get("1001"), beta)
+      assertToken(yield* store.get("1001"), beta)
 
       yield* store.remove("1001")
       yield* store.remove("never-stored")
@@ -226,14 +212,14 @@ layer(NodeContext.layer)("file store", (it) => {
       yield* first.set("1002", beta)
 
       const second = yield* TokenStore.makeFile(file)
-      assertSameToken(yield* second.get("1001"), alpha)
-      assertSameToken(yield* second.get("1002"), beta)
+      assertToken(yield* second.get("1001"), alpha)
+      assertToken(yield* second.get("1002"), beta)
       assert.deepStrictEqual(yield* second.keys, ["1001", "1002"])
 
       // the file is the truth: a removal through one store is seen by the other
       yield* second.remove("1001")
       assert.deepStrictEqual(yield* first.get("1001"), Option.none())
-      assertSameToken(yield* first.get("1002"), beta)
+      assertToken(yield* first.get("1002"), beta)
 
       // the documented format
       const json: unknown = JSON.parse(yield* fs.readFileString(file))
@@ -259,7 +245,7 @@ layer(NodeContext.layer)("file store", (it) => {
         TokenStore.layerFile(file)
       )
       const reopened = yield* TokenStore.makeFile(file)
-      assertSameToken(yield* reopened.get("1001"), alpha)
+      assertToken(yield* reopened.get("1001"), alpha)
     }))
 
   it.scoped("a missing file is an empty store, and reading or removing does not create it", () =>
@@ -285,7 +271,7 @@ layer(NodeContext.layer)("file store", (it) => {
       yield* other.set("1003", alpha)
       assert.isTrue(yield* store.compareAndRemove("1002", beta))
       assert.isTrue(yield* fs.exists(file), "1003 is still stored: the file stays")
-      assertSameToken(yield* store.get("1003"), alpha)
+      assertToken(yield* store.get("1003"), alpha)
       assert.isTrue(yield* other.compareAndRemove("1003", alpha))
       assert.isFalse(yield* fs.exists(file), "no token left: the file is gone")
       // without the option, an empty store is written
@@ -382,7 +368,7 @@ layer(NodeContext.layer)("file store", (it) => {
 
       assert.deepStrictEqual(yield* store.keys, keys)
       const reopened = yield* TokenStore.makeFile(file)
-      for (const [i, key] of keys.entries()) assertSameToken(yield* reopened.get(key), tokenFor(i))
+      for (const [i, key] of keys.entries()) assertToken(yield* reopened.get(key), tokenFor(i))
       assert.deepStrictEqual(invalid, [])
       assert.isAbove(reads, 0)
       assert.deepStrictEqual(yield* leftovers(fs, dir), [])
