@@ -122,6 +122,19 @@ const proxy = Effect.acquireRelease(
   ({ down }) => down
 )
 
+/** A store on the test's database reached through {@link proxy}, which the test can take down or stall. */
+const storeThroughProxy = (options: SqlTokenStore.Options = {}) =>
+  Effect.gen(function*() {
+    const database = yield* TestDatabase.TestDatabase
+    const { down, port, stall } = yield* proxy
+    const url = new URL(database.url)
+    url.port = String(port)
+    url.hostname = "127.0.0.1"
+    const context = yield* Layer.build(PgClient.layer({ url: Redacted.make(url.href), connectTimeout: "5 seconds" }))
+    const store = yield* Effect.provide(SqlTokenStore.make({ table: TestDatabase.freshTable(), ...options }), context)
+    return { store, down, stall }
+  })
+
 layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) => {
   describe("locks of holders that die", () => {
     it.scoped("issue 16: a holder whose connection is killed (pg_terminate_backend) releases the lock; its withLock still returns", () =>
@@ -294,13 +307,7 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
 
   it.scoped("issue 16: with the server gone, operations fail with Io at once (no hang), naming no token", () =>
     Effect.gen(function*() {
-      const database = yield* TestDatabase.TestDatabase
-      const { down, port } = yield* proxy
-      const url = new URL(database.url)
-      url.port = String(port)
-      url.hostname = "127.0.0.1"
-      const context = yield* Layer.build(PgClient.layer({ url: Redacted.make(url.href), connectTimeout: "5 seconds" }))
-      const store = yield* Effect.provide(SqlTokenStore.make({ table: TestDatabase.freshTable() }), context)
+      const { down, store } = yield* storeThroughProxy()
       const token = tokenFor(3)
       yield* store.set("3", token)
       yield* down
@@ -326,22 +333,10 @@ layer(TestDatabase.layer, { timeout: "60 seconds" })("PostgreSQL store", (it) =>
     "issue 16: a server that stops answering (connections open, nothing comes back) fails each operation with Io after statementTimeout, and withLock with LockTimeout: no hang, no token named",
     () =>
       Effect.gen(function*() {
-        const database = yield* TestDatabase.TestDatabase
-        const { down, port, stall } = yield* proxy
-        const url = new URL(database.url)
-        url.port = String(port)
-        url.hostname = "127.0.0.1"
-        const context = yield* Layer.build(
-          PgClient.layer({ url: Redacted.make(url.href), connectTimeout: "5 seconds" })
-        )
-        const store = yield* Effect.provide(
-          SqlTokenStore.make({
-            table: TestDatabase.freshTable(),
-            statementTimeout: "1 second",
-            lockTimeout: "1 second"
-          }),
-          context
-        )
+        const { down, stall, store } = yield* storeThroughProxy({
+          statementTimeout: "1 second",
+          lockTimeout: "1 second"
+        })
         const token = tokenFor(5)
         yield* store.set("5", token)
         assert.isTrue(Option.isSome(yield* store.get("5")))
