@@ -220,20 +220,29 @@ const startWorkers = (db: FleetDatabase, usersFile: string, users: number) =>
     return workers
   })
 
+/**
+ * What both runs start from: a fresh database seeded with the users' tokens, and the workers
+ * ready with a session for every user; with when each step ended (performance.now()).
+ */
+const fleet = Effect.gen(function*() {
+  recorder.reset()
+  const started = performance.now()
+  const fs = yield* FileSystem.FileSystem
+  const dir = yield* fs.makeTempDirectoryScoped()
+  const db = yield* fleetDatabase
+  const { file, users } = yield* seed(db, dir)
+  const seeded = performance.now()
+  const workers = yield* startWorkers(db, file, users.length)
+  const ready = performance.now()
+  return { db, users, workers, started, seeded, ready }
+})
+
 layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one PostgreSQL database", (it) => {
   it.scoped(
     "issue 16: 4 processes, 1,000 users (public and confidential), every token expired: each user refreshed exactly once, 0 failed calls, 0 refresh tokens lost",
     () =>
       Effect.gen(function*() {
-        recorder.reset()
-        const started = performance.now()
-        const fs = yield* FileSystem.FileSystem
-        const dir = yield* fs.makeTempDirectoryScoped()
-        const db = yield* fleetDatabase
-        const { file, users } = yield* seed(db, dir)
-        const seeded = performance.now()
-        const workers = yield* startWorkers(db, file, users.length)
-        const ready = performance.now()
+        const { db, ready, seeded, started, users, workers } = yield* fleet
 
         yield* expireAll(db, users)
         const go = performance.now()
@@ -253,15 +262,7 @@ layer(Env, { excludeTestServices: true })("fleet: 4 processes, 1,000 users, one 
     "issue 16: one of the 4 processes SIGKILLed in the middle of its refreshes: the other 3 serve every user, each refreshed exactly once, no user logged out, its locks released",
     () =>
       Effect.gen(function*() {
-        recorder.reset()
-        const started = performance.now()
-        const fs = yield* FileSystem.FileSystem
-        const dir = yield* fs.makeTempDirectoryScoped()
-        const db = yield* fleetDatabase
-        const { file, users } = yield* seed(db, dir)
-        const seeded = performance.now()
-        const workers = yield* startWorkers(db, file, users.length)
-        const ready = performance.now()
+        const { db, ready, seeded, started, users, workers } = yield* fleet
         const [victim, ...others] = workers
         if (victim === undefined) return assert.fail("no workers")
 
